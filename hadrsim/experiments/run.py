@@ -1,0 +1,97 @@
+"""Run one (design, fault scenario, run index) and measure it.
+
+Building has no side effects; processes start only when the run starts
+(desmod's phases). The returned :class:`RunResult` holds the seed, the horizon,
+the wall time, the event count and every metric; a run that raises is returned
+with its error instead of aborting a Monte Carlo batch.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from itertools import count
+from typing import Any
+
+from hadrsim.models import build_design
+from hadrsim.simulator.checkers import run_metrics
+from hadrsim.simulator.client import ObservedClient
+from hadrsim.simulator.faults import FaultInjector
+from hadrsim.simulator.network import Network, region_rtt_lookup
+from hadrsim.simulator.world import World
+from hadrsim.spec.study import Study
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced, small enough to send between processes."""
+
+    design: str
+    kind: str
+    scenario: str
+    run_index: int
+    seed: int
+    horizon_s: float
+    metrics: dict[str, float] = field(default_factory=dict)
+    episodes: list[dict[str, Any]] = field(default_factory=list)
+    history_hash: str = ""
+    events: int = 0
+    wall_s: float = 0.0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def simulate(study: Study, design_name: str, scenario_name: str, run_index: int) -> World:
+    """Build and run one simulation; returns the world with its full record."""
+    design = study.design(design_name)
+    scenario = study.scenario(scenario_name)
+    world = World(study.seed, run_index, study.horizon_for(scenario))
+    spec = study.network
+    net = Network(
+        world,
+        {r.name: list(r.azs) for r in spec.regions},
+        inter_az_rtt_ms=spec.inter_az_rtt_ms,
+        intra_az_rtt_ms=spec.intra_az_rtt_ms,
+        region_rtt_ms=region_rtt_lookup(spec),
+        jitter_sigma=spec.jitter_sigma,
+    )
+    deployment = build_design(world, net, study, design)
+    workload = study.workload
+    regions = workload.client_regions
+    write_ids = count(1)
+    clients = [
+        ObservedClient(world, net, deployment.service, workload, f"c{i + 1}",
+                       regions[i % len(regions)], write_ids)
+        for i in range(workload.observed_clients)
+    ]
+    injector = FaultInjector(world, net, deployment, scenario)
+    for client in clients:
+        client.start()
+    injector.start()
+    world.run()
+    world.rec.final = deployment.service.final_read()
+    return world
+
+
+def run_once(study: Study, design_name: str, scenario_name: str, run_index: int) -> RunResult:
+    """Simulate and measure one run; errors are captured, not raised."""
+    design = study.design(design_name)
+    scenario = study.scenario(scenario_name)
+    result = RunResult(
+        design_name, design.kind, scenario_name, run_index, study.seed,
+        study.horizon_for(scenario),
+    )
+    started = time.perf_counter()
+    try:
+        world = simulate(study, design_name, scenario_name, run_index)
+        result.metrics, result.episodes = run_metrics(world.rec)
+        result.history_hash = world.rec.history_hash()
+        result.events = world.events_scheduled
+    except Exception as exc:  # noqa: BLE001 - a sweep records a failed run, never aborts
+        result.error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
+    result.wall_s = time.perf_counter() - started
+    return result

@@ -1,0 +1,59 @@
+"""A built design: its nodes and service, and the names faults use for its parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hadrsim.simulator.node import Node
+from hadrsim.simulator.service import Service
+
+
+@dataclass
+class Deployment:
+    """What a model builder returns; implements the fault injector's ``Targets``."""
+
+    service: Service
+    nodes: dict[str, Node]
+    controllers: list = field(default_factory=list)
+
+    def _followers(self) -> list[Node]:
+        return [link.follower for link in self.service.group.links.values()]
+
+    def _standby(self) -> Node | None:
+        for link in self.service.group.links.values():
+            if link.counts_for_commit:
+                return link.follower
+        return None
+
+    def _replica(self) -> Node | None:
+        followers = self.service.group.links.values()
+        for link in followers:
+            if link.config.mode == "async":
+                return link.follower
+        for link in followers:
+            if link.follower.readable:
+                return link.follower
+        return None
+
+    def node(self, target: str) -> Node | None:
+        if target == "primary":
+            return self.service.group.primary
+        if target == "standby":
+            return self._standby()
+        if target == "replica":
+            return self._replica()
+        if target.startswith("node:"):
+            return self.nodes.get(target.removeprefix("node:"))
+        return None
+
+    def place(self, target: str) -> str | None:
+        symbolic = {
+            "primary_az": lambda: self.service.group.primary.az,
+            "primary_region": lambda: self.service.group.primary.region,
+            "standby_az": lambda: (n := self._standby()) and n.az,
+            "replica_az": lambda: (n := self._replica()) and n.az,
+            "replica_region": lambda: (n := self._replica()) and n.region,
+        }
+        if target in symbolic:
+            return symbolic[target]() or None
+        return target

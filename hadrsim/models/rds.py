@@ -1,0 +1,128 @@
+"""RDS designs assembled from engine parts.
+
+* Single-AZ: one node; crash -> detection -> host replacement (storage kept);
+  storage loss -> restore to the last archived log position (S5).
+* Multi-AZ instance: primary + synchronous non-readable standby; automatic
+  failover to the in-sync standby, CNAME flip; the old primary is replaced and
+  rejoins as standby (S1).
+* Multi-AZ DB cluster: writer + two readable quorum standbys (commit needs one
+  ack); failover to the most advanced reader (S2).
+* Any of them with read replicas (same or cross Region): asynchronous, readable,
+  promoted by the operator runbook of the study's failover policy (S7).
+"""
+
+from __future__ import annotations
+
+from hadrsim.models.deployment import Deployment
+from hadrsim.models.rds_spec import RdsMultiAzCluster, RdsMultiAzInstance, RdsSingleAz
+from hadrsim.simulator.failover import FailoverController, PromotionRunbook
+from hadrsim.simulator.log import Log
+from hadrsim.simulator.network import Network
+from hadrsim.simulator.node import FollowConfig, Node
+from hadrsim.simulator.replication import ReplicationGroup
+from hadrsim.simulator.routing import Endpoint
+from hadrsim.simulator.service import Service
+from hadrsim.simulator.world import World
+
+_MS = 1e-3
+
+
+def build_rds(world: World, net: Network, study, design) -> Deployment:
+    """Build an RDS design (any of the three kinds, with its read replicas)."""
+    streams = world.streams
+    log = Log()
+    flush = streams.sampler("db/flush", design.commit_flush_ms, _MS)
+
+    def new_node(name: str, az: str, follow: FollowConfig | None) -> Node:
+        node = Node(world, net, name, az, log.root)
+        node.follow = follow
+        return node
+
+    members: list[Node] = []
+    quorum, sync_timeout, promotion = 1, 10.0, None
+    if isinstance(design, RdsSingleAz):
+        members.append(new_node(f"{design.name}-a", design.az, None))
+    elif isinstance(design, RdsMultiAzInstance):
+        follow = FollowConfig(
+            mode="sync", readable=False,
+            flush=streams.sampler("db/standby_flush", design.standby_flush_ms, _MS),
+        )
+        members.append(new_node(f"{design.name}-a", design.primary_az, follow))
+        members.append(new_node(f"{design.name}-b", design.standby_az, follow))
+        sync_timeout = design.sync_timeout_s
+        promotion = streams.sampler("control/promotion", design.promotion_s)
+    elif isinstance(design, RdsMultiAzCluster):
+        follow = FollowConfig(
+            mode="quorum", readable=True, ack_on="receive",
+            apply_lag=streams.sampler("db/reader_apply_lag", design.reader_apply_lag_s),
+        )
+        for letter, az in zip("abc", design.azs, strict=False):
+            members.append(new_node(f"{design.name}-{letter}", az, follow))
+        quorum, sync_timeout = design.commit_quorum, design.sync_timeout_s
+        promotion = streams.sampler("control/promotion", design.promotion_s)
+    else:  # pragma: no cover - the spec union is closed
+        raise TypeError(f"not an RDS design: {design!r}")
+
+    replica_promotion = {}
+    for i, spec in enumerate(design.replicas):
+        follow = FollowConfig(
+            mode="async", readable=spec.readable,
+            ship_lag=streams.sampler(f"replica/{i}/lag", spec.lag_s),
+            lag_regime_s=spec.lag_regime_s,
+        )
+        members.append(new_node(spec.name, spec.az, follow))
+        replica_promotion[spec.name] = streams.sampler(f"replica/{i}/promotion", spec.promotion_s)
+
+    background = study.workload.write_rate_per_s
+
+    def new_group(primary: Node) -> ReplicationGroup:
+        return ReplicationGroup(
+            world, net, primary, flush=flush, background_writes_per_s=background,
+            quorum=quorum, sync_timeout_s=sync_timeout, name=primary.name,
+        )
+
+    group = new_group(members[0])
+    for node in members[1:]:
+        group.add_follower(node, in_sync=True)
+    writer = Endpoint(world, f"{design.name}.writer", design.dns_ttl_s, [members[0]])
+    reader = Endpoint(world, f"{design.name}.reader", design.dns_ttl_s, [])
+    service = Service(world, log, group, writer, reader)
+    reader.targets = service.local_readers()
+
+    replace = (
+        None if design.replace_host_s is None
+        else streams.sampler("control/replace_host", design.replace_host_s)
+    )
+    restore = streams.sampler("control/restore", design.restore_s)
+
+    def new_controller(g: ReplicationGroup, name: str, promote) -> FailoverController:
+        return FailoverController(
+            world, net, service, g, name=name, detection=design.detection,
+            promotion=promote, replace=replace, restore=restore,
+            archive_interval_s=design.log_archive_interval_s,
+        )
+
+    controller = new_controller(group, design.name, promotion)
+    deployment = Deployment(service, {n.name: n for n in members}, [controller])
+    if replica_promotion:
+        policy = study.failover
+        operator = (
+            streams.sampler("operator/delay", policy.operator_delay_s)
+            if policy.mode == "manual" else None
+        )
+        first_replica = next(n for n in members if n.name in replica_promotion)
+        runbook = PromotionRunbook(
+            world, net, service,
+            controller=controller,
+            observer_region=first_replica.region,
+            detection=policy.detection,
+            operator_delay=operator,
+            promotion=replica_promotion,
+            repoint=streams.sampler("operator/repoint", policy.repoint_s),
+            new_controller=lambda g: deployment.controllers.append(
+                new_controller(g, f"{g.primary.name}-promoted", None)
+            ),
+            new_group=new_group,
+        )
+        deployment.controllers.append(runbook)
+    return deployment

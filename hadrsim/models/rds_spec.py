@@ -1,0 +1,158 @@
+"""RDS design specs with calibrated defaults (every figure names its source).
+
+Sources are the keys of ../shared/calibration.md: S1 Multi-AZ instance, S2 Multi-AZ
+DB cluster, S4/S5 backups and PITR, S7 read replicas, S8 Aurora HA (host
+replacement), S11 endpoint TTL, S36 restore. "ASM" marks an assumption where no
+figure is published, with the reason. Failover totals are published as one
+number; the split into detection / promotion below is ours (ASM) and is chosen so
+the total lands on the published figure.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hadrsim.spec.distributions import Dist, lognormal
+
+
+class HealthCheckSpec(BaseModel):
+    """A failure detector: probe every ``interval_s``; down after ``failure_threshold``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    interval_s: float = Field(5.0, gt=0)  # ASM: RDS monitoring cadence is not published
+    failure_threshold: int = Field(3, ge=1, le=100)
+    timeout_s: float = Field(2.0, gt=0)
+
+
+class ReplicaSpec(BaseModel):
+    """An asynchronous read replica, same or another Region; promoted by hand."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str | None = None
+    region: str | None = Field(None, description="Default: the design's region.")
+    az: str | None = Field(None, description="Default: an AZ of the replica's region.")
+    # S7 (ASM shape): ReplicaLag 0.5 s same Region, lognormal tail, p99 10 s.
+    lag_s: Dist = lognormal(0.5, 10.0)
+    # ASM: lag drifts; a new level is drawn every lag_regime_s, so batches stay in order.
+    lag_regime_s: float = Field(30.0, gt=0)
+    # S7: promotion reboots the replica, "a few minutes"; 5 min median (ASM tail).
+    promotion_s: Dist = lognormal(300.0, 900.0)
+    readable: bool = True
+
+
+class _RdsBase(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    region: str | None = Field(None, description="Default: the first region of the network.")
+    instance_class: str = "db.r6g.large"
+    allocated_storage_gb: float = Field(100.0, gt=0)
+    replicas: list[ReplicaSpec] = Field(default_factory=list, max_length=15)  # S7: <= 15
+    # ASM: local WAL fsync on gp3, ~1 ms.
+    commit_flush_ms: Dist = lognormal(1.0, 5.0)
+    # calibration 1: replace failed host 10 min; 5-30 (ASM, S8 "<10 min"). None: never.
+    replace_host_s: Dist | None = lognormal(600.0, 1800.0)
+    # calibration 1: restore to "available" 15 min; 10-40 (ASM, S36).
+    restore_s: Dist = lognormal(900.0, 2400.0)
+    log_archive_interval_s: float = Field(300.0, gt=0)  # S5: logs to S3 every 5 min
+    dns_ttl_s: float = Field(5.0, ge=0)  # S11: RDS/Aurora endpoint TTL 5 s
+    detection: HealthCheckSpec = HealthCheckSpec()
+
+
+class RdsSingleAz(_RdsBase):
+    """One instance in one AZ: a crash waits for host replacement; only backups protect data."""
+
+    kind: Literal["rds_single_az"]
+    az: str | None = None
+
+
+class RdsMultiAzInstance(_RdsBase):
+    """Primary + one synchronous, non-readable standby in another AZ (S1)."""
+
+    kind: Literal["rds_multi_az_instance"]
+    primary_az: str | None = None
+    standby_az: str | None = None
+    # S1: failover "typically 60-120 s", default 90 s total: detection ~15-20 s + this.
+    promotion_s: Dist = lognormal(65.0, 100.0)
+    # ASM: remote flush before the ack; one inter-AZ RTT + this = S1's "+2 ms" overhead.
+    standby_flush_ms: Dist = lognormal(1.0, 5.0)
+    # ASM: a silent standby is dropped from the synchronous set after this.
+    sync_timeout_s: float = Field(10.0, gt=0)
+
+
+class RdsMultiAzCluster(_RdsBase):
+    """Writer + two readable standbys in 3 AZs, semi-synchronous (S2)."""
+
+    kind: Literal["rds_multi_az_cluster"]
+    azs: list[str] | None = Field(None, min_length=3, max_length=3)
+    # S2: commit acknowledged by at least one reader.
+    commit_quorum: int = Field(1, ge=1, le=2)
+    # S3: "up to 2x faster" commits: readers ack on receipt (semi-sync), no remote flush.
+    # S2: failover "typically under 35 s" (25 s default): detection ~6 s + this + TTL.
+    detection: HealthCheckSpec = HealthCheckSpec(interval_s=2.0, failure_threshold=3)
+    promotion_s: Dist = lognormal(12.0, 25.0)
+    reader_apply_lag_s: Dist = lognormal(0.02, 1.0)  # calibration 3: 20 ms; 5 ms-2 min (ASM)
+    sync_timeout_s: float = Field(10.0, gt=0)  # ASM, as for the Multi-AZ instance
+
+
+def resolve_locations(design: _RdsBase, network, path: str) -> tuple[_RdsBase, list[str]]:
+    """Fill default region/AZs from the network and check every name exists.
+
+    Returns the resolved copy and a list of ``"field.path: problem"`` messages.
+    """
+    errors: list[str] = []
+    regions = [r.name for r in network.regions]
+    region = design.region or regions[0]
+    if region not in regions:
+        errors.append(f"{path}.region: unknown region {region!r}; known: {regions}")
+        return design, errors
+    azs = network.azs_of(region)
+
+    def az_in(field: str, value: str | None, default: str) -> str:
+        if value is None:
+            return default
+        if value not in azs:
+            errors.append(f"{path}.{field}: {value!r} is not an AZ of {region}; known: {azs}")
+        return value
+
+    update: dict = {"region": region}
+    if isinstance(design, RdsSingleAz):
+        update["az"] = az_in("az", design.az, azs[0])
+    elif isinstance(design, RdsMultiAzInstance):
+        if len(azs) < 2:
+            errors.append(f"{path}.region: Multi-AZ needs a region with >= 2 AZs, {region} has 1")
+            return design, errors
+        update["primary_az"] = az_in("primary_az", design.primary_az, azs[0])
+        update["standby_az"] = az_in("standby_az", design.standby_az, azs[1])
+        if update["primary_az"] == update["standby_az"]:
+            same = update["primary_az"]
+            errors.append(f"{path}.standby_az: must differ from primary_az ({same})")
+    elif isinstance(design, RdsMultiAzCluster):
+        if design.azs is None and len(azs) < 3:
+            errors.append(
+                f"{path}.region: a Multi-AZ DB cluster needs 3 AZs, {region} has {len(azs)}"
+            )
+            return design, errors
+        chosen = [az_in(f"azs.{i}", az, az) for i, az in enumerate(design.azs or azs[:3])]
+        if len(set(chosen)) != 3:
+            errors.append(f"{path}.azs: the three AZs must differ, got {chosen}")
+        update["azs"] = chosen
+    replicas = []
+    for i, replica in enumerate(design.replicas):
+        rpath = f"{path}.replicas.{i}"
+        r_region = replica.region or region
+        if r_region not in regions:
+            errors.append(f"{rpath}.region: unknown region {r_region!r}; known: {regions}")
+            continue
+        r_azs = network.azs_of(r_region)
+        r_az = replica.az or r_azs[min(2, len(r_azs) - 1) if r_region == region else 0]
+        if r_az not in r_azs:
+            errors.append(f"{rpath}.az: {r_az!r} is not an AZ of {r_region}; known: {r_azs}")
+        name = replica.name or f"{design.name}-replica{i + 1}"
+        replicas.append(replica.model_copy(update={"region": r_region, "az": r_az, "name": name}))
+    update["replicas"] = replicas
+    return design.model_copy(update=update), errors

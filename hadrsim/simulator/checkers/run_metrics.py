@@ -1,0 +1,94 @@
+"""All metrics of one run, computed from its recorder alone.
+
+Returns one flat dict of run-level floats (a sweep's tidy row) and one dict per
+fault episode. Nothing here asks the model anything: every figure is derived
+from the recorded client history, commits, faults and control events, so a
+model that misbehaves cannot hide it from these numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from hadrsim.simulator.checkers.availability import availability, success_ratio
+from hadrsim.simulator.checkers.breakdown import breakdowns
+from hadrsim.simulator.checkers.episodes import episodes
+from hadrsim.simulator.checkers.latency import latency_percentiles_ms
+from hadrsim.simulator.checkers.rpo import (
+    attribute_losses,
+    lost_writes,
+    lost_writes_from_commits,
+)
+from hadrsim.simulator.checkers.rto import rto_by_episodes
+
+if TYPE_CHECKING:
+    from hadrsim.simulator.recorder import Recorder
+
+
+def _max_known(values: Iterable[float], empty: float) -> float:
+    """Max ignoring NaN (unobserved episodes); ``empty`` if there are no values, NaN if all NaN."""
+    values = list(values)
+    if not values:
+        return empty
+    known = [v for v in values if not math.isnan(v)]
+    return max(known) if known else math.nan
+
+
+def _latency_metrics(recorder: Recorder, kind: str, prefix: str) -> dict[str, float]:
+    percentiles = latency_percentiles_ms(recorder.ops, kind)
+    return {f"{prefix}_{key.replace('.', '')}_ms": value for key, value in percentiles.items()}
+
+
+def run_metrics(recorder: Recorder) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """``(run metrics, episode rows)`` for one finished run.
+
+    Raises ValueError when the run has no final read: without it data loss
+    cannot be judged, and a silent zero would read as "no loss".
+    """
+    final = recorder.final
+    if final is None:
+        raise ValueError("run has no final read; lost writes cannot be checked")
+    eps = episodes(recorder.faults, recorder.horizon_s)
+    lost = lost_writes(recorder.ops, final)
+    losses, unexplained = attribute_losses(lost, eps)
+    writes = rto_by_episodes(recorder.ops, eps, "write")
+    reads = rto_by_episodes(recorder.ops, eps, "read")
+    steps = breakdowns(recorder.control, eps)
+    rows = [
+        {
+            "fault_id": ep.fault_id,
+            "kind": ep.kind,
+            "scope": ep.scope,
+            "disruption": ep.disruption,
+            "start_s": ep.start_s,
+            "rto_write_s": write[0],
+            "rto_read_s": read[0],
+            "recovered_write": write[1],
+            "recovered_read": read[1],
+            "lost_writes": loss.lost_writes,
+            "rpo_s": loss.rpo_s,
+            **step._asdict(),
+        }
+        for ep, write, read, loss, step in zip(eps, writes, reads, losses, steps, strict=True)
+    ]
+    observed, total = lost_writes_from_commits(recorder.commits, final)
+    metrics: dict[str, float] = {
+        "episodes": float(len(eps)),
+        "lost_writes": float(len(lost)),
+        "unexplained_lost_writes": float(unexplained),
+        "lost_writes_commits": float(observed),
+        "lost_writes_total": float(total),
+        "rpo_s": _max_known((loss.rpo_s for loss in losses), empty=0.0),
+        "rto_write_s": _max_known((rto for rto, _ in writes), empty=math.nan),
+        "rto_read_s": _max_known((rto for rto, _ in reads), empty=math.nan),
+        "availability_write": availability(eps, [rto for rto, _ in writes], recorder.horizon_s),
+        "availability_read": availability(eps, [rto for rto, _ in reads], recorder.horizon_s),
+        "write_success_ratio": success_ratio(recorder.ops, "write"),
+        "read_success_ratio": success_ratio(recorder.ops, "read"),
+        **_latency_metrics(recorder, "write", "commit_latency"),
+        **_latency_metrics(recorder, "read", "read_latency"),
+        "ops": float(len(recorder.ops)),
+    }
+    return metrics, rows

@@ -1,0 +1,153 @@
+"""Observed clients: they run real operations and record every one (Jepsen style).
+
+A client resolves the endpoint through its DNS cache, sends the request over the
+network, and waits for a reply or its timeout. Outcomes: ``ok``; ``fail`` when
+the database refused or a read got no answer; ``unknown`` when a write got no
+answer (it may have committed). After a failure it backs off and retries; the
+cached DNS answer is kept until it expires, as real resolvers do.
+
+Clients probe densely around faults (see :mod:`hadrsim.spec.workload`) and
+sparsely otherwise. A client whose own Region is down is down with it: it issues
+nothing until its Region returns.
+"""
+
+from __future__ import annotations
+
+from itertools import count
+from typing import TYPE_CHECKING
+
+from hadrsim.simulator.random import UniformSampler
+from hadrsim.simulator.records import ClientOp
+from hadrsim.simulator.routing import Resolver
+
+if TYPE_CHECKING:
+    from hadrsim.simulator.network import Network
+    from hadrsim.simulator.service import Service
+    from hadrsim.simulator.world import World
+    from hadrsim.spec.workload import WorkloadSpec
+
+
+class ObservedClient:
+    """One client process of the workload whose operations are all recorded."""
+
+    def __init__(
+        self,
+        world: World,
+        net: Network,
+        service: Service,
+        workload: WorkloadSpec,
+        name: str,
+        region: str,
+        write_ids: count,
+    ):
+        self.world = world
+        self.net = net
+        self.service = service
+        self.spec = workload
+        self.name = name
+        self.region = region
+        self.write_ids = write_ids
+        self.resolver = Resolver(world, workload.dns_cache_s)
+        self.uniform = UniformSampler(world.streams.generator(f"client/{name}"))
+        self.use_reader = workload.reads_from == "reader"
+        self.dense_until = 0.0
+        self._generation = 0
+        self._wake_at = 0.0
+        self._waiting_for_region = False
+        world.on_fault_ahead(self._fault_ahead)
+        world.on_change(self._on_change)
+
+    # --- scheduling -------------------------------------------------------------------
+    def start(self) -> None:
+        self._schedule(self.spec.probe_interval_s * self.uniform())
+
+    def _schedule(self, delay: float) -> None:
+        self._generation += 1
+        self._wake_at = self.world.now + delay
+        self.world.call_later(delay, self._tick, self._generation)
+
+    def _next_delay(self, failed: bool) -> float:
+        spec, now = self.spec, self.world.now
+        if failed:
+            self.dense_until = max(self.dense_until, now + spec.observe_after_s)
+            return spec.retry_backoff_s * (0.5 + self.uniform())
+        jitter = 0.5 + self.uniform()
+        if spec.idle_interval_s is None or now < self.dense_until:
+            return spec.probe_interval_s * jitter
+        return spec.idle_interval_s * jitter
+
+    def _fault_ahead(self, at_s: float) -> None:
+        """The nemesis will act at ``at_s``: be probing densely from a bit before."""
+        spec = self.spec
+        if spec.idle_interval_s is None:
+            return
+        start = max(self.world.now, at_s - spec.observe_before_s)
+        if start >= self.world.now:
+            self.world.call_later(start - self.world.now, self._densify)
+
+    def _densify(self) -> None:
+        spec = self.spec
+        self.dense_until = max(self.dense_until, self.world.now + spec.observe_before_s
+                               + spec.observe_after_s)
+        if self._wake_at > self.world.now + spec.probe_interval_s and not self._waiting_for_region:
+            self._schedule(spec.probe_interval_s * self.uniform())
+
+    def _on_change(self) -> None:
+        if self._waiting_for_region and self.net.is_up(self.region):
+            self._waiting_for_region = False
+            self._schedule(self.spec.probe_interval_s * self.uniform())
+        elif self.spec.idle_interval_s is not None:
+            self._densify()
+
+    # --- one operation ------------------------------------------------------------------
+    def _tick(self, generation: int) -> None:
+        if generation != self._generation:
+            return
+        if not self.net.is_up(self.region):
+            self._waiting_for_region = True  # this client is down with its Region
+            return
+        spec = self.spec
+        is_write = self.uniform() < spec.observed_write_fraction
+        key = int(self.uniform() * spec.observed_keys)
+        if is_write:
+            endpoint = self.service.writer
+        else:
+            endpoint = self.service.reader if self.use_reader else self.service.writer
+        node = self.resolver.lookup(endpoint)
+        invoke = self.world.now
+        kind = "write" if is_write else "read"
+        write_id = next(self.write_ids) if is_write else None
+        if node is None:
+            self._record(kind, key, write_id, None, invoke, "fail", None, "no endpoint")
+            return
+        done = [False]
+        region, az = self.region, node.az
+
+        def finish(outcome: str, value, version, error) -> None:
+            if done[0]:
+                return  # a late reply after the timeout is ignored
+            done[0] = True
+            self._record(kind, key, value, version, invoke, outcome, node.name, error)
+
+        def on_timeout() -> None:
+            finish("unknown" if is_write else "fail", write_id if is_write else None,
+                   None, "timeout")
+
+        if is_write:
+            def reply(ok: bool, version, error) -> None:
+                self.net.send(az, region, finish, "ok" if ok else "fail", write_id, version, error)
+
+            self.net.send(region, az, node.receive_write, key, write_id, reply)
+        else:
+            def reply(ok: bool, value, version, error) -> None:
+                self.net.send(az, region, finish, "ok" if ok else "fail", value, version, error)
+
+            self.net.send(region, az, node.receive_read, key, reply)
+        self.world.call_later(spec.op_timeout_s, on_timeout)
+
+    def _record(self, kind, key, value, version, invoke, outcome, node, error) -> None:
+        self.world.rec.ops.append(
+            ClientOp(self.name, self.region, kind, key, value, version, invoke,
+                     self.world.now, outcome, node, error)
+        )
+        self._schedule(self._next_delay(outcome != "ok"))

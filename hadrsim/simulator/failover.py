@@ -1,0 +1,270 @@
+"""Failover: a managed controller (RDS-style) and an operator's promotion runbook.
+
+:class:`FailoverController` watches the active primary from the control plane in
+its Region (a Region outage takes the control plane too). On detection it
+promotes the most advanced *in-sync* follower; with none, it replaces the failed
+host (restoring from the log archive when the storage is gone). After a
+failover the old primary is replaced too and rejoins as a follower.
+
+:class:`PromotionRunbook` is the human (or script) path for asynchronous
+replicas: paged on detection, it waits an operator delay, checks that the writer
+is still down, promotes the most advanced replica into a new standalone group,
+fences the old controller off and repoints the endpoints (DNS propagation
+included). What this loses is whatever the replica had not received.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from hadrsim.simulator.detector import FailureDetector
+from hadrsim.simulator.node import PROMOTING
+
+if TYPE_CHECKING:
+    from hadrsim.simulator.network import Network
+    from hadrsim.simulator.node import Node
+    from hadrsim.simulator.random import Sampler
+    from hadrsim.simulator.replication import ReplicationGroup
+    from hadrsim.simulator.service import Service
+    from hadrsim.simulator.world import World
+
+
+class FailoverController:
+    """Managed automatic failover and host replacement for one group."""
+
+    def __init__(
+        self,
+        world: World,
+        net: Network,
+        service: Service,
+        group: ReplicationGroup,
+        *,
+        name: str,
+        detection,
+        promotion: Sampler | None,
+        replace: Sampler | None,
+        restore: Sampler,
+        archive_interval_s: float,
+    ):
+        self.world = world
+        self.net = net
+        self.service = service
+        self.group = group
+        self.name = name
+        self.promotion = promotion
+        self.replace = replace
+        self.restore = restore
+        self.archive_interval_s = archive_interval_s
+        self.archive_phase = float(
+            world.streams.generator(f"archive/{name}").uniform(0, archive_interval_s)
+        )
+        self.active = True
+        self.busy = False
+        self._replacing: set[str] = set()
+        self.detector = FailureDetector(
+            world, net, f"control/{name}",
+            observer=lambda: self.group.primary.region,
+            target=lambda: self.group.primary if self.active and not self.busy else None,
+            on_down=self._on_down,
+            interval_s=detection.interval_s,
+            failure_threshold=detection.failure_threshold,
+            timeout_s=detection.timeout_s,
+        )
+
+    def retire(self) -> None:
+        """Stop acting: another controller now owns the endpoints (after DR)."""
+        self.active = False
+        self.detector.enabled = False
+
+    def _on_down(self, node: Node) -> None:
+        if not self.active or self.busy:
+            return
+        self.world.event("failure_detected", node.name, self.name)
+        candidate = self._candidate() if self.promotion is not None else None
+        if candidate is not None:
+            self._promote(candidate)
+        elif self.replace is not None:
+            self._replace(node)
+
+    def _candidate(self) -> Node | None:
+        best = None
+        for link in self.group.links.values():
+            node = link.follower
+            if link.in_sync and link.counts_for_commit and node.responsive:
+                if best is None or node.lsn > best.lsn:
+                    best = node
+        return best
+
+    def _promote(self, candidate: Node) -> None:
+        self.busy = True
+        self.world.event("promotion_started", candidate.name, self.name)
+        candidate.set_role(PROMOTING)
+        self.world.call_later(self.promotion(), self._finish_promotion, candidate)
+
+    def _finish_promotion(self, candidate: Node) -> None:
+        self.busy = False
+        if not self.active:
+            return
+        if not candidate.responsive:
+            self.world.event("failover_aborted", candidate.name, "candidate failed")
+            self.detector.reset()
+            return
+        old = self.group.primary
+        timeline = self.service.log.branch(candidate.timeline, candidate.lsn)
+        self.group.switch_primary(candidate, timeline)
+        self.world.event("promotion_completed", candidate.name, self.name)
+        self.service.writer.repoint([candidate])
+        self.service.reader.repoint(self.service.local_readers())
+        self.detector.reset()
+        self.world.changed()
+        if not old.responsive and self.replace is not None:
+            self._replace(old)
+
+    # --- host replacement -----------------------------------------------------------
+    def _replace(self, node: Node) -> None:
+        if node.name in self._replacing:
+            return
+        self._replacing.add(node.name)
+        self._start_replacement_when_possible(node)
+
+    def _start_replacement_when_possible(self, node: Node) -> None:
+        if not self.active:
+            self._replacing.discard(node.name)
+            return
+        if node.responsive:
+            self._replacing.discard(node.name)  # it came back by itself
+            return
+        if not (self.net.is_up(node.az) and self.net.is_up(node.region)):
+            # the AZ (or Region) is down: nowhere to put a new host yet
+            self.world.on_change(lambda: self._start_replacement_when_possible(node) or True)
+            return
+        restoring = node.storage_lost
+        self.world.event("restore_started" if restoring else "replacement_started", node.name)
+        duration = self.restore() if restoring else self.replace()
+        self.world.call_later(duration, self._finish_replacement, node, restoring)
+
+    def _finish_replacement(self, node: Node, restoring: bool) -> None:
+        self._replacing.discard(node.name)
+        if not self.active:
+            return
+        node.crashed = 0
+        node.hung = 0
+        if restoring:
+            node.storage_lost = False
+            if node is self.group.primary:
+                self._restore_from_archive(node)
+            else:
+                node.adopt(self.service.log.root, 0)  # empty: it resyncs from the primary
+        self.world.event("restore_completed" if restoring else "replacement_completed", node.name)
+        self.service.reader.repoint(self.service.local_readers())
+        self.detector.reset()
+        self.world.changed()
+
+    def _restore_from_archive(self, node: Node) -> None:
+        """Point-in-time restore to the last archived log position before the loss."""
+        lost_at = node.storage_lost_at
+        k = math.floor((lost_at - self.archive_phase) / self.archive_interval_s)
+        archived_at = self.archive_phase + k * self.archive_interval_s
+        position = self.group.position_at(archived_at)
+        timeline, lsn = position if position is not None else (self.service.log.root, 0)
+        node.adopt(timeline, lsn)
+        node.adopt(self.service.log.branch(timeline, lsn), lsn)
+        self.world.event("restored_to", node.name, f"t={archived_at:.3f} lsn {lsn}")
+
+
+class PromotionRunbook:
+    """Promote an asynchronous replica when the writer stays down (manual DR)."""
+
+    def __init__(
+        self,
+        world: World,
+        net: Network,
+        service: Service,
+        *,
+        controller: FailoverController,
+        observer_region: str,
+        detection,
+        operator_delay: Sampler | None,
+        promotion: dict[str, Sampler],
+        repoint: Sampler,
+        new_controller: Callable[[ReplicationGroup], FailoverController],
+        new_group: Callable[[Node], ReplicationGroup],
+    ):
+        self.world = world
+        self.net = net
+        self.service = service
+        self.controller = controller
+        self.operator_delay = operator_delay
+        self.promotion = promotion
+        self.repoint = repoint
+        self.new_controller = new_controller
+        self.new_group = new_group
+        self.done = False
+        self.busy = False
+        self.detector = FailureDetector(
+            world, net, "operator",
+            observer=lambda: observer_region,
+            target=lambda: None if (self.done or self.busy) else service.group.primary,
+            on_down=self._on_down,
+            interval_s=detection.interval_s,
+            failure_threshold=detection.failure_threshold,
+            timeout_s=detection.timeout_s,
+        )
+
+    def _on_down(self, node: Node) -> None:
+        if self.done or self.busy:
+            return
+        self.busy = True
+        self.world.event("operator_paged", node.name)
+        delay = self.operator_delay() if self.operator_delay is not None else 0.0
+        self.world.call_later(delay, self._decide)
+
+    def _candidate(self) -> Node | None:
+        best = None
+        for link in self.service.group.links.values():
+            node = link.follower
+            if node.name in self.promotion and node.responsive:
+                if best is None or node.lsn > best.lsn:
+                    best = node
+        return best
+
+    def _decide(self) -> None:
+        writer = self.service.group.primary
+        if writer.responsive:
+            self.world.event("failover_aborted", writer.name, "writer healthy again")
+            self._stand_down()
+            return
+        candidate = self._candidate()
+        if candidate is None:
+            self.world.event("failover_aborted", None, "no replica to promote")
+            self._stand_down()
+            return
+        self.world.event("promotion_started", candidate.name, "operator")
+        self.service.group.remove(candidate)
+        candidate.set_role(PROMOTING)
+        self.world.call_later(self.promotion[candidate.name](), self._finish, candidate)
+
+    def _stand_down(self) -> None:
+        self.busy = False
+        self.detector.reset()
+
+    def _finish(self, candidate: Node) -> None:
+        if not candidate.responsive:
+            self.world.event("failover_aborted", candidate.name, "replica failed")
+            self._stand_down()
+            return
+        self.done = True
+        self.detector.enabled = False
+        candidate.adopt(self.service.log.branch(candidate.timeline, candidate.lsn), candidate.lsn)
+        self.controller.retire()
+        group = self.new_group(candidate)
+        self.service.group = group
+        self.new_controller(group)
+        self.world.event("promotion_completed", candidate.name, "operator")
+        after = self.repoint()
+        self.service.writer.repoint([candidate], after_s=after)
+        self.service.reader.repoint([candidate], after_s=after)
+        self.world.changed()
+

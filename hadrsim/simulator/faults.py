@@ -1,0 +1,146 @@
+"""The fault injector: applies a fault scenario to a running world.
+
+Faults act on the world's state (a node's crash/hang counters, an outage of a
+location, a blocked or degraded path, a broken replication stream), never on a
+design's internals, so every design meets the same faults. Each injected fault
+leaves one :class:`~hadrsim.simulator.records.Fault` record: that record is what
+episodes, RTO and RPO are measured from. A target a design does not have (a
+``standby`` of a single instance) is skipped and logged as ``fault_skipped``.
+
+Stochastic classes alternate up and down times per class: the next arrival is
+drawn from exp(MTTF) when the previous fault is repaired. Arrivals are
+announced ahead to the observed clients (the nemesis schedule), so they probe
+densely around them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+from hadrsim.simulator.records import Fault
+
+if TYPE_CHECKING:
+    from hadrsim.simulator.network import Network
+    from hadrsim.simulator.node import Node
+    from hadrsim.simulator.world import World
+    from hadrsim.spec.faults import FaultScenario
+
+
+class Targets(Protocol):
+    """How a design names its parts for faults (see :mod:`hadrsim.spec.faults`)."""
+
+    def node(self, target: str) -> Node | None: ...
+
+    def place(self, target: str) -> str | None: ...
+
+
+_HOUR = 3600.0
+
+
+class FaultInjector:
+    """Schedules and applies the faults of one scenario."""
+
+    def __init__(self, world: World, net: Network, targets: Targets, scenario: FaultScenario):
+        self.world = world
+        self.net = net
+        self.targets = targets
+        self.scenario = scenario
+        self._next_id = 0
+
+    def start(self) -> None:
+        for fault in self.scenario.scheduled:
+            self.world.fault_ahead(fault.at_s)
+            self.world.call_later(fault.at_s, self._inject, fault, fault.duration_s)
+        for index, fault in enumerate(self.scenario.stochastic):
+            stream = self.world.streams.generator(f"faults/{fault.kind}/{index}")
+            self._schedule_next(fault, stream, mttr=None)
+
+    def _schedule_next(self, fault, stream, mttr) -> None:
+        from hadrsim.simulator.random import Sampler
+
+        mttr = mttr or Sampler(fault.mttr_h, stream, _HOUR)
+        gap = float(stream.exponential(fault.mttf_h * _HOUR))
+        at = self.world.now + gap
+        if at >= self.world.horizon_s:
+            return
+        self.world.fault_ahead(at)
+
+        def arrive() -> None:
+            duration = mttr()
+            self._inject(fault, duration)
+            self.world.call_later(duration, self._schedule_next, fault, stream, mttr)
+
+        self.world.call_later(gap, arrive)
+
+    # --- applying one fault ---------------------------------------------------------
+    def _inject(self, fault, duration_s: float | None) -> None:
+        action = self._resolve(fault)
+        if action is None:
+            self.world.event("fault_skipped", None, f"{fault.kind} {fault.target or fault.between}")
+            return
+        scope, affected, apply, revert = action
+        self._next_id += 1
+        now = self.world.now
+        end = None if duration_s is None else now + duration_s
+        self.world.rec.faults.append(
+            Fault(self._next_id, fault.kind, scope, fault.disruption_class, now, end, affected)
+        )
+        apply()
+        self.world.changed()
+        if duration_s is not None:
+            self.world.call_later(duration_s, self._revert, revert)
+
+    def _revert(self, revert: Callable[[], None]) -> None:
+        revert()
+        self.world.changed()
+
+    def _resolve(self, fault):
+        kind = fault.kind
+        if kind in ("network_partition", "added_latency"):
+            a, b = (self.targets.place(p) for p in fault.between)
+            if a is None or b is None:
+                return None
+            pairs = [(a, b)] if fault.one_way else [(a, b), (b, a)]
+            scope = f"link:{a}{'->' if fault.one_way else '<->'}{b}"
+            if kind == "network_partition":
+                return (scope, (),
+                        lambda: [self.net.set_blocked(x, y, True) for x, y in pairs],
+                        lambda: [self.net.set_blocked(x, y, False) for x, y in pairs])
+            return (scope, (),
+                    lambda: [self.net.set_degraded(x, y, fault.latency_ms, fault.loss)
+                             for x, y in pairs],
+                    lambda: [self.net.set_degraded(x, y, 0.0, 0.0) for x, y in pairs])
+        if kind in ("az_outage", "region_outage"):
+            place = self.targets.place(fault.target)
+            if place is None:
+                return None
+            affected = (place,) if kind == "az_outage" else (place, *self.net.azs_of(place))
+            return (f"{'az' if kind == 'az_outage' else 'region'}:{place}", affected,
+                    lambda: self.net.set_down(place, True),
+                    lambda: self.net.set_down(place, False))
+        node = self.targets.node(fault.target)
+        if node is None:
+            return None
+        scope = f"node:{node.name}"
+        if kind == "instance_crash":
+            return scope, (), lambda: _bump(node, "crashed", 1), lambda: _bump(node, "crashed", -1)
+        if kind == "instance_hang":
+            return scope, (), lambda: _bump(node, "hung", 1), lambda: _bump(node, "hung", -1)
+        if kind == "storage_loss":
+            def lose() -> None:
+                node.storage_lost = True
+                node.storage_lost_at = self.world.now
+                _bump(node, "crashed", 1)
+            # the instance dies with its volume; only a replacement/restore brings it back
+            return scope, (), lose, lambda: None
+        if kind == "replication_break":
+            return (f"stream:{node.name}", (),
+                    lambda: _bump(node, "inbound_broken", 1),
+                    lambda: _bump(node, "inbound_broken", -1))
+        raise ValueError(f"unknown fault kind {kind!r}")  # pragma: no cover - spec validates
+
+
+def _bump(node: Node, attribute: str, delta: int) -> None:
+    """Nested fault counters; a replacement may have reset one already."""
+    setattr(node, attribute, max(0, getattr(node, attribute) + delta))

@@ -1,0 +1,130 @@
+"""A database node: where it lives, what it holds, whether it answers.
+
+A node's durable log is a position ``(timeline, lsn)`` into the shared
+:class:`~hadrsim.simulator.log.Log`; what it shows to readers is its *applied*
+position, which may trail (reader apply lag). Liveness is derived, never stored:
+a node answers only if it is not crashed, not hung, and its AZ and Region are up.
+Faults nest by counting, so overlapping faults compose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hadrsim.simulator.records import RoleChange
+
+if TYPE_CHECKING:
+    from hadrsim.simulator.log import Timeline
+    from hadrsim.simulator.network import Network
+    from hadrsim.simulator.random import Sampler
+    from hadrsim.simulator.replication import ReplicationGroup
+    from hadrsim.simulator.world import World
+
+PRIMARY = "primary"
+STANDBY = "standby"  # synchronous or quorum follower
+REPLICA = "replica"  # asynchronous follower
+PROMOTING = "promoting"
+DETACHED = "detached"  # left its group (e.g. an old primary fenced off after DR)
+
+
+@dataclass(frozen=True)
+class FollowConfig:
+    """How this node follows a primary: its commit role and its delays.
+
+    ``mode`` is ``"sync"`` (every commit waits for it), ``"quorum"`` (counts
+    towards a k-of-n commit quorum) or ``"async"``. ``ship_lag`` delays shipping
+    (async replica lag, which is what promotion loses); ``apply_lag`` delays only
+    visibility to readers; ``ack_on`` is ``"flush"`` or ``"receive"``.
+    """
+
+    mode: str
+    readable: bool
+    flush: Sampler | None = None
+    ack_on: str = "flush"
+    ship_lag: Sampler | None = None
+    lag_regime_s: float = 30.0
+    apply_lag: Sampler | None = None
+
+
+class Node:
+    """One database instance."""
+
+    def __init__(self, world: World, net: Network, name: str, az: str, timeline: Timeline):
+        self.world = world
+        self.net = net
+        self.name = name
+        self.az = az
+        self.region = net.region_of(az)
+        self.timeline = timeline
+        self.lsn = 0
+        self.applied_timeline = timeline
+        self.applied_lsn = 0
+        self.crashed = 0
+        self.hung = 0
+        self.storage_lost = False
+        self.storage_lost_at = 0.0
+        self.inbound_broken = 0
+        self.role = PRIMARY
+        self.group: ReplicationGroup | None = None
+        self.follow: FollowConfig | None = None
+
+    def __repr__(self) -> str:
+        where = f"tl={self.timeline.tid}, lsn={self.lsn}"
+        return f"Node({self.name!r}, {self.az}, {self.role}, {where})"
+
+    @property
+    def responsive(self) -> bool:
+        return not self.crashed and not self.hung and self.net.is_up(self.az)
+
+    @property
+    def readable(self) -> bool:
+        if self.role == PRIMARY:
+            return True
+        return self.role in (STANDBY, REPLICA) and self.follow is not None and self.follow.readable
+
+    def set_role(self, role: str) -> None:
+        if role != self.role:
+            self.role = role
+            self.world.rec.roles.append(
+                RoleChange(self.world.now, self.name, role, self.timeline.tid)
+            )
+
+    def adopt(self, timeline: Timeline, lsn: int, visible: bool = True) -> None:
+        """Make ``(timeline, lsn)`` this node's durable (and, if visible, applied) tip."""
+        self.timeline, self.lsn = timeline, lsn
+        if visible:
+            self.applied_timeline, self.applied_lsn = timeline, lsn
+
+    def make_visible(self, timeline: Timeline, lsn: int) -> None:
+        """Readers see up to ``(timeline, lsn)``, if it is still part of the durable log."""
+        if self.timeline.contains(self.lsn, timeline.tid, lsn) and (
+            timeline is not self.applied_timeline or lsn > self.applied_lsn
+        ):
+            self.applied_timeline, self.applied_lsn = timeline, lsn
+
+    # --- requests from clients ---------------------------------------------------
+    def receive_write(self, key: int, write_id: int, reply) -> None:
+        """A client's write arrived. No answer at all if the node does not respond."""
+        if not self.responsive:
+            return
+        if self.role != PRIMARY or self.group is None:
+            reply(False, None, "read-only")
+            return
+        self.group.commit(key, write_id, reply)
+
+    def receive_read(self, key: int, reply) -> None:
+        if not self.responsive:
+            return
+        if not self.readable:
+            reply(False, None, None, "not readable")
+            return
+        if self.role == PRIMARY:
+            value, version = self.timeline.read(self.lsn, key)
+        else:
+            value, version = self.applied_timeline.read(self.applied_lsn, key)
+        reply(True, value, version, None)
+
+    def receive_ping(self, reply) -> None:
+        if self.responsive:
+            reply()

@@ -1,0 +1,82 @@
+"""Seeded random streams: one root seed per run, one named child stream per component.
+
+A stream is keyed by a stable name (``"faults/instance_crash/0"``,
+``"client/c1"``), not by creation order, so adding a component never shifts the
+draws of another, and the same run index gives every design the same fault
+arrivals and workload draws (common random numbers). Draws on hot paths come
+from batched buffers: a scalar numpy draw costs ~1.5 us, a batched one ~0.2 us.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+_BATCH = 256
+
+
+def _name_key(name: str) -> int:
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
+
+
+class Streams:
+    """Factory of independent generators for one run."""
+
+    def __init__(self, root_seed: int, run_index: int):
+        self.root_seed = root_seed
+        self.run_index = run_index
+        self._generators: dict[str, np.random.Generator] = {}
+
+    def generator(self, name: str) -> np.random.Generator:
+        """The generator for ``name``; the same name always gives the same stream."""
+        rng = self._generators.get(name)
+        if rng is None:
+            key = (self.run_index, _name_key(name))
+            seq = np.random.SeedSequence(self.root_seed, spawn_key=key)
+            rng = self._generators[name] = np.random.Generator(np.random.PCG64(seq))
+        return rng
+
+    def sampler(self, name: str, dist, scale: float = 1.0) -> Sampler:
+        """Batched draws of ``dist`` (times ``scale``, e.g. ms -> s) on stream ``name``."""
+        return Sampler(dist, self.generator(name), scale)
+
+
+class Sampler:
+    """Draws one value at a time from a buffer refilled in batches."""
+
+    __slots__ = ("_dist", "_rng", "_scale", "_buffer", "_next")
+
+    def __init__(self, dist, rng: np.random.Generator, scale: float = 1.0):
+        self._dist = dist
+        self._rng = rng
+        self._scale = scale
+        self._buffer: list[float] = []
+        self._next = 0
+
+    def __call__(self) -> float:
+        if self._next >= len(self._buffer):
+            self._buffer = (self._dist.draw(self._rng, _BATCH) * self._scale).tolist()
+            self._next = 0
+        value = self._buffer[self._next]
+        self._next += 1
+        return value
+
+    @property
+    def mean(self) -> float:
+        return self._dist.mean * self._scale
+
+
+class UniformSampler(Sampler):
+    """Uniform [0, 1) draws, batched."""
+
+    def __init__(self, rng: np.random.Generator):
+        super().__init__(None, rng)
+
+    def __call__(self) -> float:
+        if self._next >= len(self._buffer):
+            self._buffer = self._rng.random(_BATCH).tolist()
+            self._next = 0
+        value = self._buffer[self._next]
+        self._next += 1
+        return value

@@ -1,0 +1,279 @@
+"""Replication groups: a primary ships its log to followers under a commit policy.
+
+The log is shipped in group-commit batches that carry a position (timeline, LSN):
+a batch holds every write since the last one, background writes as a count.
+Commit policies, the knob every HA design turns:
+
+* ``async`` - acknowledge after the local flush; followers trail by their lag.
+* ``sync`` - also wait for every in-sync ``sync`` follower (RDS Multi-AZ instance).
+* ``quorum`` - also wait for ``k`` of the in-sync ``quorum`` followers (semi-sync,
+  Multi-AZ DB cluster).
+
+A follower that does not acknowledge within ``sync_timeout_s`` leaves the in-sync
+set (commits go on without it, as RDS does when a standby fails) and rejoins once
+it has caught up. Failover controllers only promote in-sync followers, which is
+why a synchronous design loses nothing on any single failure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import TYPE_CHECKING
+
+from hadrsim.simulator.node import PRIMARY, REPLICA, STANDBY, Node
+from hadrsim.simulator.records import Apply, Commit
+
+if TYPE_CHECKING:
+    from hadrsim.simulator.log import Timeline
+    from hadrsim.simulator.network import Network
+    from hadrsim.simulator.random import Sampler
+    from hadrsim.simulator.world import World
+
+
+class FollowerLink:
+    """The stream from a group's primary to one follower."""
+
+    def __init__(self, group: ReplicationGroup, follower: Node):
+        self.group = group
+        self.follower = follower
+        self.config = follower.follow
+        self.acked_lsn = -1
+        self.in_sync = False
+        self._lag = 0.0
+        self._lag_until = -math.inf
+        self._last_send = 0.0
+
+    @property
+    def counts_for_commit(self) -> bool:
+        return self.config.mode in ("sync", "quorum")
+
+    def ship(self, timeline: Timeline, lsn: int) -> None:
+        if self.follower.inbound_broken:
+            return
+        world = self.group.world
+        if self.config.ship_lag is None:
+            self._send(timeline, lsn)
+            return
+        if world.now >= self._lag_until:
+            self._lag = self.config.ship_lag()
+            self._lag_until = world.now + self.config.lag_regime_s
+        send_at = max(world.now + self._lag, self._last_send)
+        self._last_send = send_at
+        world.call_later(send_at - world.now, self._send, timeline, lsn)
+
+    def _send(self, timeline: Timeline, lsn: int) -> None:
+        group = self.group
+        if self.follower.inbound_broken or group.links.get(self.follower.name) is not self:
+            return
+        group.net.send(group.primary.az, self.follower.az, self._receive, timeline, lsn)
+
+    def _receive(self, timeline: Timeline, lsn: int) -> None:
+        node, group = self.follower, self.group
+        if not node.responsive or group.links.get(node.name) is not self:
+            return
+        if node.timeline is timeline:
+            if lsn <= node.lsn:
+                return self._acknowledge(timeline, node.lsn)
+        elif not (node.lsn == 0 or timeline.contains(lsn, node.timeline.tid, node.lsn)):
+            # diverged (an old primary rejoining): rewind to the shared prefix first
+            shared, shared_lsn = node.timeline.common_prefix(node.lsn, timeline, lsn)
+            node.adopt(shared, shared_lsn)
+            group.world.event("rewound", node.name, f"to timeline {shared.tid} lsn {shared_lsn}")
+        apply_lag = self.config.apply_lag
+        node.adopt(timeline, lsn, visible=apply_lag is None)
+        group.world.rec.applies.append(
+            Apply(group.world.now, node.name, group.primary.name, timeline.tid, lsn)
+        )
+        if apply_lag is not None:
+            group.world.call_later(apply_lag(), node.make_visible, timeline, lsn)
+        self._acknowledge(timeline, lsn)
+
+    def _acknowledge(self, timeline: Timeline, lsn: int) -> None:
+        if not self.counts_for_commit:
+            return
+        flush = self.config.flush
+        delay = flush() if (flush is not None and self.config.ack_on == "flush") else 0.0
+        group = self.group
+        group.world.call_later(
+            delay,
+            lambda: group.net.send(
+                self.follower.az, group.primary.az, group.on_ack, self, timeline, lsn
+            ),
+        )
+
+
+class _Pending:
+    __slots__ = ("lsn", "lsn_from", "writes", "write_id", "reply", "flushed", "timeline")
+
+    def __init__(self, timeline, lsn_from, lsn, writes, write_id, reply):
+        self.timeline = timeline
+        self.lsn_from = lsn_from
+        self.lsn = lsn
+        self.writes = writes
+        self.write_id = write_id
+        self.reply = reply
+        self.flushed = False
+
+
+class ReplicationGroup:
+    """A primary, its followers and the commit policy that binds them."""
+
+    def __init__(
+        self,
+        world: World,
+        net: Network,
+        primary: Node,
+        *,
+        flush: Sampler,
+        background_writes_per_s: float,
+        quorum: int = 1,
+        sync_timeout_s: float = 10.0,
+        name: str = "group",
+    ):
+        self.world = world
+        self.net = net
+        self.name = name
+        self.primary = primary
+        self.flush = flush
+        self.background_rate = background_writes_per_s
+        self.quorum = quorum
+        self.sync_timeout_s = sync_timeout_s
+        self.links: dict[str, FollowerLink] = {}
+        self._pending: deque[_Pending] = deque()
+        self._last_commit_s = world.now
+        self._carry = 0.0
+        self.positions: list[tuple[float, Timeline, int]] = []
+        primary.group = self
+        primary.set_role(PRIMARY)
+
+    # --- membership ----------------------------------------------------------------
+    def members(self) -> list[Node]:
+        return [self.primary] + [link.follower for link in self.links.values()]
+
+    def add_follower(self, node: Node, in_sync: bool = False) -> FollowerLink:
+        link = FollowerLink(self, node)
+        link.in_sync = in_sync and link.counts_for_commit
+        if in_sync:
+            link.acked_lsn = node.lsn
+        self.links[node.name] = link
+        node.group = self
+        node.set_role(STANDBY if link.counts_for_commit else REPLICA)
+        return link
+
+    def remove(self, node: Node) -> None:
+        self.links.pop(node.name, None)
+        if node.group is self:
+            node.group = None
+        self._try_release()
+
+    def switch_primary(self, new_primary: Node, timeline: Timeline) -> None:
+        """Promotion done: ``new_primary`` writes ``timeline``; everyone else follows it."""
+        old = self.primary
+        others = [n for n in self.members() if n is not new_primary]
+        self.links.clear()
+        self._pending.clear()
+        new_primary.adopt(timeline, new_primary.lsn)
+        self.primary = new_primary
+        new_primary.group = self
+        new_primary.set_role(PRIMARY)
+        for node in others:
+            self.add_follower(node, in_sync=False)
+        self.world.event("primary_changed", new_primary.name, f"from {old.name}")
+
+    def in_sync_followers(self) -> list[Node]:
+        return [link.follower for link in self.links.values() if link.in_sync]
+
+    # --- the write path -----------------------------------------------------------------
+    def commit(self, key: int, write_id: int, reply) -> None:
+        """Append one observed write (plus background writes since the last batch)."""
+        world, primary = self.world, self.primary
+        now = world.now
+        due = self.background_rate * (now - self._last_commit_s) + self._carry
+        background = int(due)
+        self._carry = due - background
+        self._last_commit_s = now
+        lsn_from = primary.lsn + 1
+        lsn = primary.lsn + background + 1
+        timeline = primary.timeline
+        timeline.append(lsn, write_id, key)
+        primary.adopt(timeline, lsn)
+        self.positions.append((now, timeline, lsn))
+        pending = _Pending(timeline, lsn_from, lsn, background + 1, write_id, reply)
+        self._pending.append(pending)
+        for link in self.links.values():
+            link.ship(timeline, lsn)
+        world.call_later(self.flush(), self._flushed, pending)
+        if any(link.in_sync for link in self.links.values()):
+            world.call_later(self.sync_timeout_s, self._timed_out, pending)
+
+    def _flushed(self, pending: _Pending) -> None:
+        pending.flushed = True
+        self._try_release()
+
+    def _needed_acks(self) -> tuple[int, list[FollowerLink]]:
+        voters = [link for link in self.links.values() if link.in_sync]
+        if not voters:
+            return 0, voters
+        if all(link.config.mode == "sync" for link in voters):
+            return len(voters), voters
+        return min(self.quorum, len(voters)), voters
+
+    def _try_release(self) -> None:
+        primary = self.primary
+        while self._pending:
+            head = self._pending[0]
+            if not head.flushed:
+                return
+            if head.timeline is not primary.timeline or not primary.responsive:
+                self._pending.clear()  # lost with the old primary: clients time out
+                return
+            needed, voters = self._needed_acks()
+            acks = sum(1 for link in voters if link.acked_lsn >= head.lsn)
+            if acks < needed:
+                return
+            self._pending.popleft()
+            self.world.rec.commits.append(
+                Commit(
+                    self.world.now, primary.name, head.timeline.tid, head.lsn_from, head.lsn,
+                    head.writes, (head.write_id,),
+                )
+            )
+            head.reply(True, head.lsn, None)
+
+    def _timed_out(self, pending: _Pending) -> None:
+        if not self._pending or pending.lsn < self._pending[0].lsn:
+            return  # already released
+        dropped = False
+        for link in self.links.values():
+            if link.in_sync and link.acked_lsn < pending.lsn:
+                link.in_sync = False
+                dropped = True
+                self.world.event("standby_out_of_sync", link.follower.name, f"lsn {pending.lsn}")
+        if dropped:
+            self._try_release()
+
+    def on_ack(self, link: FollowerLink, timeline: Timeline, lsn: int) -> None:
+        if self.links.get(link.follower.name) is not link or timeline is not self.primary.timeline:
+            return
+        if lsn > link.acked_lsn:
+            link.acked_lsn = lsn
+        if not link.in_sync and link.counts_for_commit and lsn >= self.primary.lsn:
+            link.in_sync = True
+            self.world.event("standby_in_sync", link.follower.name, f"lsn {lsn}")
+        self._try_release()
+
+    def catch_up(self) -> None:
+        """Ship the current position to every follower (after a follower returns)."""
+        for link in self.links.values():
+            link.ship(self.primary.timeline, self.primary.lsn)
+
+    def position_at(self, time_s: float) -> tuple[Timeline, int] | None:
+        """The primary's committed position at ``time_s`` (for log archiving / PITR)."""
+        from bisect import bisect_right
+
+        i = bisect_right(self.positions, time_s, key=lambda p: p[0])
+        if i == 0:
+            return None
+        _t, timeline, lsn = self.positions[i - 1]
+        return timeline, lsn

@@ -1,0 +1,70 @@
+"""A database service as clients see it: endpoints in front of the active group.
+
+The *active* group is the one the writer endpoint belongs to. A managed failover
+changes its primary; a disaster-recovery promotion replaces the whole group (the
+old one lives on, fenced off, with whatever stale clients still write to it).
+The final read after a run reads the active group's primary: that is the data
+the business keeps.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hadrsim.simulator.records import FinalRead
+
+if TYPE_CHECKING:
+    from hadrsim.simulator.log import Log
+    from hadrsim.simulator.node import Node
+    from hadrsim.simulator.replication import ReplicationGroup
+    from hadrsim.simulator.routing import Endpoint
+    from hadrsim.simulator.world import World
+
+
+class Service:
+    """The writer and reader endpoints and the group behind them."""
+
+    def __init__(
+        self,
+        world: World,
+        log: Log,
+        group: ReplicationGroup,
+        writer: Endpoint,
+        reader: Endpoint,
+    ):
+        self.world = world
+        self.log = log
+        self.group = group
+        self.writer = writer
+        self.reader = reader
+        self.nodes: dict[str, Node] = {n.name: n for n in group.members()}
+        world.on_change(self._on_change)
+
+    def _on_change(self) -> None:
+        # a follower that came back gets the primary's current position right away
+        self.group.catch_up()
+
+    def local_readers(self) -> list[Node]:
+        """Available readable followers in the primary's Region, or the primary if none.
+
+        Like the RDS reader endpoint, the control plane lists only instances it
+        knows to be available, as of the moment it rewrites the record.
+        """
+        primary = self.group.primary
+        readers = [
+            n for n in self.group.members()
+            if n is not primary and n.readable and n.region == primary.region and n.responsive
+        ]
+        return readers or [primary]
+
+    def final_read(self) -> FinalRead:
+        holder = self.group.primary
+        if holder.storage_lost:
+            ids, spans = frozenset(), ()
+        else:
+            ids = holder.timeline.write_ids_upto(holder.lsn)
+            spans = tuple((t.tid, lo, hi) for t, lo, hi in holder.timeline.lineage(holder.lsn))
+        return FinalRead(
+            self.world.now, holder.name, holder.responsive, holder.timeline.tid, holder.lsn,
+            ids, spans,
+        )

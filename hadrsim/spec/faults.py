@@ -1,0 +1,122 @@
+"""Fault scenarios: what breaks, where, when and for how long.
+
+Targets name roles and places symbolically so that one scenario applies to every
+design: node faults take ``primary``, ``standby``, ``replica`` (first readable or
+async follower) or ``node:NAME``; AZ outages take ``primary_az``, ``standby_az``
+or an AZ name; Region outages ``primary_region``, ``replica_region`` or a Region
+name; partitions and added latency take ``between: [A, B]`` of such places.
+A stochastic class draws arrivals from an exponential MTTF and repair times from
+``mttr_h``; the target is resolved when each fault arrives (the primary then, not
+the primary at the start).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hadrsim.spec.distributions import Dist
+
+FaultKind = Literal[
+    "instance_crash",
+    "instance_hang",
+    "storage_loss",
+    "az_outage",
+    "region_outage",
+    "network_partition",
+    "added_latency",
+    "replication_break",
+]
+DisruptionClass = Literal["Software", "Hardware", "AZ", "Region"]
+
+NODE_FAULTS = {"instance_crash", "instance_hang", "storage_loss", "replication_break"}
+PATH_FAULTS = {"network_partition", "added_latency"}
+
+# Resilience Hub's disruption classes, the default for each fault kind.
+DEFAULT_DISRUPTION: dict[str, str] = {
+    "instance_crash": "Hardware",
+    "instance_hang": "Software",
+    "storage_loss": "Hardware",
+    "az_outage": "AZ",
+    "region_outage": "Region",
+    "network_partition": "AZ",
+    "added_latency": "Software",
+    "replication_break": "Software",
+}
+NODE_TARGETS = ("primary", "standby", "replica")
+AZ_TARGETS = ("primary_az", "standby_az", "replica_az")
+REGION_TARGETS = ("primary_region", "replica_region")
+
+
+class _FaultBase(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: FaultKind
+    target: str | None = Field(None, description="What fails; see the module docstring.")
+    between: list[str] | None = Field(None, min_length=2, max_length=2)
+    one_way: bool = Field(False, description="Partition only traffic from between[0].")
+    latency_ms: float = Field(0.0, ge=0, description="added_latency: extra one-way delay.")
+    loss: float = Field(0.0, ge=0, le=1, description="added_latency: packet loss probability.")
+    disruption: DisruptionClass | None = None
+
+    @model_validator(mode="after")
+    def _target_fits_kind(self) -> _FaultBase:
+        if self.kind in PATH_FAULTS:
+            if self.between is None:
+                raise ValueError(f"{self.kind} needs between: [A, B]")
+            return self
+        if self.between is not None:
+            raise ValueError(f"between is only for {sorted(PATH_FAULTS)}, not {self.kind}")
+        target = self.target or _default_target(self.kind)
+        object.__setattr__(self, "target", target)
+        if self.kind in NODE_FAULTS:
+            ok = target in NODE_TARGETS or target.startswith("node:")
+            allowed = f"one of {list(NODE_TARGETS)} or node:NAME"
+        elif self.kind == "az_outage":
+            ok = not target.startswith("node:") and target not in NODE_TARGETS + REGION_TARGETS
+            allowed = f"one of {list(AZ_TARGETS)} or an AZ name"
+        else:
+            ok = not target.startswith("node:") and target not in NODE_TARGETS + AZ_TARGETS
+            allowed = f"one of {list(REGION_TARGETS)} or a region name"
+        if not ok:
+            raise ValueError(f"target {target!r} does not fit {self.kind}: use {allowed}")
+        return self
+
+    @property
+    def disruption_class(self) -> str:
+        return self.disruption or DEFAULT_DISRUPTION[self.kind]
+
+
+def _default_target(kind: str) -> str:
+    if kind == "az_outage":
+        return "primary_az"
+    if kind == "region_outage":
+        return "primary_region"
+    return "primary"
+
+
+class ScheduledFault(_FaultBase):
+    """One fault at ``at_s`` lasting ``duration_s`` (None: until replaced/repaired)."""
+
+    at_s: float = Field(ge=0)
+    duration_s: float | None = Field(None, gt=0)
+
+
+class StochasticFault(_FaultBase):
+    """A failure class: arrivals every exp(``mttf_h``) hours, repairs from ``mttr_h``."""
+
+    mttf_h: float = Field(gt=0)
+    mttr_h: Dist
+
+
+class FaultScenario(BaseModel):
+    """A named set of faults applied to every design (designs x scenarios)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    horizon_s: float | None = Field(None, gt=0, description="Overrides the study horizon.")
+    scheduled: list[ScheduledFault] = Field(default_factory=list)
+    stochastic: list[StochasticFault] = Field(default_factory=list)

@@ -1,0 +1,143 @@
+"""A study file: designs x fault scenarios, a workload, a policy, a seed.
+
+This is the root of the YAML a user writes. Validation resolves defaults that
+depend on the network (a design with no region takes the first one) and checks
+every place name, so that a model builder never meets an unknown name.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hadrsim.models.designs import DesignSpec
+from hadrsim.models.rds_spec import HealthCheckSpec, resolve_locations
+from hadrsim.spec.distributions import Dist, constant, lognormal
+from hadrsim.spec.faults import (
+    AZ_TARGETS,
+    NODE_TARGETS,
+    REGION_TARGETS,
+    DisruptionClass,
+    FaultScenario,
+)
+from hadrsim.spec.network import NetworkSpec
+from hadrsim.spec.workload import WorkloadSpec
+
+
+class FailoverPolicySpec(BaseModel):
+    """How a non-managed promotion (a read replica) happens: by an operator or a script."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mode: Literal["manual", "automatic"] = "manual"
+    # calibration 4: operator delay before promoting, 15 min; 5-60 (ASM).
+    operator_delay_s: Dist = lognormal(900.0, 3600.0)
+    # calibration 8: DNS change propagation 30 s, "within 60 seconds" (S22).
+    repoint_s: Dist = constant(30.0)
+    # ASM: the operator's alarm, a 10-s check x 3 (Route 53 fast interval, S19/S20).
+    detection: HealthCheckSpec = HealthCheckSpec(interval_s=10.0, failure_threshold=3)
+
+
+class PolicyTargetSpec(BaseModel):
+    """Resilience Hub style target for one disruption class."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rto_s: float = Field(ge=0)
+    rpo_s: float = Field(ge=0)
+
+
+class Study(BaseModel):
+    """The whole study file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    seed: int = Field(0, ge=0)
+    runs: int = Field(20, ge=1, le=1_000_000)
+    horizon_s: float = Field(1800.0, gt=0)
+    network: NetworkSpec = NetworkSpec()
+    workload: WorkloadSpec = WorkloadSpec()
+    failover: FailoverPolicySpec = FailoverPolicySpec()
+    designs: list[DesignSpec] = Field(min_length=1)
+    scenarios: list[FaultScenario] = Field(min_length=1)
+    policy: dict[DisruptionClass, PolicyTargetSpec] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _resolve_and_check_places(self) -> Study:
+        errors: list[str] = []
+        _unique([d.name for d in self.designs], "designs", errors)
+        _unique([s.name for s in self.scenarios], "scenarios", errors)
+        resolved = []
+        for i, design in enumerate(self.designs):
+            design, problems = resolve_locations(design, self.network, f"designs.{i}")
+            errors += problems
+            resolved.append(design)
+        regions = [r.name for r in self.network.regions]
+        azs = [az for r in self.network.regions for az in r.azs]
+        client_regions = self.workload.client_regions or [regions[0]]
+        for i, region in enumerate(client_regions):
+            if region not in regions:
+                errors.append(
+                    f"workload.client_regions.{i}: unknown region {region!r}; known: {regions}"
+                )
+        for s, scenario in enumerate(self.scenarios):
+            faults = [("scheduled", f) for f in scenario.scheduled]
+            faults += [("stochastic", f) for f in scenario.stochastic]
+            for j, (group, fault) in enumerate(faults):
+                index = j if group == "scheduled" else j - len(scenario.scheduled)
+                path = f"scenarios.{s}.{group}.{index}"
+                _check_fault_places(fault, path, regions, azs, errors)
+        if errors:
+            raise ValueError("\n".join(errors))
+        object.__setattr__(self, "designs", resolved)
+        if self.workload.client_regions is None:
+            workload = self.workload.model_copy(update={"client_regions": client_regions})
+            object.__setattr__(self, "workload", workload)
+        return self
+
+    def design(self, name: str) -> DesignSpec:
+        for design in self.designs:
+            if design.name == name:
+                return design
+        raise KeyError(f"no design {name!r}; designs: {[d.name for d in self.designs]}")
+
+    def scenario(self, name: str) -> FaultScenario:
+        for scenario in self.scenarios:
+            if scenario.name == name:
+                return scenario
+        raise KeyError(f"no scenario {name!r}; scenarios: {[s.name for s in self.scenarios]}")
+
+    def horizon_for(self, scenario: FaultScenario) -> float:
+        return scenario.horizon_s or self.horizon_s
+
+
+def _unique(names: list[str], path: str, errors: list[str]) -> None:
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            errors.append(f"{path}.{i}.name: {name!r} is used twice; names must be unique")
+        seen.add(name)
+
+
+def _check_fault_places(fault, path: str, regions: list[str], azs: list[str], errors) -> None:
+    places = set(regions) | set(azs) | set(AZ_TARGETS) | set(REGION_TARGETS)
+    if fault.between is not None:
+        for k, place in enumerate(fault.between):
+            if place not in places:
+                errors.append(
+                    f"{path}.between.{k}: unknown place {place!r}; use a region, an AZ, "
+                    f"or one of {list(AZ_TARGETS + REGION_TARGETS)}"
+                )
+        return
+    target = fault.target
+    if target in NODE_TARGETS or target.startswith("node:"):
+        return
+    if fault.kind == "az_outage" and target not in AZ_TARGETS and target not in azs:
+        errors.append(f"{path}.target: unknown AZ {target!r}; known: {azs} or {list(AZ_TARGETS)}")
+    if fault.kind == "region_outage" and target not in REGION_TARGETS and target not in regions:
+        errors.append(
+            f"{path}.target: unknown region {target!r}; known: {regions} or {list(REGION_TARGETS)}"
+        )

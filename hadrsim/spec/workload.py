@@ -1,0 +1,44 @@
+"""The workload: what the application does, and how it is observed.
+
+The whole workload (``write_rate_per_s``, ``read_rate_per_s``) advances the
+database log and sizes losses and cost, but is not simulated write by write: a
+year at 100 writes/s would be three billion events. A few *observed clients*
+(Jepsen's clients) issue real operations through DNS, the network and the nodes
+and record every one; the checkers work on their history. Observed clients probe
+densely (``probe_interval_s``) around fault injections, as a Jepsen nemesis
+schedule would, and sparsely (``idle_interval_s``) in between, so long runs stay
+cheap while every disruption is seen at full resolution.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class WorkloadSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    write_rate_per_s: float = Field(100.0, ge=0)
+    read_rate_per_s: float = Field(400.0, ge=0)
+    client_regions: list[str] | None = Field(
+        None, description="Regions the observed clients run in; default: the first region."
+    )
+    observed_clients: int = Field(4, ge=1, le=1000, description="Spread over client_regions.")
+    observed_keys: int = Field(100, ge=1, description="Keys the observed clients touch.")
+    observed_write_fraction: float = Field(0.5, ge=0, le=1)
+    reads_from: Literal["reader", "writer"] = Field(
+        "reader", description="Reader endpoint when the design has readable replicas."
+    )
+    probe_interval_s: float = Field(0.5, gt=0)  # ASM: think time of a busy client
+    idle_interval_s: float | None = Field(
+        None, gt=0, description="Think time away from faults; None = always probe densely."
+    )
+    observe_before_s: float = Field(30.0, ge=0)
+    observe_after_s: float = Field(120.0, ge=0)
+    op_timeout_s: float = Field(2.0, gt=0)  # ASM: driver socket timeout
+    retry_backoff_s: float = Field(0.5, ge=0)  # ASM: pause before retrying a failed call
+    dns_cache_s: float | None = Field(
+        None, ge=0, description="Client DNS cache; None honours the record TTL."
+    )
