@@ -73,7 +73,10 @@ def summarize(values: Sequence[float]) -> Summary:
     if n == 1 or data[0] == data[-1]:
         # scipy returns NaN for a zero scale; zero spread gives a point interval.
         return _summary(n, 0, mean, std, percentiles, mean, mean)
-    lo, hi = stats.t.interval(0.95, df=n - 1, loc=mean, scale=std / math.sqrt(n))
+    scale = std / math.sqrt(n)
+    if not scale > 0:  # the spread underflowed (denormal values): no interval to speak of
+        return _summary(n, 0, mean, std, percentiles, mean, mean)
+    lo, hi = stats.t.interval(0.95, df=n - 1, loc=mean, scale=scale)
     return _summary(n, 0, mean, std, percentiles, float(lo), float(hi))
 
 
