@@ -128,9 +128,19 @@ class Network:
 
         A message may still be dropped in flight, if the path breaks before delivery.
         """
+        return self.send_after(0.0, src, dst, fn, *args)
+
+    def send_after(
+        self, wait_s: float, src: str, dst: str, fn: Callable[..., Any], *args: Any
+    ) -> bool:
+        """Like :meth:`send` for a message that leaves after ``wait_s`` (a flush, a lag).
+
+        One event instead of two; reachability is judged at delivery.
+        """
         if not self.reachable(src, dst) or self._lost(src, dst):
             return False
-        self.world.call_later(self.delay_s(src, dst), self._deliver, src, dst, fn, args)
+        delay = wait_s + self.delay_s(src, dst)
+        self.world.call_later(delay, self._deliver, src, dst, fn, args)
         return True
 
     def _deliver(self, src: str, dst: str, fn: Callable[..., Any], args: tuple) -> None:

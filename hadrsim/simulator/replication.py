@@ -60,17 +60,17 @@ class FollowerLink:
             self._lag_until = world.now + self.config.lag_regime_s
         send_at = max(world.now + self._lag, self._last_send)
         self._last_send = send_at
-        world.call_later(send_at - world.now, self._send, timeline, lsn)
+        self._send(timeline, lsn, send_at - world.now)
 
-    def _send(self, timeline: Timeline, lsn: int) -> None:
+    def _send(self, timeline: Timeline, lsn: int, wait_s: float = 0.0) -> None:
         group = self.group
-        if self.follower.inbound_broken or group.links.get(self.follower.name) is not self:
-            return
-        group.net.send(group.primary.az, self.follower.az, self._receive, timeline, lsn)
+        group.net.send_after(
+            wait_s, group.primary.az, self.follower.az, self._receive, timeline, lsn
+        )
 
     def _receive(self, timeline: Timeline, lsn: int) -> None:
         node, group = self.follower, self.group
-        if not node.responsive or group.links.get(node.name) is not self:
+        if node.inbound_broken or not node.responsive or group.links.get(node.name) is not self:
             return
         if node.timeline is timeline:
             if lsn <= node.lsn:
@@ -95,18 +95,16 @@ class FollowerLink:
         flush = self.config.flush
         delay = flush() if (flush is not None and self.config.ack_on == "flush") else 0.0
         group = self.group
-        group.world.call_later(
-            delay,
-            lambda: group.net.send(
-                self.follower.az, group.primary.az, group.on_ack, self, timeline, lsn
-            ),
+        group.net.send_after(
+            delay, self.follower.az, group.primary.az, group.on_ack, self, timeline, lsn
         )
 
 
 class _Pending:
-    __slots__ = ("lsn", "lsn_from", "writes", "write_id", "reply", "flushed", "timeline")
+    __slots__ = ("lsn", "lsn_from", "writes", "write_id", "reply", "flushed", "timeline", "started")
 
-    def __init__(self, timeline, lsn_from, lsn, writes, write_id, reply):
+    def __init__(self, timeline, lsn_from, lsn, writes, write_id, reply, started):
+        self.started = started
         self.timeline = timeline
         self.lsn_from = lsn_from
         self.lsn = lsn
@@ -141,6 +139,7 @@ class ReplicationGroup:
         self.sync_timeout_s = sync_timeout_s
         self.links: dict[str, FollowerLink] = {}
         self._pending: deque[_Pending] = deque()
+        self._watchdog_armed = False
         self._last_commit_s = world.now
         self._carry = 0.0
         self.positions: list[tuple[float, Timeline, int]] = []
@@ -199,13 +198,13 @@ class ReplicationGroup:
         timeline.append(lsn, write_id, key)
         primary.adopt(timeline, lsn)
         self.positions.append((now, timeline, lsn))
-        pending = _Pending(timeline, lsn_from, lsn, background + 1, write_id, reply)
+        pending = _Pending(timeline, lsn_from, lsn, background + 1, write_id, reply, now)
         self._pending.append(pending)
         for link in self.links.values():
             link.ship(timeline, lsn)
         world.call_later(self.flush(), self._flushed, pending)
-        if any(link.in_sync for link in self.links.values()):
-            world.call_later(self.sync_timeout_s, self._timed_out, pending)
+        if not self._watchdog_armed and any(link.in_sync for link in self.links.values()):
+            self._arm_watchdog(now + self.sync_timeout_s)
 
     def _flushed(self, pending: _Pending) -> None:
         pending.flushed = True
@@ -241,17 +240,32 @@ class ReplicationGroup:
             )
             head.reply(True, head.lsn, None)
 
-    def _timed_out(self, pending: _Pending) -> None:
-        if not self._pending or pending.lsn < self._pending[0].lsn:
-            return  # already released
-        dropped = False
-        for link in self.links.values():
-            if link.in_sync and link.acked_lsn < pending.lsn:
-                link.in_sync = False
-                dropped = True
-                self.world.event("standby_out_of_sync", link.follower.name, f"lsn {pending.lsn}")
-        if dropped:
-            self._try_release()
+    def _arm_watchdog(self, at_s: float) -> None:
+        if not self._watchdog_armed:
+            self._watchdog_armed = True
+            self.world.call_later(at_s - self.world.now, self._watchdog)
+
+    def _watchdog(self) -> None:
+        """Drop followers that left the oldest pending commit waiting too long.
+
+        One re-armed timer per group instead of one per commit (hot path).
+        """
+        self._watchdog_armed = False
+        if not self._pending:
+            return
+        head = self._pending[0]
+        if self.world.now - head.started >= self.sync_timeout_s:
+            dropped = False
+            for link in self.links.values():
+                if link.in_sync and link.acked_lsn < head.lsn:
+                    link.in_sync = False
+                    dropped = True
+                    self.world.event("standby_out_of_sync", link.follower.name, f"lsn {head.lsn}")
+            if dropped:
+                self._try_release()
+        if self._pending:
+            due = self._pending[0].started + self.sync_timeout_s
+            self._arm_watchdog(max(due, self.world.now + 1e-6))
 
     def on_ack(self, link: FollowerLink, timeline: Timeline, lsn: int) -> None:
         if self.links.get(link.follower.name) is not link or timeline is not self.primary.timeline:

@@ -1,6 +1,6 @@
-"""Validated study specs (pydantic 2): what a user writes, separate from what runs."""
+"""Validated study specs (pydantic 2): what a user writes, separate from what runs.
 
-from hadrsim.spec.loader import SpecError, load_study, parse_study
-from hadrsim.spec.study import Study
-
-__all__ = ["SpecError", "Study", "load_study", "parse_study"]
+Import from the modules (``hadrsim.spec.loader``, ``hadrsim.spec.study``) or from
+the top-level ``hadrsim`` package; this package imports nothing itself, because
+design specs (in ``hadrsim.models``) build on its distributions.
+"""

@@ -1,0 +1,3 @@
+from hadrsim.cli import app
+
+app(prog_name="hadrsim")

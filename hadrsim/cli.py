@@ -1,0 +1,153 @@
+"""The ``hadrsim`` command: a thin typer layer over the Python API.
+
+Exit status: 0 ok, 2 bad input (the message names the field path, the value and
+what is allowed; nothing is written), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from hadrsim.experiments.montecarlo import execute, plan_runs
+from hadrsim.experiments.summary import summarize_study
+from hadrsim.experiments.tables import compare_table, design_table
+from hadrsim.spec.loader import SpecError, load_study
+from hadrsim.spec.study import Study
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Simulate and compare database HA/DR designs: RTO, RPO, availability.")
+console = Console(width=None if Console().is_terminal else 160)
+errors = Console(stderr=True)
+
+FileArg = Annotated[Path, typer.Argument(help="Study file (YAML).", show_default=False)]
+
+
+def _bad_input(message: str) -> typer.Exit:
+    errors.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+def _load(path: Path, seed: int | None = None) -> Study:
+    try:
+        study = load_study(path)
+    except SpecError as exc:
+        raise _bad_input(str(exc)) from None
+    if seed is not None:
+        study = study.model_copy(update={"seed": seed})
+    return study
+
+
+def _check_output(path: Path | None) -> None:
+    if path is None:
+        return
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise _bad_input(f"--json {path}: directory {parent} does not exist")
+
+
+def _write_json_atomically(path: Path, document: dict) -> None:
+    """Write to a temporary file then rename, so a half-written file never exists."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", suffix=".json.tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(document, handle, indent=2, allow_nan=True)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _simulate(study: Study, designs: list[str] | None, runs: int | None, workers: int):
+    tasks = plan_runs(study, designs, runs)
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+        console=errors, transient=True, disable=not errors.is_terminal,
+    ) as progress:
+        bar = progress.add_task("simulating", total=len(tasks), rate="")
+        done = [0, 0.0]
+
+        def advance(result) -> None:
+            done[0] += 1
+            done[1] += result.wall_s
+            rate = f"{done[0] / max(progress.tasks[0].elapsed or 1e-9, 1e-9):.1f} runs/s"
+            progress.update(bar, advance=1, rate=rate)
+
+        results = execute(study, tasks, workers=workers, on_result=advance)
+    return summarize_study(study, results)
+
+
+@app.command()
+def run(
+    file: FileArg,
+    design: Annotated[list[str] | None, typer.Option(help="Only this design (repeatable).")] = None,
+    runs: Annotated[int | None, typer.Option(min=1, help="Runs per scenario.")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: study's).")] = None,
+    workers: Annotated[int, typer.Option(min=0, help="Processes; 0 = one per CPU.")] = 0,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")] = None,
+) -> None:
+    """Simulate every design under every fault scenario; a table per design."""
+    study = _load(file, seed)
+    for name in design or []:
+        if name not in {d.name for d in study.designs}:
+            raise _bad_input(f"--design {name!r}: no such design; designs: "
+                             f"{[d.name for d in study.designs]}")
+    _check_output(json_path)
+    document = _simulate(study, design, runs, workers)
+    for entry in document["designs"]:
+        console.print(design_table(entry))
+        for err in entry["errors"]:
+            errors.print(f"[red]failed run:[/red] {err}", highlight=False)
+    if study.policy:
+        console.print(compare_table(document, study.policy))
+    if json_path is not None:
+        _write_json_atomically(json_path, document)
+        console.print(f"results written to {json_path}")
+
+
+@app.command()
+def compare(
+    file: FileArg,
+    runs: Annotated[int | None, typer.Option(min=1, help="Runs per scenario.")] = None,
+    seed: Annotated[int | None, typer.Option(min=0)] = None,
+    workers: Annotated[int, typer.Option(min=0, help="Processes; 0 = one per CPU.")] = 0,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")] = None,
+) -> None:
+    """The designs of a study side by side, with the policy verdict."""
+    study = _load(file, seed)
+    if not study.policy:
+        raise _bad_input(f"{file}: policy: compare needs a policy (e.g. Hardware: "
+                         "{rto_s: 120, rpo_s: 0})")
+    _check_output(json_path)
+    document = _simulate(study, None, runs, workers)
+    console.print(compare_table(document, study.policy))
+    if json_path is not None:
+        _write_json_atomically(json_path, document)
+        console.print(f"results written to {json_path}")
+
+
+@app.command()
+def validate(file: FileArg) -> None:
+    """Check a study file; prints every problem with its field path."""
+    study = _load(file)
+    console.print(f"{file}: ok ({len(study.designs)} designs, {len(study.scenarios)} "
+                  f"scenarios, {study.runs} runs each)")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of study files."""
+    sys.stdout.write(json.dumps(Study.model_json_schema(), indent=2) + "\n")
+
+
+def main() -> None:  # pragma: no cover - console-script shim
+    app()

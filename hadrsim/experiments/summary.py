@@ -1,0 +1,87 @@
+"""From many runs to the answer: per-design statistics and policy verdicts.
+
+Episode metrics (RTO, RPO, lost writes) are summarised per fault episode, run
+metrics (availability, latency) per run. A censored RTO (clients had not
+recovered by the end of the horizon) enters at its censored value, a lower
+bound, and ``recovered_ratio`` says how often that happened.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any
+
+from hadrsim.experiments.policy import PolicyTarget, policy_verdict
+from hadrsim.experiments.run import RunResult
+from hadrsim.experiments.statistics import summarize
+from hadrsim.spec.study import Study
+
+EPISODE_METRICS = ("rto_write_s", "rto_read_s", "rpo_s", "lost_writes")
+RUN_METRICS = (
+    "lost_writes_total",
+    "availability_write",
+    "availability_read",
+    "write_success_ratio",
+    "read_success_ratio",
+    "commit_latency_p50_ms",
+    "commit_latency_p99_ms",
+    "commit_latency_p999_ms",
+    "read_latency_p50_ms",
+    "read_latency_p99_ms",
+)
+
+
+def _metrics(results: list[RunResult]) -> dict[str, dict[str, Any]]:
+    episodes = [row for r in results for row in r.episodes]
+    out: dict[str, dict[str, Any]] = {}
+    for name in EPISODE_METRICS:
+        out[name] = summarize([float(row[name]) for row in episodes])
+    for name in RUN_METRICS:
+        out[name] = summarize([r.metrics.get(name, math.nan) for r in results])
+    recovered = [1.0 if row["recovered_write"] else 0.0 for row in episodes]
+    out["recovered_ratio"] = summarize(recovered)
+    return out
+
+
+def _policy(study: Study) -> dict[str, PolicyTarget]:
+    return {cls: PolicyTarget(t.rto_s, t.rpo_s) for cls, t in study.policy.items()}
+
+
+def summarize_design(study: Study, design: str, results: list[RunResult]) -> dict[str, Any]:
+    """The JSON-ready entry of one design (all its scenarios pooled, and each alone)."""
+    mine = [r for r in results if r.design == design]
+    ok = [r for r in mine if r.ok]
+    by_scenario: dict[str, list[RunResult]] = defaultdict(list)
+    for r in mine:
+        by_scenario[r.scenario].append(r)
+    scenarios = {
+        name: {
+            "runs": len(rs),
+            "failed_runs": sum(1 for r in rs if not r.ok),
+            "metrics": _metrics([r for r in rs if r.ok]),
+        }
+        for name, rs in by_scenario.items()
+    }
+    return {
+        "name": design,
+        "kind": study.design(design).kind,
+        "runs": len(mine),
+        "failed_runs": len(mine) - len(ok),
+        "errors": [r.error.splitlines()[0] for r in mine if not r.ok][:5],
+        "metrics": _metrics(ok),
+        "policy": policy_verdict([row for r in ok for row in r.episodes], _policy(study)),
+        "scenarios": scenarios,
+    }
+
+
+def summarize_study(study: Study, results: list[RunResult]) -> dict[str, Any]:
+    """The document ``hadrsim run --json`` writes."""
+    designs = list(dict.fromkeys(r.design for r in results))
+    return {
+        "scenario": study.name,
+        "seed": study.seed,
+        "runs_per_scenario": max((r.run_index for r in results), default=-1) + 1,
+        "scenarios": [s.name for s in study.scenarios],
+        "designs": [summarize_design(study, name, results) for name in designs],
+    }
