@@ -107,7 +107,8 @@ class Network:
         return delay
 
     def delay_s(self, src: str, dst: str) -> float:
-        delay = self.base_delay_s(src, dst) * self._jitter()
+        delay = self._base_cache.get((src, dst)) or self.base_delay_s(src, dst)
+        delay *= self._jitter()
         if self.extra_delay_s:
             for a in self._levels(src):
                 for b in self._levels(dst):
@@ -137,15 +138,19 @@ class Network:
 
         One event instead of two; reachability is judged at delivery.
         """
-        if not self.reachable(src, dst) or self._lost(src, dst):
+        faulty = self.down or self.blocked
+        if faulty and not self.reachable(src, dst):
+            return False
+        if self.loss and self._lost(src, dst):
             return False
         delay = wait_s + self.delay_s(src, dst)
         self.world.call_later(delay, self._deliver, src, dst, fn, args)
         return True
 
     def _deliver(self, src: str, dst: str, fn: Callable[..., Any], args: tuple) -> None:
-        if self.reachable(src, dst):
-            fn(*args)
+        if (self.down or self.blocked) and not self.reachable(src, dst):
+            return
+        fn(*args)
 
     # --- faults ------------------------------------------------------------------
     def set_down(self, location: str, down: bool) -> None:

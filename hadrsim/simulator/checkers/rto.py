@@ -3,7 +3,9 @@
 Only clients outside the failed locations count: a client in a region that went
 down is dead with it, and its failures say nothing about recovery. For each
 surviving client, with operations of one kind (``"write"`` or ``"read"``) that
-overlap the episode's window, take its last failure (greatest ``invoke_s``);
+overlap the episode's window, take its last failure (greatest ``invoke_s``)
+among those that *completed* inside the window (an operation still in flight
+when the next fault starts and failing after it belongs to that next fault);
 the client has recovered at the first completion of a later-invoked ``ok``
 operation inside the window. A client with no failure has RTO 0. A client that
 never recovers inside the window is *censored* at the window's end. Because
@@ -66,7 +68,7 @@ class _ClientLog:
         # Walk back to the latest failure that completed in the window; the running
         # max stops the walk as soon as no earlier failure can qualify.
         while last >= 0 and self._fail_complete_max[last] >= start_s:
-            if self._fail_complete[last] >= start_s:
+            if start_s <= self._fail_complete[last] < window_end_s:
                 break
             last -= 1
         else:

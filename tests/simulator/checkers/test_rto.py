@@ -109,7 +109,8 @@ def _reference(ops, ep, kind):
         relevant = [o for o in own if o.complete_s >= ep.start_s and o.invoke_s < ep.window_end_s]
         if not relevant:
             continue
-        failures = [o for o in relevant if o.outcome != "ok"]
+        # a failure completing after the window belongs to the next episode's fault
+        failures = [o for o in relevant if o.outcome != "ok" and o.complete_s < ep.window_end_s]
         if not failures:
             results.append((0.0, True))
             continue
@@ -162,3 +163,15 @@ def test_property_indexed_rto_matches_plain_contract(ops, eps, kind):
         math.isnan(r) or 0.0 <= r <= ep.window_end_s - ep.start_s
         for (r, _), ep in zip(got, eps, strict=True)
     )
+
+
+def test_failure_in_flight_at_next_fault_belongs_to_next_episode(write, episode):
+    """An op invoked just before the next fault and failing after it does not censor."""
+    ep = episode(100.0, 200.0, affected=())
+    ops = [
+        write(101.0, 103.0, outcome="unknown"),
+        write(104.0, 104.01),
+        write(199.5, 201.5, outcome="unknown"),
+    ]
+    rto, recovered = rto_by_episode(ops, ep, "write")
+    assert recovered and math.isclose(rto, 4.01)
