@@ -7,6 +7,7 @@ what is allowed; nothing is written), 1 internal error.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import tempfile
@@ -32,7 +33,8 @@ FileArg = Annotated[Path, typer.Argument(help="Study file (YAML).", show_default
 
 
 def _bad_input(message: str) -> typer.Exit:
-    errors.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    errors.print("error:", style="red", end=" ")
+    errors.print(message, markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(2)
 
 
@@ -52,6 +54,19 @@ def _check_output(path: Path | None) -> None:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise _bad_input(f"--json {path}: directory {parent} does not exist")
+    if path.is_dir():
+        raise _bad_input(f"--json {path}: is a directory; give a file name")
+
+
+def _strict_json(value):
+    """NaN and infinities become null: strict JSON readers reject them."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict_json(v) for v in value]
+    return value
 
 
 def _write_json_atomically(path: Path, document: dict) -> None:
@@ -59,7 +74,7 @@ def _write_json_atomically(path: Path, document: dict) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", suffix=".json.tmp")
     try:
         with os.fdopen(fd, "w") as handle:
-            json.dump(document, handle, indent=2, allow_nan=True)
+            json.dump(_strict_json(document), handle, indent=2, allow_nan=False)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -106,7 +121,8 @@ def run(
     for entry in document["designs"]:
         console.print(design_table(entry))
         for err in entry["errors"]:
-            errors.print(f"[red]failed run:[/red] {err}", highlight=False)
+            errors.print("failed run:", style="red", end=" ")
+            errors.print(err, markup=False, highlight=False)
     if study.policy:
         console.print(compare_table(document, study.policy))
     if json_path is not None:

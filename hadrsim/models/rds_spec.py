@@ -20,7 +20,7 @@ from hadrsim.spec.distributions import Dist, lognormal
 class HealthCheckSpec(BaseModel):
     """A failure detector: probe every ``interval_s``; down after ``failure_threshold``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     interval_s: float = Field(5.0, gt=0)  # ASM: RDS monitoring cadence is not published
     failure_threshold: int = Field(3, ge=1, le=100)
@@ -30,7 +30,7 @@ class HealthCheckSpec(BaseModel):
 class ReplicaSpec(BaseModel):
     """An asynchronous read replica, same or another Region; promoted by hand."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     name: str | None = None
     region: str | None = Field(None, description="Default: the design's region.")
@@ -45,7 +45,7 @@ class ReplicaSpec(BaseModel):
 
 
 class _RdsBase(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     name: str = Field(min_length=1)
     region: str | None = Field(None, description="Default: the first region of the network.")
@@ -61,6 +61,13 @@ class _RdsBase(BaseModel):
     log_archive_interval_s: float = Field(300.0, gt=0)  # S5: logs to S3 every 5 min
     dns_ttl_s: float = Field(5.0, ge=0)  # S11: RDS/Aurora endpoint TTL 5 s
     detection: HealthCheckSpec = HealthCheckSpec()
+
+
+def node_names(design: _RdsBase) -> list[str]:
+    """The node names a built design has (targets ``node:NAME`` in faults)."""
+    count = {"rds_single_az": 1, "rds_multi_az_instance": 2, "rds_multi_az_cluster": 3}
+    names = [f"{design.name}-{letter}" for letter in "abc"[: count[design.kind]]]
+    return names + [r.name for r in design.replicas if r.name]
 
 
 class RdsSingleAz(_RdsBase):

@@ -19,7 +19,7 @@ _Z99 = 2.3263478740408408  # standard normal 99th percentile
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     @property
     def mean(self) -> float:  # pragma: no cover - overridden
@@ -49,7 +49,9 @@ class Exponential(_Dist):
     dist: Literal["exponential"]
     mean_value: float = Field(gt=0, alias="mean")
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", allow_inf_nan=False, populate_by_name=True
+    )
 
     @property
     def mean(self) -> float:

@@ -50,7 +50,7 @@ REGION_TARGETS = ("primary_region", "replica_region")
 
 
 class _FaultBase(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     kind: FaultKind
     target: str | None = Field(None, description="What fails; see the module docstring.")
@@ -64,10 +64,13 @@ class _FaultBase(BaseModel):
     def _target_fits_kind(self) -> _FaultBase:
         if self.kind in PATH_FAULTS:
             if self.between is None:
-                raise ValueError(f"{self.kind} needs between: [A, B]")
+                raise ValueError(f"@between: required for {self.kind}: between: [A, B] "
+                                 "(regions, AZs, primary_az, standby_az, primary_region, ...)")
+            if self.target is not None:
+                raise ValueError(f"@target: {self.kind} takes between: [A, B], not a target")
             return self
         if self.between is not None:
-            raise ValueError(f"between is only for {sorted(PATH_FAULTS)}, not {self.kind}")
+            raise ValueError(f"@between: only for {sorted(PATH_FAULTS)}, not {self.kind}")
         target = self.target or _default_target(self.kind)
         object.__setattr__(self, "target", target)
         if self.kind in NODE_FAULTS:
@@ -80,7 +83,7 @@ class _FaultBase(BaseModel):
             ok = not target.startswith("node:") and target not in NODE_TARGETS + AZ_TARGETS
             allowed = f"one of {list(REGION_TARGETS)} or a region name"
         if not ok:
-            raise ValueError(f"target {target!r} does not fit {self.kind}: use {allowed}")
+            raise ValueError(f"@target: value {target!r} does not fit {self.kind}: use {allowed}")
         return self
 
     @property
@@ -113,7 +116,7 @@ class StochasticFault(_FaultBase):
 class FaultScenario(BaseModel):
     """A named set of faults applied to every design (designs x scenarios)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     name: str = Field(min_length=1)
     description: str = ""

@@ -30,10 +30,27 @@ def _short(value: Any) -> str:
 
 
 def _format(error: dict) -> list[str]:
-    path = ".".join(str(part) for part in error["loc"] if not _is_union_tag(part))
+    parts = [str(part) for part in error["loc"] if not _is_union_tag(part)]
+    if parts and parts[-1] == "value" and "constant" in error["loc"] and _is_number(error["input"]):
+        parts.pop()  # a plain number was read as {dist: constant, value: ...}
+    path = ".".join(parts)
     message = error["msg"].removeprefix("Value error, ")
+    lines = []
+    for line in message.splitlines():
+        # model validators name the offending sub-field as "@field: problem"
+        if line.startswith("@"):
+            field, _, rest = line[1:].partition(": ")
+            lines.append(f"{path}.{field}: {rest}" if path else f"{field}: {rest}")
+        else:
+            lines.append(line)
+    if any(line.startswith("@") for line in message.splitlines()):
+        return lines
     if not path:
-        return message.splitlines()
+        return lines
+    if error["type"] == "union_tag_not_found":
+        field = error.get("ctx", {}).get("discriminator", "kind").strip("'")
+        return [f"{path}.{field}: required field is missing; "
+                f"one of {_TAGS_BY_FIELD.get(field, [])}"]
     if error["type"] == "missing":
         return [f"{path}: required field is missing"]
     if error["type"] == "union_tag_invalid":
@@ -45,21 +62,32 @@ def _format(error: dict) -> list[str]:
     return [f"{path}: value {_short(error['input'])}: {message}"]
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _is_union_tag(part: Any) -> bool:
-    # pydantic puts the chosen tag or function name into loc for unions; keep paths clean
-    return isinstance(part, str) and (part.startswith("function-") or part in _UNION_TAGS)
+    # pydantic puts the chosen tag, a function name or "[key]" into loc; keep paths clean
+    return isinstance(part, str) and (
+        part.startswith("function-") or part in _UNION_TAGS or part == "[key]"
+    )
 
 
-_UNION_TAGS = {
-    "constant", "exponential", "lognormal", "uniform",
-    "rds_single_az", "rds_multi_az_instance", "rds_multi_az_cluster",
+_TAGS_BY_FIELD = {
+    "dist": ["constant", "exponential", "lognormal", "uniform"],
+    "kind": ["rds_single_az", "rds_multi_az_instance", "rds_multi_az_cluster"],
 }
+_UNION_TAGS = {tag for tags in _TAGS_BY_FIELD.values() for tag in tags}
 
 
 def parse_study(data: Any, source: str = "<study>") -> Study:
     """Validate already-parsed data (a dict) into a :class:`Study`."""
+    if data is None:
+        raise SpecError(source, ["the file is empty: a study needs at least name, designs "
+                                 "and scenarios (see `hadrsim schema`)"])
     if not isinstance(data, dict):
-        raise SpecError(source, [f"the top level must be a mapping, got {type(data).__name__}"])
+        raise SpecError(source, ["the top level must be a mapping of fields (name: ..., "
+                                 f"designs: ...), not a {type(data).__name__}"])
     try:
         return Study.model_validate(data)
     except ValidationError as exc:
@@ -74,6 +102,10 @@ def load_study(path: str | Path) -> Study:
         text = path.read_text()
     except OSError as exc:
         raise SpecError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            str(path), [f"not a UTF-8 text file (byte {exc.start}): save it as UTF-8"]
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -15,7 +15,7 @@ KNOWN_REGION_RTT_MS: dict[frozenset[str], float] = {
 class RegionSpec(BaseModel):
     """A Region and its Availability Zones (names must be unique in the study)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     name: str = Field(min_length=1)
     azs: list[str] = Field(min_length=1)
@@ -24,7 +24,7 @@ class RegionSpec(BaseModel):
 class RegionLink(BaseModel):
     """Round-trip time between two Regions."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     a: str
     b: str
@@ -41,7 +41,7 @@ def _default_regions() -> list[RegionSpec]:
 class NetworkSpec(BaseModel):
     """Locations and latencies. One-way delay = RTT / 2 times a lognormal jitter."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     regions: list[RegionSpec] = Field(default_factory=_default_regions, min_length=1)
     inter_az_rtt_ms: float = Field(1.0, gt=0)  # calibration 13: 1 ms, 0.25-3.4 (S33, S34, S39)
@@ -55,20 +55,20 @@ class NetworkSpec(BaseModel):
         for region in self.regions:
             for name in [region.name, *region.azs]:
                 if name in seen:
-                    raise ValueError(f"location name {name!r} is used twice")
+                    raise ValueError(f"@regions: location name {name!r} is used twice")
                 seen.add(name)
         regions = {r.name for r in self.regions}
         for link in self.region_rtt_ms:
             for end in (link.a, link.b):
                 if end not in regions:
                     raise ValueError(
-                        f"region_rtt_ms names unknown region {end!r}; known: {sorted(regions)}"
+                        f"@region_rtt_ms: unknown region {end!r}; known: {sorted(regions)}"
                     )
         for pair in self._pairs():
             if self.rtt_between_regions_ms(*pair) is None:
                 raise ValueError(
-                    f"no round-trip time for {pair[0]} <-> {pair[1]}: add "
-                    f"{{a: {pair[0]}, b: {pair[1]}, rtt_ms: ...}} to region_rtt_ms"
+                    f"@region_rtt_ms: no round-trip time for {pair[0]} <-> {pair[1]}: add "
+                    f"{{a: {pair[0]}, b: {pair[1]}, rtt_ms: ...}}"
                 )
         return self
 

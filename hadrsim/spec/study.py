@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hadrsim.models.designs import DesignSpec
-from hadrsim.models.rds_spec import HealthCheckSpec, resolve_locations
+from hadrsim.models.rds_spec import HealthCheckSpec, node_names, resolve_locations
 from hadrsim.spec.distributions import Dist, constant, lognormal
 from hadrsim.spec.faults import (
     AZ_TARGETS,
@@ -28,7 +28,7 @@ from hadrsim.spec.workload import WorkloadSpec
 class FailoverPolicySpec(BaseModel):
     """How a non-managed promotion (a read replica) happens: by an operator or a script."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     mode: Literal["manual", "automatic"] = "manual"
     # calibration 4: operator delay before promoting, 15 min; 5-60 (ASM).
@@ -42,7 +42,7 @@ class FailoverPolicySpec(BaseModel):
 class PolicyTargetSpec(BaseModel):
     """Resilience Hub style target for one disruption class."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     rto_s: float = Field(ge=0)
     rpo_s: float = Field(ge=0)
@@ -51,12 +51,12 @@ class PolicyTargetSpec(BaseModel):
 class Study(BaseModel):
     """The whole study file."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     name: str = Field(min_length=1)
     description: str = ""
-    seed: int = Field(0, ge=0)
-    runs: int = Field(20, ge=1, le=1_000_000)
+    seed: int = Field(0, ge=0, strict=True)
+    runs: int = Field(20, ge=1, le=1_000_000, strict=True)
     horizon_s: float = Field(1800.0, gt=0)
     network: NetworkSpec = NetworkSpec()
     workload: WorkloadSpec = WorkloadSpec()
@@ -83,13 +83,22 @@ class Study(BaseModel):
                 errors.append(
                     f"workload.client_regions.{i}: unknown region {region!r}; known: {regions}"
                 )
+        nodes = sorted({name for design in resolved for name in node_names(design)})
         for s, scenario in enumerate(self.scenarios):
             faults = [("scheduled", f) for f in scenario.scheduled]
             faults += [("stochastic", f) for f in scenario.stochastic]
+            horizon = scenario.horizon_s or self.horizon_s
             for j, (group, fault) in enumerate(faults):
                 index = j if group == "scheduled" else j - len(scenario.scheduled)
                 path = f"scenarios.{s}.{group}.{index}"
                 _check_fault_places(fault, path, regions, azs, errors)
+                target = fault.target or ""
+                if target.startswith("node:") and target[5:] not in nodes:
+                    errors.append(f"{path}.target: no design has node {target[5:]!r}; "
+                                  f"nodes: {nodes}")
+                if group == "scheduled" and fault.at_s >= horizon:
+                    errors.append(f"{path}.at_s: value {fault.at_s:g} is not before the "
+                                  f"horizon ({horizon:g} s): the fault would never happen")
         if errors:
             raise ValueError("\n".join(errors))
         object.__setattr__(self, "designs", resolved)

@@ -18,12 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class WorkloadSpec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     write_rate_per_s: float = Field(100.0, ge=0)
     read_rate_per_s: float = Field(400.0, ge=0)
     client_regions: list[str] | None = Field(
-        None, description="Regions the observed clients run in; default: the first region."
+        None, min_length=1, description="Regions of the observed clients; default: the first."
     )
     observed_clients: int = Field(4, ge=1, le=1000, description="Spread over client_regions.")
     observed_keys: int = Field(100, ge=1, description="Keys the observed clients touch.")
