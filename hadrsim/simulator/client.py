@@ -146,6 +146,9 @@ class ObservedClient:
         self.world.call_later(spec.op_timeout_s, on_timeout)
 
     def _record(self, kind, key, value, version, invoke, outcome, node, error) -> None:
+        if not self.net.is_up(self.region):
+            self._waiting_for_region = True  # the client died with its Region mid-call
+            return
         self.world.rec.ops.append(
             ClientOp(self.name, self.region, kind, key, value, version, invoke,
                      self.world.now, outcome, node, error)

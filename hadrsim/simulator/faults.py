@@ -108,9 +108,10 @@ class FaultInjector:
                         lambda: [self.net.set_blocked(x, y, True) for x, y in pairs],
                         lambda: [self.net.set_blocked(x, y, False) for x, y in pairs])
             return (scope, (),
-                    lambda: [self.net.set_degraded(x, y, fault.latency_ms, fault.loss)
+                    lambda: [self.net.degrade(x, y, fault.latency_ms, fault.loss, True)
                              for x, y in pairs],
-                    lambda: [self.net.set_degraded(x, y, 0.0, 0.0) for x, y in pairs])
+                    lambda: [self.net.degrade(x, y, fault.latency_ms, fault.loss, False)
+                             for x, y in pairs])
         if kind in ("az_outage", "region_outage"):
             place = self.targets.place(fault.target)
             if place is None:

@@ -55,7 +55,7 @@ class Timeline:
         timeline, limit = self, tip
         while timeline is not None:
             if timeline.tid == tid:
-                return lsn <= limit and lsn > timeline.branch_lsn
+                return lsn <= limit
             limit = min(limit, timeline.branch_lsn)
             timeline = timeline.parent
         return False

@@ -59,6 +59,8 @@ class Network:
         self._loss_draw = UniformSampler(world.streams.generator("network/loss"))
         self.down: Counter[str] = Counter()
         self.blocked: Counter[tuple[str, str]] = Counter()
+        # active degradations per directed path: (extra delay s, loss probability)
+        self._degraded: dict[tuple[str, str], list[tuple[float, float]]] = {}
         self.extra_delay_s: dict[tuple[str, str], float] = {}
         self.loss: dict[tuple[str, str], float] = {}
 
@@ -163,16 +165,31 @@ class Network:
         if self.blocked[(a, b)] <= 0:
             del self.blocked[(a, b)]
 
-    def set_degraded(self, a: str, b: str, extra_ms: float, loss: float) -> None:
-        """Add (or with zeros, remove) latency and loss on the path a -> b."""
-        if extra_ms:
-            self.extra_delay_s[(a, b)] = extra_ms / 1000.0
+    def degrade(self, a: str, b: str, extra_ms: float, loss: float, active: bool) -> None:
+        """Start (``active``) or end one degradation of the path a -> b.
+
+        Overlapping degradations compose: delays add, losses combine as
+        independent drops (1 - product of 1 - p).
+        """
+        entries = self._degraded.setdefault((a, b), [])
+        if active:
+            entries.append((extra_ms / 1000.0, loss))
         else:
+            entries.remove((extra_ms / 1000.0, loss))
+        if not entries:
+            del self._degraded[(a, b)]
             self.extra_delay_s.pop((a, b), None)
-        if loss:
-            self.loss[(a, b)] = loss
-        else:
             self.loss.pop((a, b), None)
+            return
+        self.extra_delay_s[(a, b)] = sum(delay for delay, _ in entries)
+        keep = 1.0
+        for _, p in entries:
+            keep *= 1.0 - p
+        self.loss[(a, b)] = 1.0 - keep
+        if not self.extra_delay_s[(a, b)]:
+            del self.extra_delay_s[(a, b)]
+        if not self.loss[(a, b)]:
+            del self.loss[(a, b)]
 
 
 def region_rtt_lookup(spec) -> Callable[[str, str], float]:

@@ -97,10 +97,13 @@ class Node:
             self.applied_timeline, self.applied_lsn = timeline, lsn
 
     def make_visible(self, timeline: Timeline, lsn: int) -> None:
-        """Readers see up to ``(timeline, lsn)``, if it is still part of the durable log."""
-        if self.timeline.contains(self.lsn, timeline.tid, lsn) and (
-            timeline is not self.applied_timeline or lsn > self.applied_lsn
-        ):
+        """Readers see up to ``(timeline, lsn)``, if it is still part of the durable log.
+
+        Visibility only moves forward: a position already visible is ignored.
+        """
+        if self.applied_timeline.contains(self.applied_lsn, timeline.tid, lsn):
+            return
+        if self.timeline.contains(self.lsn, timeline.tid, lsn):
             self.applied_timeline, self.applied_lsn = timeline, lsn
 
     # --- requests from clients ---------------------------------------------------

@@ -60,13 +60,17 @@ class FollowerLink:
             self._lag_until = world.now + self.config.lag_regime_s
         send_at = max(world.now + self._lag, self._last_send)
         self._last_send = send_at
-        self._send(timeline, lsn, send_at - world.now)
+        # the batch waits at the primary out its lag: it dies there if the primary does
+        world.call_later(send_at - world.now, self._send_if_alive, timeline, lsn)
 
-    def _send(self, timeline: Timeline, lsn: int, wait_s: float = 0.0) -> None:
+    def _send_if_alive(self, timeline: Timeline, lsn: int) -> None:
+        primary = self.group.primary
+        if primary.responsive and primary.timeline is timeline:
+            self._send(timeline, lsn)
+
+    def _send(self, timeline: Timeline, lsn: int) -> None:
         group = self.group
-        group.net.send_after(
-            wait_s, group.primary.az, self.follower.az, self._receive, timeline, lsn
-        )
+        group.net.send(group.primary.az, self.follower.az, self._receive, timeline, lsn)
 
     def _receive(self, timeline: Timeline, lsn: int) -> None:
         node, group = self.follower, self.group
@@ -278,7 +282,13 @@ class ReplicationGroup:
         self._try_release()
 
     def catch_up(self) -> None:
-        """Ship the current position to every follower (after a follower returns)."""
+        """Ship the current position to every follower (after a follower returns).
+
+        Only a primary that responds ships anything: a crashed one takes its
+        unshipped log down with it.
+        """
+        if not self.primary.responsive:
+            return
         for link in self.links.values():
             link.ship(self.primary.timeline, self.primary.lsn)
 

@@ -8,6 +8,7 @@ each and need no process, which keeps message delivery cheap.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from heapq import heappush
 from typing import Any
@@ -102,4 +103,5 @@ class World:
     @property
     def events_scheduled(self) -> int:
         """How many SimPy events this run scheduled (for benchmarks)."""
-        return next(self.env._eid)  # noqa: SLF001 - SimPy keeps the count privately
+        # SimPy keeps the count in a private itertools.count; read a copy of it
+        return next(copy.copy(self.env._eid))

@@ -16,9 +16,9 @@ from hadrsim.spec.loader import load_study
 STUDY = Path(__file__).resolve().parents[2] / "experiments" / "securecart.yaml"
 
 GOLDEN = {
-    ("multi-az", "instance-crash"): (75.348072, 73.497391, 0.0, 0.0),
+    ("multi-az", "instance-crash"): (75.36716, 73.492626, 0.0, 0.0),
     ("multi-az-cluster", "az-outage"): (22.060967, 18.460835, 0.0, 0.0),
-    ("multi-az-dr", "region-outage"): (1022.814337, 1020.126267, 1.0, 0.155382),
+    ("multi-az-dr", "region-outage"): (1022.845503, 1020.157388, 1.0, 0.147059),
     ("single-az", "instance-crash"): (955.469916, 955.004652, 0.0, 0.0),
 }
 
