@@ -16,7 +16,7 @@ included). What this loses is whatever the replica had not received.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from hadrsim.simulator.detector import FailureDetector
@@ -29,6 +29,15 @@ if TYPE_CHECKING:
     from hadrsim.simulator.replication import ReplicationGroup
     from hadrsim.simulator.service import Service
     from hadrsim.simulator.world import World
+
+
+def most_advanced(nodes: Iterable[Node]) -> Node | None:
+    """The responsive node with the newest durable log (first one on ties)."""
+    best = None
+    for node in nodes:
+        if node.responsive and (best is None or node.lsn > best.lsn):
+            best = node
+    return best
 
 
 class FailoverController:
@@ -89,13 +98,10 @@ class FailoverController:
             self._replace(node)
 
     def _candidate(self) -> Node | None:
-        best = None
-        for link in self.group.links.values():
-            node = link.follower
-            if link.in_sync and link.counts_for_commit and node.responsive:
-                if best is None or node.lsn > best.lsn:
-                    best = node
-        return best
+        return most_advanced(
+            link.follower for link in self.group.links.values()
+            if link.in_sync and link.counts_for_commit
+        )
 
     def _promote(self, candidate: Node) -> None:
         self.busy = True
@@ -222,13 +228,8 @@ class PromotionRunbook:
         self.world.call_later(delay, self._decide)
 
     def _candidate(self) -> Node | None:
-        best = None
-        for link in self.service.group.links.values():
-            node = link.follower
-            if node.name in self.promotion and node.responsive:
-                if best is None or node.lsn > best.lsn:
-                    best = node
-        return best
+        followers = (link.follower for link in self.service.group.links.values())
+        return most_advanced(node for node in followers if node.name in self.promotion)
 
     def _decide(self) -> None:
         writer = self.service.group.primary

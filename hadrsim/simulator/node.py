@@ -25,7 +25,6 @@ PRIMARY = "primary"
 STANDBY = "standby"  # synchronous or quorum follower
 REPLICA = "replica"  # asynchronous follower
 PROMOTING = "promoting"
-DETACHED = "detached"  # left its group (e.g. an old primary fenced off after DR)
 
 
 @dataclass(frozen=True)

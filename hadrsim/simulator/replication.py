@@ -185,6 +185,7 @@ class ReplicationGroup:
         self.world.event("primary_changed", new_primary.name, f"from {old.name}")
 
     def in_sync_followers(self) -> list[Node]:
+        """Followers a commit currently waits for (the synchronous or quorum set)."""
         return [link.follower for link in self.links.values() if link.in_sync]
 
     # --- the write path -----------------------------------------------------------------
