@@ -74,6 +74,7 @@ def simulate(study: Study, design_name: str, scenario_name: str, run_index: int)
     injector.start()
     world.run()
     world.rec.final = deployment.service.final_read()
+    world.rec.replicas = deployment.service.replica_states(range(workload.observed_keys))
     return world
 
 

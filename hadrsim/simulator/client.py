@@ -123,19 +123,20 @@ class ObservedClient:
         done = [False]
         region, az = self.region, node.az
 
-        def finish(outcome: str, value, version, error) -> None:
+        def finish(outcome: str, value, version, error, prev=None) -> None:
             if done[0]:
                 return  # a late reply after the timeout is ignored
             done[0] = True
-            self._record(kind, key, value, version, invoke, outcome, node.name, error)
+            self._record(kind, key, value, version, invoke, outcome, node.name, error, prev)
 
         def on_timeout() -> None:
             finish("unknown" if is_write else "fail", write_id if is_write else None,
                    None, "timeout")
 
         if is_write:
-            def reply(ok: bool, version, error) -> None:
-                self.net.send(az, region, finish, "ok" if ok else "fail", write_id, version, error)
+            def reply(ok: bool, version, error, prev=None) -> None:
+                self.net.send(az, region, finish, "ok" if ok else "fail", write_id, version,
+                              error, prev)
 
             self.net.send(region, az, node.receive_write, key, write_id, reply)
         else:
@@ -145,12 +146,12 @@ class ObservedClient:
             self.net.send(region, az, node.receive_read, key, reply)
         self.world.call_later(spec.op_timeout_s, on_timeout)
 
-    def _record(self, kind, key, value, version, invoke, outcome, node, error) -> None:
+    def _record(self, kind, key, value, version, invoke, outcome, node, error, prev=None) -> None:
         if not self.net.is_up(self.region):
             self._waiting_for_region = True  # the client died with its Region mid-call
             return
         self.world.rec.ops.append(
             ClientOp(self.name, self.region, kind, key, value, version, invoke,
-                     self.world.now, outcome, node, error)
+                     self.world.now, outcome, node, error, prev)
         )
         self._schedule(self._next_delay(outcome != "ok"))

@@ -67,6 +67,7 @@ class Node:
         self.role = PRIMARY
         self.group: ReplicationGroup | None = None
         self.follow: FollowConfig | None = None
+        self.dataset = "db"
 
     def __repr__(self) -> str:
         where = f"tl={self.timeline.tid}, lsn={self.lsn}"
@@ -86,7 +87,8 @@ class Node:
         if role != self.role:
             self.role = role
             self.world.rec.roles.append(
-                RoleChange(self.world.now, self.name, role, self.timeline.tid)
+                RoleChange(self.world.now, self.name, role, self.timeline.tid, self.dataset,
+                           self.az)
             )
 
     def adopt(self, timeline: Timeline, lsn: int, visible: bool = True) -> None:
@@ -126,6 +128,14 @@ class Node:
         else:
             value, version = self.applied_timeline.read(self.applied_lsn, key)
         reply(True, value, version, None)
+
+    def state(self, keys: range) -> tuple[tuple[int, int | None], ...]:
+        """What a read of each key would return here (for divergence checks)."""
+        timeline, lsn = (
+            (self.timeline, self.lsn) if self.role == PRIMARY
+            else (self.applied_timeline, self.applied_lsn)
+        )
+        return tuple((key, timeline.read(lsn, key)[0]) for key in keys)
 
     def receive_ping(self, reply) -> None:
         if self.responsive:

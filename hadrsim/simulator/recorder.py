@@ -15,6 +15,7 @@ from hadrsim.simulator.records import (
     ControlEvent,
     Fault,
     FinalRead,
+    ReplicaState,
     RoleChange,
 )
 
@@ -34,6 +35,7 @@ class Recorder:
     roles: list[RoleChange] = field(default_factory=list)
     control: list[ControlEvent] = field(default_factory=list)
     final: FinalRead | None = None
+    replicas: list[ReplicaState] = field(default_factory=list)
     horizon_s: float = 0.0
 
     def frames(self) -> dict[str, pd.DataFrame]:
@@ -54,6 +56,8 @@ class Recorder:
             for record in getattr(self, name):
                 digest.update(repr(tuple(record)).encode())
             digest.update(b"|")
+        for state in self.replicas:
+            digest.update(repr(tuple(state)).encode())
         if self.final is not None:
             final = self.final._replace(write_ids=tuple(sorted(self.final.write_ids)))
             digest.update(repr(tuple(final)).encode())

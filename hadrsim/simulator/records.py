@@ -24,7 +24,11 @@ class ClientOp(NamedTuple):
     For a write, ``value`` is its unique write id and ``version`` the commit
     position the database acknowledged; for a read, ``value`` is the write id it
     returned (``None`` when the key had never been written) and ``version`` that
-    write's position.
+    write's position. Versions of one key are ordered: a larger version is a newer
+    write (log position for single-writer designs, timestamp for last-writer-wins).
+    ``prev`` is, for an acknowledged write, the write id it replaced at the node
+    that applied it (DynamoDB's ``ReturnValues=ALL_OLD``; ``None`` if the key was
+    empty); the lost-update checker uses it.
     """
 
     client: str
@@ -38,6 +42,7 @@ class ClientOp(NamedTuple):
     outcome: str  # "ok" | "fail" | "unknown"
     node: str | None
     error: str | None
+    prev: int | None = None
 
 
 class Commit(NamedTuple):
@@ -87,12 +92,19 @@ class Fault(NamedTuple):
 
 
 class RoleChange(NamedTuple):
-    """A node took a role (primary, standby, replica, down, removed)."""
+    """A node took a role (primary, standby, replica, promoting, active).
+
+    ``primary`` is a single writer of its dataset; ``active`` is one of several
+    writers by design (multi-active, last writer wins), which is not split brain.
+    ``dataset`` names the data the node serves; ``az`` where it lives.
+    """
 
     time_s: float
     node: str
     role: str
     timeline: int
+    dataset: str = ""
+    az: str = ""
 
 
 class ControlEvent(NamedTuple):
@@ -119,6 +131,20 @@ class FinalRead(NamedTuple):
     lsn: int
     write_ids: frozenset[int]
     surviving_ranges: tuple[tuple[int, int, int], ...]  # (timeline, lsn_from, lsn_to)
+
+
+class ReplicaState(NamedTuple):
+    """One replica's state at the end of the run, for divergence checks.
+
+    ``values`` maps each observed key to the write id the replica holds for it
+    (what a read there would return), ``available`` whether it was answering.
+    """
+
+    node: str
+    dataset: str
+    role: str
+    available: bool
+    values: tuple[tuple[int, int | None], ...]
 
 
 RECORD_TYPES: dict[str, type] = {

@@ -105,7 +105,9 @@ class FollowerLink:
 
 
 class _Pending:
-    __slots__ = ("lsn", "lsn_from", "writes", "write_id", "reply", "flushed", "timeline", "started")
+    __slots__ = (
+        "lsn", "lsn_from", "writes", "write_id", "reply", "flushed", "timeline", "started", "prev"
+    )
 
     def __init__(self, timeline, lsn_from, lsn, writes, write_id, reply, started):
         self.started = started
@@ -200,10 +202,12 @@ class ReplicationGroup:
         lsn_from = primary.lsn + 1
         lsn = primary.lsn + background + 1
         timeline = primary.timeline
+        prev = timeline.read(primary.lsn, key)[0]
         timeline.append(lsn, write_id, key)
         primary.adopt(timeline, lsn)
         self.positions.append((now, timeline, lsn))
         pending = _Pending(timeline, lsn_from, lsn, background + 1, write_id, reply, now)
+        pending.prev = prev
         self._pending.append(pending)
         for link in self.links.values():
             link.ship(timeline, lsn)
@@ -243,7 +247,7 @@ class ReplicationGroup:
                     head.writes, (head.write_id,),
                 )
             )
-            head.reply(True, head.lsn, None)
+            head.reply(True, head.lsn, None, head.prev)
 
     def _arm_watchdog(self, at_s: float) -> None:
         if not self._watchdog_armed:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hadrsim.simulator.records import FinalRead
+from hadrsim.simulator.records import FinalRead, ReplicaState
 
 if TYPE_CHECKING:
     from hadrsim.simulator.log import Log
@@ -56,6 +56,14 @@ class Service:
             if n is not primary and n.readable and n.region == primary.region and n.responsive
         ]
         return readers or [primary]
+
+    def replica_states(self, keys: range) -> list[ReplicaState]:
+        """Every node's end state, storage-lost nodes excluded (they hold nothing)."""
+        return [
+            ReplicaState(node.name, node.dataset, node.role, node.responsive, node.state(keys))
+            for node in self.nodes.values()
+            if not node.storage_lost
+        ]
 
     def final_read(self) -> FinalRead:
         holder = self.group.primary

@@ -64,7 +64,7 @@ class Cluster:
     def write(self, at_s: float, write_id: int, key: int = 0) -> None:
         """A client write reaching the primary at ``at_s``; its reply goes to ``replies``."""
 
-        def reply(ok: bool, lsn, error) -> None:
+        def reply(ok: bool, lsn, error, prev=None) -> None:
             self.replies.append((self.world.now, write_id, ok))
 
         self.world.call_later(at_s, self.group.commit, key, write_id, reply)
