@@ -22,6 +22,8 @@ from hadrsim.simulator.network import Network, region_rtt_lookup
 from hadrsim.simulator.world import World
 from hadrsim.spec.study import Study
 
+QUIESCE_S = 30.0  # after the horizon: replication settles before replicas are compared
+
 
 @dataclass
 class RunResult:
@@ -73,6 +75,7 @@ def simulate(study: Study, design_name: str, scenario_name: str, run_index: int)
         client.start()
     injector.start()
     world.run()
+    world.quiesce(QUIESCE_S)  # operations in flight complete; replication settles
     world.rec.final = deployment.service.final_read()
     world.rec.replicas = deployment.service.replica_states(range(workload.observed_keys))
     return world

@@ -101,8 +101,8 @@ class ObservedClient:
 
     # --- one operation ------------------------------------------------------------------
     def _tick(self, generation: int) -> None:
-        if generation != self._generation:
-            return
+        if generation != self._generation or self.world.now >= self.world.horizon_s:
+            return  # past the horizon the system quiesces before the final read
         if not self.net.is_up(self.region):
             self._waiting_for_region = True  # this client is down with its Region
             return
@@ -110,9 +110,11 @@ class ObservedClient:
         is_write = self.uniform() < spec.observed_write_fraction
         key = int(self.uniform() * spec.observed_keys)
         if is_write:
-            endpoint = self.service.writer
+            endpoint = self.service.writer_for(self.region)
+        elif self.use_reader:
+            endpoint = self.service.reader_for(self.region)
         else:
-            endpoint = self.service.reader if self.use_reader else self.service.writer
+            endpoint = self.service.writer_for(self.region)
         node = self.resolver.lookup(endpoint)
         invoke = self.world.now
         kind = "write" if is_write else "read"

@@ -23,7 +23,11 @@ if TYPE_CHECKING:
 
 
 class FailureDetector:
-    """Calls ``on_down(node)`` once per outage of the target it watches."""
+    """Calls ``on_down(node)`` once per outage of the target it watches.
+
+    If given, ``on_up(node)`` is called once when a target that was declared down
+    passes a probe again (the first success, not ``failure_threshold`` of them).
+    """
 
     def __init__(
         self,
@@ -37,6 +41,7 @@ class FailureDetector:
         interval_s: float,
         failure_threshold: int,
         timeout_s: float,
+        on_up: Callable[[Node], None] | None = None,
     ):
         self.world = world
         self.net = net
@@ -44,6 +49,7 @@ class FailureDetector:
         self.observer = observer
         self.target = target
         self.on_down = on_down
+        self.on_up = on_up
         self.interval_s = interval_s
         self.threshold = failure_threshold
         self.timeout_s = min(timeout_s, interval_s)
@@ -97,11 +103,14 @@ class FailureDetector:
         if generation != self._generation:
             return
         if answered[0]:
+            recovered = self.down
             self.failures = 0
             self.successes += 1
             self.down = False
             if self.successes >= self.threshold:
                 self._sleep()
+            if recovered and self.on_up is not None:
+                self.on_up(node)
             return
         self.successes = 0
         self.failures += 1

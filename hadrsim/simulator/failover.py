@@ -23,6 +23,7 @@ from hadrsim.simulator.detector import FailureDetector
 from hadrsim.simulator.node import PROMOTING
 
 if TYPE_CHECKING:
+    from hadrsim.simulator.log import Timeline
     from hadrsim.simulator.network import Network
     from hadrsim.simulator.node import Node
     from hadrsim.simulator.random import Sampler
@@ -56,8 +57,17 @@ class FailoverController:
         replace: Sampler | None,
         restore: Sampler,
         archive_interval_s: float,
+        candidate: Callable[[ReplicationGroup], Node | None] | None = None,
+        recovery_point: Callable[[], tuple[Timeline, int] | None] | None = None,
     ):
+        """``candidate`` overrides whom to promote (default: the most advanced in-sync
+        quorum follower); ``recovery_point`` gives the dataset's durable position
+        for shared-storage designs, where the promoted node's own log is not the
+        data (None from it means the storage cannot be read: no promotion).
+        """
         self.world = world
+        self._choose = candidate
+        self._recovery_point = recovery_point
         self.net = net
         self.service = service
         self.group = group
@@ -98,6 +108,8 @@ class FailoverController:
             self._replace(node)
 
     def _candidate(self) -> Node | None:
+        if self._choose is not None:
+            return self._choose(self.group)
         return most_advanced(
             link.follower for link in self.group.links.values()
             if link.in_sync and link.counts_for_commit
@@ -118,6 +130,13 @@ class FailoverController:
             self.detector.reset()
             return
         old = self.group.primary
+        if self._recovery_point is not None:
+            point = self._recovery_point()
+            if point is None:
+                self.world.event("failover_aborted", candidate.name, "storage unreadable")
+                self.detector.reset()
+                return
+            candidate.adopt(*point)
         timeline = self.service.log.branch(candidate.timeline, candidate.lsn)
         self.group.switch_primary(candidate, timeline)
         self.world.event("promotion_completed", candidate.name, self.name)
@@ -157,12 +176,19 @@ class FailoverController:
             return
         node.crashed = 0
         node.hung = 0
-        if restoring:
+        if restoring and self._recovery_point is None:
             node.storage_lost = False
             if node is self.group.primary:
                 self._restore_from_archive(node)
             else:
                 node.adopt(self.service.log.root, 0)  # empty: it resyncs from the primary
+        elif self._recovery_point is not None and node is self.group.primary:
+            # a new instance on the shared volume: it starts from the durable point
+            node.storage_lost = False
+            point = self._recovery_point()
+            if point is not None:
+                timeline, lsn = point
+                node.adopt(self.service.log.branch(timeline, lsn), lsn)
         self.world.event("restore_completed" if restoring else "replacement_completed", node.name)
         self.service.reader.repoint(self.service.local_readers())
         self.detector.reset()

@@ -9,6 +9,7 @@ Faults nest by counting, so overlapping faults compose.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,7 @@ class FollowConfig:
     ship_lag: Sampler | None = None
     lag_regime_s: float = 30.0
     apply_lag: Sampler | None = None
+    rpo_secondary: bool = False  # acknowledges, so a primary can bound its RPO lag
 
 
 class Node:
@@ -68,6 +70,11 @@ class Node:
         self.group: ReplicationGroup | None = None
         self.follow: FollowConfig | None = None
         self.dataset = "db"
+        self.internal = False  # a storage copy: not a replica clients read
+        # shared-storage designs: reads need the storage's read quorum
+        self.read_guard: Callable[[], bool] | None = None
+        # write forwarding (a secondary Region passing writes to the primary)
+        self.forward_writes: Callable[[int, int, Callable], None] | None = None
 
     def __repr__(self) -> str:
         where = f"tl={self.timeline.tid}, lsn={self.lsn}"
@@ -112,7 +119,10 @@ class Node:
         """A client's write arrived. No answer at all if the node does not respond."""
         if not self.responsive:
             return
-        if self.role != PRIMARY or self.group is None:
+        if self.role != PRIMARY or self.group is None or self.group.primary is not self:
+            if self.forward_writes is not None and self.role != PRIMARY:
+                self.forward_writes(key, write_id, reply)
+                return
             reply(False, None, "read-only")
             return
         self.group.commit(key, write_id, reply)
@@ -122,6 +132,9 @@ class Node:
             return
         if not self.readable:
             reply(False, None, None, "not readable")
+            return
+        if self.read_guard is not None and not self.read_guard():
+            reply(False, None, None, "storage read quorum lost")
             return
         if self.role == PRIMARY:
             value, version = self.timeline.read(self.lsn, key)

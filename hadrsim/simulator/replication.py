@@ -8,6 +8,13 @@ Commit policies, the knob every HA design turns:
 * ``sync`` - also wait for every in-sync ``sync`` follower (RDS Multi-AZ instance).
 * ``quorum`` - also wait for ``k`` of the in-sync ``quorum`` followers (semi-sync,
   Multi-AZ DB cluster).
+* ``strict_quorum`` - wait for ``k`` acks of *all* quorum followers, never
+  degrading: a shared storage volume (Aurora's 4 of 6 copies) stops taking
+  writes when the quorum is gone.
+
+An optional *RPO lag limit* (Aurora Global's ``rds.global_db_rpo``) blocks
+commits while every ``rpo`` follower (a secondary Region) lags by more than the
+limit, trading availability for a bounded loss.
 
 A follower that does not acknowledge within ``sync_timeout_s`` leaves the in-sync
 set (commits go on without it, as RDS does when a standby fails) and rejoins once
@@ -18,6 +25,7 @@ why a synchronous design loses nothing on any single failure.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -47,6 +55,10 @@ class FollowerLink:
     @property
     def counts_for_commit(self) -> bool:
         return self.config.mode in ("sync", "quorum")
+
+    @property
+    def acknowledges(self) -> bool:
+        return self.counts_for_commit or self.config.rpo_secondary
 
     def ship(self, timeline: Timeline, lsn: int) -> None:
         if self.follower.inbound_broken:
@@ -94,7 +106,7 @@ class FollowerLink:
         self._acknowledge(timeline, lsn)
 
     def _acknowledge(self, timeline: Timeline, lsn: int) -> None:
-        if not self.counts_for_commit:
+        if not self.acknowledges:
             return
         flush = self.config.flush
         delay = flush() if (flush is not None and self.config.ack_on == "flush") else 0.0
@@ -133,6 +145,8 @@ class ReplicationGroup:
         background_writes_per_s: float,
         quorum: int = 1,
         sync_timeout_s: float = 10.0,
+        strict_quorum: bool = False,
+        rpo_limit_s: float | None = None,
         name: str = "group",
     ):
         self.world = world
@@ -143,6 +157,9 @@ class ReplicationGroup:
         self.background_rate = background_writes_per_s
         self.quorum = quorum
         self.sync_timeout_s = sync_timeout_s
+        self.strict_quorum = strict_quorum
+        self.rpo_limit_s = rpo_limit_s
+        self.blocked_by_rpo = False
         self.links: dict[str, FollowerLink] = {}
         self._pending: deque[_Pending] = deque()
         self._watchdog_armed = False
@@ -212,7 +229,9 @@ class ReplicationGroup:
         for link in self.links.values():
             link.ship(timeline, lsn)
         world.call_later(self.flush(), self._flushed, pending)
-        if not self._watchdog_armed and any(link.in_sync for link in self.links.values()):
+        if not self._watchdog_armed and not self.strict_quorum and any(
+            link.in_sync for link in self.links.values()
+        ):
             self._arm_watchdog(now + self.sync_timeout_s)
 
     def _flushed(self, pending: _Pending) -> None:
@@ -220,6 +239,10 @@ class ReplicationGroup:
         self._try_release()
 
     def _needed_acks(self) -> tuple[int, list[FollowerLink]]:
+        if self.strict_quorum:
+            return self.quorum, [
+                link for link in self.links.values() if link.config.mode == "quorum"
+            ]
         voters = [link for link in self.links.values() if link.in_sync]
         if not voters:
             return 0, voters
@@ -238,7 +261,7 @@ class ReplicationGroup:
                 return
             needed, voters = self._needed_acks()
             acks = sum(1 for link in voters if link.acked_lsn >= head.lsn)
-            if acks < needed:
+            if acks < needed or self._rpo_blocks():
                 return
             self._pending.popleft()
             self.world.rec.commits.append(
@@ -248,6 +271,28 @@ class ReplicationGroup:
                 )
             )
             head.reply(True, head.lsn, None, head.prev)
+
+    def rpo_lag_s(self, link: FollowerLink) -> float:
+        """How long the oldest commit this follower has not acknowledged has waited."""
+        i = bisect_right(self.positions, link.acked_lsn, key=lambda p: p[2])
+        if link.acked_lsn < 0:
+            i = 0
+        if i >= len(self.positions):
+            return 0.0
+        return self.world.now - self.positions[i][0]
+
+    def _rpo_blocks(self) -> bool:
+        if self.rpo_limit_s is None:
+            return False
+        secondaries = [link for link in self.links.values() if link.config.rpo_secondary]
+        blocked = bool(secondaries) and all(
+            self.rpo_lag_s(link) >= self.rpo_limit_s for link in secondaries
+        )
+        if blocked != self.blocked_by_rpo:
+            self.blocked_by_rpo = blocked
+            self.world.event("commits_blocked" if blocked else "commits_resumed",
+                             self.primary.name, f"rpo limit {self.rpo_limit_s:g} s")
+        return blocked
 
     def _arm_watchdog(self, at_s: float) -> None:
         if not self._watchdog_armed:
@@ -263,7 +308,9 @@ class ReplicationGroup:
         if not self._pending:
             return
         head = self._pending[0]
-        if self.world.now - head.started >= self.sync_timeout_s:
+        if self.strict_quorum:
+            pass  # a storage quorum never degrades: writes wait for it
+        elif self.world.now - head.started >= self.sync_timeout_s:
             dropped = False
             for link in self.links.values():
                 if link.in_sync and link.acked_lsn < head.lsn:
@@ -281,7 +328,11 @@ class ReplicationGroup:
             return
         if lsn > link.acked_lsn:
             link.acked_lsn = lsn
-        if not link.in_sync and link.counts_for_commit and lsn >= self.primary.lsn:
+        if not link.counts_for_commit:
+            if self._pending:
+                self._try_release()  # an rpo secondary caught up: blocked commits may go
+            return
+        if not link.in_sync and lsn >= self.primary.lsn:
             link.in_sync = True
             self.world.event("standby_in_sync", link.follower.name, f"lsn {lsn}")
         self._try_release()
@@ -299,8 +350,6 @@ class ReplicationGroup:
 
     def position_at(self, time_s: float) -> tuple[Timeline, int] | None:
         """The primary's committed position at ``time_s`` (for log archiving / PITR)."""
-        from bisect import bisect_right
-
         i = bisect_right(self.positions, time_s, key=lambda p: p[0])
         if i == 0:
             return None

@@ -38,7 +38,16 @@ class Service:
         self.writer = writer
         self.reader = reader
         self.nodes: dict[str, Node] = {n.name: n for n in group.members()}
+        # Region-local endpoints (a global database's secondary clusters)
+        self.local_writers: dict[str, Endpoint] = {}
+        self.local_readers_by_region: dict[str, Endpoint] = {}
         world.on_change(self._on_change)
+
+    def writer_for(self, region: str) -> Endpoint:
+        return self.local_writers.get(region, self.writer)
+
+    def reader_for(self, region: str) -> Endpoint:
+        return self.local_readers_by_region.get(region, self.reader)
 
     def _on_change(self) -> None:
         # a follower that came back gets the primary's current position right away
@@ -62,7 +71,7 @@ class Service:
         return [
             ReplicaState(node.name, node.dataset, node.role, node.responsive, node.state(keys))
             for node in self.nodes.values()
-            if not node.storage_lost
+            if not node.storage_lost and not node.internal
         ]
 
     def final_read(self) -> FinalRead:

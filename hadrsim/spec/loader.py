@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from hadrsim.models.designs import DESIGN_KINDS
 from hadrsim.spec.study import Study
 
 
@@ -75,7 +76,7 @@ def _is_union_tag(part: Any) -> bool:
 
 _TAGS_BY_FIELD = {
     "dist": ["constant", "exponential", "lognormal", "uniform"],
-    "kind": ["rds_single_az", "rds_multi_az_instance", "rds_multi_az_cluster"],
+    "kind": DESIGN_KINDS,
 }
 _UNION_TAGS = {tag for tags in _TAGS_BY_FIELD.values() for tag in tags}
 

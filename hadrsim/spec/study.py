@@ -11,8 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hadrsim.models.designs import DesignSpec
-from hadrsim.models.rds_spec import HealthCheckSpec, node_names, resolve_locations
+from hadrsim.models.designs import DesignSpec, node_names, resolve_locations
+from hadrsim.models.rds_spec import HealthCheckSpec
 from hadrsim.spec.distributions import Dist, constant, lognormal
 from hadrsim.spec.faults import (
     AZ_TARGETS,
