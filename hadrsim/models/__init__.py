@@ -1,13 +1,22 @@
 """AWS designs assembled from the generic engine, with calibrated defaults."""
 
+from hadrsim.models.aurora import build_aurora
 from hadrsim.models.deployment import Deployment
 from hadrsim.models.designs import DesignSpec
 from hadrsim.models.rds import build_rds
 
+_BUILDERS = {
+    "rds_single_az": build_rds,
+    "rds_multi_az_instance": build_rds,
+    "rds_multi_az_cluster": build_rds,
+    "aurora": build_aurora,
+    "aurora_global": build_aurora,
+}
+
 
 def build_design(world, net, study, design) -> Deployment:
     """Build any design kind of the study into ``world``."""
-    return build_rds(world, net, study, design)
+    return _BUILDERS[design.kind](world, net, study, design)
 
 
 __all__ = ["Deployment", "DesignSpec", "build_design"]

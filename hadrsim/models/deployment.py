@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from hadrsim.simulator.node import Node
 from hadrsim.simulator.service import Service
+from hadrsim.simulator.switchover import PlannedSwitchover
 
 
 @dataclass
@@ -15,6 +16,17 @@ class Deployment:
     service: Service
     nodes: dict[str, Node]
     controllers: list = field(default_factory=list)
+    switchover: PlannedSwitchover | None = None
+
+    def switch_over(self, region: str) -> bool:
+        """Start a planned switchover to the follower in ``region``; False if none."""
+        if self.switchover is None:
+            return False
+        for link in self.service.group.links.values():
+            if link.follower.region == region and link.config.rpo_secondary:
+                self.switchover.start(link.follower)
+                return True
+        return False
 
     def _followers(self) -> list[Node]:
         return [link.follower for link in self.service.group.links.values()]
@@ -26,13 +38,19 @@ class Deployment:
         return None
 
     def _replica(self) -> Node | None:
-        followers = self.service.group.links.values()
-        for link in followers:
-            if link.config.mode == "async":
-                return link.follower
-        for link in followers:
-            if link.follower.readable:
-                return link.follower
+        """The DR copy if there is one: a global secondary, then a cross-Region
+        asynchronous replica, then any asynchronous or readable follower."""
+        followers = list(self.service.group.links.values())
+        region = self.service.group.primary.region
+        for wanted in (
+            lambda link: link.config.rpo_secondary,
+            lambda link: link.config.mode == "async" and link.follower.region != region,
+            lambda link: link.config.mode == "async",
+            lambda link: link.follower.readable,
+        ):
+            for link in followers:
+                if wanted(link):
+                    return link.follower
         return None
 
     def node(self, target: str) -> Node | None:
@@ -53,6 +71,7 @@ class Deployment:
             "standby_az": lambda: (n := self._standby()) and n.az,
             "replica_az": lambda: (n := self._replica()) and n.az,
             "replica_region": lambda: (n := self._replica()) and n.region,
+            "secondary_region": lambda: (n := self._replica()) and n.region,
         }
         if target in symbolic:
             return symbolic[target]() or None

@@ -92,6 +92,15 @@ class FailoverController:
             timeout_s=detection.timeout_s,
         )
 
+    def can_recover(self) -> bool:
+        """Whether this controller is recovering, or could: its control plane is up and
+        it is promoting, replacing a host, or has a follower to promote."""
+        if not self.active or not self.net.is_up(self.group.primary.region):
+            return False
+        if self.busy or self._replacing:
+            return True
+        return self.promotion is not None and self._candidate() is not None
+
     def retire(self) -> None:
         """Stop acting: another controller now owns the endpoints (after DR)."""
         self.active = False
@@ -206,6 +215,9 @@ class FailoverController:
         self.world.event("restored_to", node.name, f"t={archived_at:.3f} lsn {lsn}")
 
 
+_RECHECK_S = 30.0
+
+
 class PromotionRunbook:
     """Promote an asynchronous replica when the writer stays down (manual DR)."""
 
@@ -262,6 +274,11 @@ class PromotionRunbook:
         if writer.responsive:
             self.world.event("failover_aborted", writer.name, "writer healthy again")
             self._stand_down()
+            return
+        if self.controller.can_recover():
+            # the Region's own HA is at work: a DR runbook acts only when it cannot
+            self.world.event("dr_deferred", writer.name, "in-Region recovery under way")
+            self.world.call_later(_RECHECK_S, self._decide)
             return
         candidate = self._candidate()
         if candidate is None:

@@ -34,6 +34,8 @@ class Targets(Protocol):
 
     def place(self, target: str) -> str | None: ...
 
+    def switch_over(self, region: str) -> bool: ...
+
 
 _HOUR = 3600.0
 
@@ -112,6 +114,14 @@ class FaultInjector:
                              for x, y in pairs],
                     lambda: [self.net.degrade(x, y, fault.latency_ms, fault.loss, False)
                              for x, y in pairs])
+        if kind == "switchover":
+            place = self.targets.place(fault.target)
+            if place is None:
+                return None
+            return (f"region:{place}", (),
+                    lambda: self.targets.switch_over(place) or self.world.event(
+                        "switchover_skipped", None, f"no secondary in {place}"),
+                    lambda: None)
         if kind in ("az_outage", "region_outage"):
             place = self.targets.place(fault.target)
             if place is None:

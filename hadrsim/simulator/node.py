@@ -119,7 +119,11 @@ class Node:
         """A client's write arrived. No answer at all if the node does not respond."""
         if not self.responsive:
             return
-        if self.role != PRIMARY or self.group is None or self.group.primary is not self:
+        group = self.group
+        if group is not None and group.fenced and group.primary is self:
+            reply(False, None, "writes fenced for a switchover")
+            return
+        if self.role != PRIMARY or group is None or group.primary is not self:
             if self.forward_writes is not None and self.role != PRIMARY:
                 self.forward_writes(key, write_id, reply)
                 return

@@ -160,6 +160,7 @@ class ReplicationGroup:
         self.strict_quorum = strict_quorum
         self.rpo_limit_s = rpo_limit_s
         self.blocked_by_rpo = False
+        self.fenced = False  # a planned switchover: no new writes accepted
         self.links: dict[str, FollowerLink] = {}
         self._pending: deque[_Pending] = deque()
         self._watchdog_armed = False
@@ -202,6 +203,9 @@ class ReplicationGroup:
         for node in others:
             self.add_follower(node, in_sync=False)
         self.world.event("primary_changed", new_primary.name, f"from {old.name}")
+
+    def has_pending(self) -> bool:
+        return bool(self._pending)
 
     def in_sync_followers(self) -> list[Node]:
         """Followers a commit currently waits for (the synchronous or quorum set)."""

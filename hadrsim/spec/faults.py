@@ -5,6 +5,8 @@ design: node faults take ``primary``, ``standby``, ``replica`` (first readable o
 async follower) or ``node:NAME``; AZ outages take ``primary_az``, ``standby_az``
 or an AZ name; Region outages ``primary_region``, ``replica_region`` or a Region
 name; partitions and added latency take ``between: [A, B]`` of such places.
+``switchover`` is a planned operation, not a fault: a managed switchover of a
+global database to the secondary in ``target`` (``secondary_region`` or a name).
 A stochastic class draws arrivals from an exponential MTTF and repair times from
 ``mttr_h``; the target is resolved when each fault arrives (the primary then, not
 the primary at the start).
@@ -27,6 +29,7 @@ FaultKind = Literal[
     "network_partition",
     "added_latency",
     "replication_break",
+    "switchover",
 ]
 DisruptionClass = Literal["Software", "Hardware", "AZ", "Region"]
 
@@ -43,10 +46,11 @@ DEFAULT_DISRUPTION: dict[str, str] = {
     "network_partition": "AZ",
     "added_latency": "Software",
     "replication_break": "Software",
+    "switchover": "Region",
 }
 NODE_TARGETS = ("primary", "standby", "replica")
 AZ_TARGETS = ("primary_az", "standby_az", "replica_az")
-REGION_TARGETS = ("primary_region", "replica_region")
+REGION_TARGETS = ("primary_region", "replica_region", "secondary_region")
 
 
 class _FaultBase(BaseModel):
@@ -96,6 +100,8 @@ def _default_target(kind: str) -> str:
         return "primary_az"
     if kind == "region_outage":
         return "primary_region"
+    if kind == "switchover":
+        return "secondary_region"
     return "primary"
 
 

@@ -146,7 +146,8 @@ def _check_fault_places(fault, path: str, regions: list[str], azs: list[str], er
         return
     if fault.kind == "az_outage" and target not in AZ_TARGETS and target not in azs:
         errors.append(f"{path}.target: unknown AZ {target!r}; known: {azs} or {list(AZ_TARGETS)}")
-    if fault.kind == "region_outage" and target not in REGION_TARGETS and target not in regions:
+    if (fault.kind in ("region_outage", "switchover") and target not in REGION_TARGETS
+            and target not in regions):
         errors.append(
             f"{path}.target: unknown region {target!r}; known: {regions} or {list(REGION_TARGETS)}"
         )
