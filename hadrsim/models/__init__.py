@@ -3,6 +3,7 @@
 from hadrsim.models.aurora import build_aurora
 from hadrsim.models.deployment import Deployment
 from hadrsim.models.designs import DesignSpec
+from hadrsim.models.dynamodb import build_dynamodb
 from hadrsim.models.rds import build_rds
 
 _BUILDERS = {
@@ -11,6 +12,7 @@ _BUILDERS = {
     "rds_multi_az_cluster": build_rds,
     "aurora": build_aurora,
     "aurora_global": build_aurora,
+    "dynamodb_global_table": build_dynamodb,
 }
 
 

@@ -50,6 +50,8 @@ class ObservedClient:
         self.resolver = Resolver(world, workload.dns_cache_s)
         self.uniform = UniformSampler(world.streams.generator(f"client/{name}"))
         self.use_reader = workload.reads_from == "reader"
+        self.failures_in_a_row = 0
+        self._switched: object | None = None  # endpoint chosen by application failover
         self.dense_until = 0.0
         self._generation = 0
         self._wake_at = 0.0
@@ -100,6 +102,15 @@ class ObservedClient:
             self._densify()
 
     # --- one operation ------------------------------------------------------------------
+    def _fail_over(self) -> None:
+        """Application-level failover: move to the next endpoint of the chain."""
+        chain = self.service.endpoints_from(self.region)
+        current = self._switched or chain[0]
+        position = chain.index(current) if current in chain else 0
+        self._switched = chain[(position + 1) % len(chain)]
+        self.failures_in_a_row = 0
+        self.world.event("client_failover", None, f"{self.name} -> {self._switched.name}")
+
     def _tick(self, generation: int) -> None:
         if generation != self._generation or self.world.now >= self.world.horizon_s:
             return  # past the horizon the system quiesces before the final read
@@ -109,12 +120,12 @@ class ObservedClient:
         spec = self.spec
         is_write = self.uniform() < spec.observed_write_fraction
         key = int(self.uniform() * spec.observed_keys)
-        if is_write:
+        if self._switched is not None:
+            endpoint = self._switched
+        elif is_write or not self.use_reader:
             endpoint = self.service.writer_for(self.region)
-        elif self.use_reader:
-            endpoint = self.service.reader_for(self.region)
         else:
-            endpoint = self.service.writer_for(self.region)
+            endpoint = self.service.reader_for(self.region)
         node = self.resolver.lookup(endpoint)
         invoke = self.world.now
         kind = "write" if is_write else "read"
@@ -152,6 +163,10 @@ class ObservedClient:
         if not self.net.is_up(self.region):
             self._waiting_for_region = True  # the client died with its Region mid-call
             return
+        self.failures_in_a_row = 0 if outcome == "ok" else self.failures_in_a_row + 1
+        threshold = self.spec.app_failover_after
+        if threshold is not None and self.failures_in_a_row >= threshold:
+            self._fail_over()
         self.world.rec.ops.append(
             ClientOp(self.name, self.region, kind, key, value, version, invoke,
                      self.world.now, outcome, node, error, prev)

@@ -59,13 +59,18 @@ class FailoverController:
         archive_interval_s: float,
         candidate: Callable[[ReplicationGroup], Node | None] | None = None,
         recovery_point: Callable[[], tuple[Timeline, int] | None] | None = None,
+        observer: Callable[[], str] | None = None,
+        confirm: Callable[[], bool] | None = None,
     ):
         """``candidate`` overrides whom to promote (default: the most advanced in-sync
         quorum follower); ``recovery_point`` gives the dataset's durable position
         for shared-storage designs, where the promoted node's own log is not the
-        data (None from it means the storage cannot be read: no promotion).
+        data (None from it means the storage cannot be read: no promotion);
+        ``observer`` where the detector probes from; ``confirm`` a consensus vote
+        (False: a majority still reaches the primary, so it is not replaced).
         """
         self.world = world
+        self._confirm = confirm
         self._choose = candidate
         self._recovery_point = recovery_point
         self.net = net
@@ -84,7 +89,7 @@ class FailoverController:
         self._replacing: set[str] = set()
         self.detector = FailureDetector(
             world, net, f"control/{name}",
-            observer=lambda: self.group.primary.region,
+            observer=observer or (lambda: self.group.primary.region),
             target=lambda: self.group.primary if self.active and not self.busy else None,
             on_down=self._on_down,
             interval_s=detection.interval_s,
@@ -95,7 +100,7 @@ class FailoverController:
     def can_recover(self) -> bool:
         """Whether this controller is recovering, or could: its control plane is up and
         it is promoting, replacing a host, or has a follower to promote."""
-        if not self.active or not self.net.is_up(self.group.primary.region):
+        if not self.active or not self.net.is_up(self.detector.observer()):
             return False
         if self.busy or self._replacing:
             return True
@@ -110,6 +115,10 @@ class FailoverController:
         if not self.active or self.busy:
             return
         self.world.event("failure_detected", node.name, self.name)
+        if self._confirm is not None and not self._confirm():
+            self.world.event("failover_vetoed", node.name, "a majority still reaches it")
+            self.detector.reset()
+            return
         candidate = self._candidate() if self.promotion is not None else None
         if candidate is not None:
             self._promote(candidate)

@@ -145,6 +145,13 @@ class FaultInjector:
                 _bump(node, "crashed", 1)
             # the instance dies with its volume; only a replacement/restore brings it back
             return scope, (), lose, lambda: None
+        if kind == "clock_skew":
+            skew = fault.skew_ms / 1000.0
+
+            def shift(sign: float) -> None:
+                node.clock_skew_s += sign * skew
+
+            return scope, (), lambda: shift(1.0), lambda: shift(-1.0)
         if kind == "replication_break":
             return (f"stream:{node.name}", (),
                     lambda: _bump(node, "inbound_broken", 1),

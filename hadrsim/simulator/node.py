@@ -75,6 +75,8 @@ class Node:
         self.read_guard: Callable[[], bool] | None = None
         # write forwarding (a secondary Region passing writes to the primary)
         self.forward_writes: Callable[[int, int, Callable], None] | None = None
+        self.forward_reads: Callable[[int, Callable], None] | None = None
+        self.clock_skew_s = 0.0  # only last-writer-wins timestamps read the clock
 
     def __repr__(self) -> str:
         where = f"tl={self.timeline.tid}, lsn={self.lsn}"
@@ -133,6 +135,9 @@ class Node:
 
     def receive_read(self, key: int, reply) -> None:
         if not self.responsive:
+            return
+        if self.forward_reads is not None and self.role != PRIMARY:
+            self.forward_reads(key, reply)  # a strongly consistent read asks the leader
             return
         if not self.readable:
             reply(False, None, None, "not readable")

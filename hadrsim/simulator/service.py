@@ -49,6 +49,12 @@ class Service:
     def reader_for(self, region: str) -> Endpoint:
         return self.local_readers_by_region.get(region, self.reader)
 
+    def endpoints_from(self, region: str) -> list[Endpoint]:
+        """The client's own endpoint first, then the others (application failover)."""
+        own = self.writer_for(region)
+        others = [self.writer, *self.local_writers.values()]
+        return [own] + [e for e in dict.fromkeys(others) if e is not own]
+
     def _on_change(self) -> None:
         # a follower that came back gets the primary's current position right away
         self.group.catch_up()

@@ -30,10 +30,13 @@ FaultKind = Literal[
     "added_latency",
     "replication_break",
     "switchover",
+    "clock_skew",
 ]
 DisruptionClass = Literal["Software", "Hardware", "AZ", "Region"]
 
-NODE_FAULTS = {"instance_crash", "instance_hang", "storage_loss", "replication_break"}
+NODE_FAULTS = {
+    "instance_crash", "instance_hang", "storage_loss", "replication_break", "clock_skew",
+}
 PATH_FAULTS = {"network_partition", "added_latency"}
 
 # Resilience Hub's disruption classes, the default for each fault kind.
@@ -47,6 +50,7 @@ DEFAULT_DISRUPTION: dict[str, str] = {
     "added_latency": "Software",
     "replication_break": "Software",
     "switchover": "Region",
+    "clock_skew": "Software",
 }
 NODE_TARGETS = ("primary", "standby", "replica")
 AZ_TARGETS = ("primary_az", "standby_az", "replica_az")
@@ -62,6 +66,7 @@ class _FaultBase(BaseModel):
     one_way: bool = Field(False, description="Partition only traffic from between[0].")
     latency_ms: float = Field(0.0, ge=0, description="added_latency: extra one-way delay.")
     loss: float = Field(0.0, ge=0, le=1, description="added_latency: packet loss probability.")
+    skew_ms: float = Field(0.0, description="clock_skew: how far the node's clock runs ahead.")
     disruption: DisruptionClass | None = None
 
     @model_validator(mode="after")

@@ -42,3 +42,7 @@ class WorkloadSpec(BaseModel):
     dns_cache_s: float | None = Field(
         None, ge=0, description="Client DNS cache; None honours the record TTL."
     )
+    app_failover_after: int | None = Field(
+        None, ge=1, description="Application-level failover: after this many failures in a "
+        "row the client switches to the next Region's endpoint itself (None: never).",
+    )

@@ -1,0 +1,70 @@
+"""DynamoDB global table specs with calibrated defaults (calibration.md section 7).
+
+S16 global tables how-it-works, S17 prescriptive guidance (last writer wins),
+S29 SLA. "ASM" marks assumptions.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hadrsim.models.rds_spec import HealthCheckSpec
+from hadrsim.spec.distributions import Dist, lognormal
+
+
+class DynamoDbGlobalTable(BaseModel):
+    """A global table: MREC (multi-active, LWW) or MRSC (strongly consistent)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    kind: Literal["dynamodb_global_table"]
+    name: str = Field(min_length=1)
+    regions: list[str] | None = Field(None, min_length=1, description="Default: all regions.")
+    consistency: Literal["eventual", "strong"] = "eventual"  # MREC (default) / MRSC (S16)
+    witness_region: str | None = Field(None, description="MRSC: 2 replicas + a witness.")
+    # S16/S17: MREC replication "typically within one second", no SLA; 0.5 s (ASM shape).
+    replication_lag_s: Dist = lognormal(0.5, 2.0)
+    lag_regime_s: float = Field(10.0, gt=0)
+    # ASM: single-digit-millisecond local writes.
+    write_ms: Dist = lognormal(4.0, 15.0)
+    # ASM: an eventually consistent read may miss writes of the last few milliseconds.
+    read_staleness_s: Dist = lognormal(0.01, 0.1)
+    consistent_reads: bool = False  # DynamoDB reads are eventually consistent by default
+    # ASM: MRSC leader failover inside the Region set, seconds.
+    detection: HealthCheckSpec = HealthCheckSpec(interval_s=1.0, failure_threshold=3,
+                                                 timeout_s=0.5)
+    promotion_s: Dist = lognormal(3.0, 10.0)
+    table_gb: float = Field(10.0, gt=0)
+
+
+def resolve_dynamodb_locations(design: DynamoDbGlobalTable, network, path: str):
+    regions = [r.name for r in network.regions]
+    chosen = list(design.regions or regions)
+    errors = []
+    for i, region in enumerate(chosen):
+        if region not in regions:
+            errors.append(f"{path}.regions.{i}: unknown region {region!r}; known: {regions}")
+    if len(set(chosen)) != len(chosen):
+        errors.append(f"{path}.regions: a Region is listed twice: {chosen}")
+    if design.witness_region is not None:
+        if design.consistency != "strong":
+            errors.append(f"{path}.witness_region: a witness is only for consistency: strong")
+        if design.witness_region not in regions:
+            errors.append(f"{path}.witness_region: unknown region {design.witness_region!r}")
+        if design.witness_region in chosen:
+            errors.append(f"{path}.witness_region: must differ from the replica Regions")
+    if design.consistency == "strong":
+        members = len(chosen) + (1 if design.witness_region else 0)
+        if members != 3:
+            errors.append(f"{path}.regions: MRSC needs exactly 3 Regions (3 replicas, or 2 + "
+                          f"witness_region), got {members} (S16)")
+    return design.model_copy(update={"regions": chosen}), errors
+
+
+def dynamodb_node_names(design: DynamoDbGlobalTable) -> list[str]:
+    names = [f"{design.name}-{region}" for region in design.regions or []]
+    if design.witness_region:
+        names.append(f"{design.name}-witness")
+    return names

@@ -1,0 +1,224 @@
+"""Multi-active replicas with last-writer-wins (DynamoDB global tables, MREC).
+
+Every Region's replica accepts writes. A write is stamped with the replica's
+clock (simulated time plus any clock skew, so the skew fault matters) and the
+replica's index as a tie-break; the pair, packed into one integer, is the
+write's *version*. Each replica replicates its own writes to every peer in
+order, asynchronously, with a lag; a peer keeps an item only if the incoming
+version is newer (last writer wins, conflicts not logged, S17). Replication is
+durable and resumes after a partition or outage: delayed, not lost (S35d),
+unless the Region never returns.
+
+An acknowledged write replies with the item it replaced (``ALL_OLD``), which is
+what the lost-update checker needs. Eventually consistent reads see the item as
+of a short staleness ago; strongly consistent reads see the replica's latest.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from typing import TYPE_CHECKING
+
+from hadrsim.simulator.node import Node
+from hadrsim.simulator.records import Apply, Commit, FinalRead, ReplicaState
+
+if TYPE_CHECKING:
+    from hadrsim.simulator.log import Timeline
+    from hadrsim.simulator.network import Network
+    from hadrsim.simulator.random import Sampler
+    from hadrsim.simulator.routing import Endpoint
+    from hadrsim.simulator.world import World
+
+ACTIVE = "active"
+_ORIGIN_BITS = 64  # versions pack (microsecond timestamp, origin index)
+
+
+class LwwReplica(Node):
+    """One Region's replica of a multi-active table."""
+
+    def __init__(
+        self,
+        world: World,
+        net: Network,
+        name: str,
+        az: str,
+        root: Timeline,
+        *,
+        index: int,
+        write_latency: Sampler,
+        replication_lag: Sampler,
+        lag_regime_s: float,
+        read_staleness: Sampler,
+        consistent_reads: bool,
+    ):
+        super().__init__(world, net, name, az, root)
+        self.index = index
+        self.set_role(ACTIVE)
+        self.clock_skew_s = 0.0
+        self.write_latency = write_latency
+        self.replication_lag = replication_lag
+        self.lag_regime_s = lag_regime_s
+        self.read_staleness = read_staleness
+        self.consistent_reads = consistent_reads
+        self.peers: list[LwwReplica] = []
+        # key -> [(apply time, version, write id)], versions increasing
+        self.items: dict[int, list[tuple[float, int, int]]] = {}
+        self.outbox: list[tuple[int, int, int]] = []  # own writes: (key, version, write id)
+        self.received: dict[int, int] = {}  # origin index -> writes applied in order
+        self.applied_ids: set[int] = set()
+        self._acked_by: dict[str, int] = {}  # peer name -> own writes it confirmed
+        self._lag: dict[str, tuple[float, float]] = {}  # peer -> (lag, until)
+        self._last_send: dict[str, float] = {}
+
+    def state(self, keys: range) -> tuple[tuple[int, int | None], ...]:
+        return tuple((key, self._current(key)[1]) for key in keys)
+
+    def _current(self, key: int) -> tuple[int | None, int | None]:
+        history = self.items.get(key)
+        if not history:
+            return None, None
+        _t, version, write_id = history[-1]
+        return version, write_id
+
+    def _apply(self, key: int, version: int, write_id: int) -> bool:
+        """Keep the newer of the current item and this write; True if it won."""
+        self.applied_ids.add(write_id)
+        current, _ = self._current(key)
+        if current is not None and current >= version:
+            return False
+        self.items.setdefault(key, []).append((self.world.now, version, write_id))
+        return True
+
+    # --- client requests ---------------------------------------------------------------
+    def receive_write(self, key: int, write_id: int, reply) -> None:
+        if not self.responsive:
+            return
+        stamp = int(round((self.world.now + self.clock_skew_s) * 1e6))
+        version = stamp * _ORIGIN_BITS + self.index
+        self.world.call_later(self.write_latency(), self._commit, key, version, write_id, reply)
+
+    def _commit(self, key: int, version: int, write_id: int, reply) -> None:
+        if not self.responsive:
+            return  # died before the write was durable: the client times out
+        _, prev = self._current(key)
+        self._apply(key, version, write_id)
+        self.outbox.append((key, version, write_id))
+        seq = len(self.outbox)
+        self.world.rec.commits.append(
+            Commit(self.world.now, self.name, self.index, seq, seq, 1, (write_id,))
+        )
+        reply(True, version, None, prev)
+        for peer in self.peers:
+            self._ship(peer, seq)
+
+    def receive_read(self, key: int, reply) -> None:
+        if not self.responsive:
+            return
+        history = self.items.get(key)
+        if not history:
+            reply(True, None, None, None)
+            return
+        if self.consistent_reads:
+            _t, version, write_id = history[-1]
+        else:
+            as_of = self.world.now - self.read_staleness()
+            i = bisect_right(history, as_of, key=lambda item: item[0])
+            if i == 0:
+                reply(True, None, None, None)
+                return
+            _t, version, write_id = history[i - 1]
+        reply(True, write_id, version, None)
+
+    # --- replication ----------------------------------------------------------------------
+    def _ship(self, peer: LwwReplica, upto: int) -> None:
+        now = self.world.now
+        lag, until = self._lag.get(peer.name, (0.0, -1.0))
+        if now >= until:
+            lag, until = self.replication_lag(), now + self.lag_regime_s
+            self._lag[peer.name] = (lag, until)
+        send_at = max(now + lag, self._last_send.get(peer.name, 0.0))
+        self._last_send[peer.name] = send_at
+        self.world.call_later(send_at - now, self._send, peer, upto)
+
+    def _send(self, peer: LwwReplica, upto: int) -> None:
+        if not self.responsive:
+            return  # the outbox waits on this replica's storage until it is back
+        start = self._acked_by.get(peer.name, 0)
+        if upto <= start:
+            return
+        batch = self.outbox[start:upto]
+        self.net.send(self.az, peer.az, peer._receive, self, start, batch)
+
+    def _receive(self, origin: LwwReplica, start: int, batch: list) -> None:
+        if not self.responsive:
+            return
+        have = self.received.get(origin.index, 0)
+        if start > have:
+            return  # a gap (an earlier batch was lost): the catch-up will resend
+        for key, version, write_id in batch[have - start:]:
+            self._apply(key, version, write_id)
+        done = start + len(batch)
+        if done > have:
+            self.received[origin.index] = done
+            self.world.rec.applies.append(
+                Apply(self.world.now, self.name, origin.name, origin.index, done)
+            )
+        self.net.send(self.az, origin.az, origin._confirm, self, done)
+
+    def _confirm(self, peer: LwwReplica, done: int) -> None:
+        if done > self._acked_by.get(peer.name, 0):
+            self._acked_by[peer.name] = done
+
+    def catch_up(self) -> None:
+        """Resend what peers have not confirmed (after a partition or outage heals)."""
+        if not self.responsive:
+            return
+        for peer in self.peers:
+            if self._acked_by.get(peer.name, 0) < len(self.outbox):
+                self._ship(peer, len(self.outbox))
+
+
+class MultiActiveService:
+    """Client-facing view of a multi-active table: one endpoint per Region."""
+
+    def __init__(self, world: World, replicas: list[LwwReplica], endpoints: dict[str, Endpoint]):
+        self.world = world
+        self.replicas = replicas
+        self.nodes = {r.name: r for r in replicas}
+        self.local_writers = endpoints
+        self.local_readers_by_region = endpoints
+        self.writer = endpoints[replicas[0].region]
+        self.reader = self.writer
+        self.group = None
+        world.on_change(self._on_change)
+
+    def _on_change(self) -> None:
+        for replica in self.replicas:
+            replica.catch_up()
+
+    def writer_for(self, region: str) -> Endpoint:
+        return self.local_writers.get(region, self.writer)
+
+    def reader_for(self, region: str) -> Endpoint:
+        return self.local_readers_by_region.get(region, self.reader)
+
+    def endpoints_from(self, region: str) -> list[Endpoint]:
+        """The Region's own endpoint first, then the others (application failover)."""
+        own = self.writer_for(region)
+        return [own] + [e for e in self.local_writers.values() if e is not own]
+
+    def final_read(self) -> FinalRead:
+        """The data the business keeps: the first available replica's, in Region order."""
+        holder = next((r for r in self.replicas if r.responsive), self.replicas[0])
+        spans = [(holder.index, 1, len(holder.outbox))]
+        spans += [(i, 1, n) for i, n in sorted(holder.received.items()) if i != holder.index]
+        return FinalRead(
+            self.world.now, holder.name, holder.responsive, holder.index, len(holder.outbox),
+            frozenset(holder.applied_ids), tuple(spans),
+        )
+
+    def replica_states(self, keys: range) -> list[ReplicaState]:
+        return [
+            ReplicaState(r.name, r.dataset, r.role, r.responsive, r.state(keys))
+            for r in self.replicas
+        ]
