@@ -29,6 +29,18 @@ RUN_METRICS = (
     "commit_latency_p999_ms",
     "read_latency_p50_ms",
     "read_latency_p99_ms",
+    "stale_reads",
+    "stale_read_ratio",
+    "ryw_violations",
+    "monotonic_read_violations",
+    "lww_conflicts",
+    "lost_updates",
+    "split_brain_s",
+    "divergent_keys",
+    "tvis_p_0s",
+    "tvis_p_0_1s",
+    "tvis_p_1s",
+    "tvis_p_5s",
 )
 
 

@@ -16,6 +16,18 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
+_LSN_BITS = 40
+
+
+def version(tid: int, lsn: int) -> int:
+    """The version clients see: later timelines always compare newer.
+
+    LSNs restart from the branch point on a new timeline, so a write lost with
+    an old branch can have a larger LSN than a later one; packing the timeline
+    first keeps versions of one key increasing across failovers.
+    """
+    return (tid << _LSN_BITS) | lsn
+
 
 class Timeline:
     """One branch of history, from ``branch_lsn + 1`` onwards."""
@@ -61,17 +73,27 @@ class Timeline:
         return False
 
     def read(self, tip: int, key: int) -> tuple[int | None, int | None]:
-        """The newest observed write to ``key`` in the log ending at ``(self, tip)``."""
+        """The newest observed write to ``key`` in the log ending at ``(self, tip)``:
+        ``(write id, lsn)``, or ``(None, None)``."""
+        found = self._find(tip, key)
+        return (None, None) if found is None else (found[0], found[1])
+
+    def read_version(self, tip: int, key: int) -> tuple[int | None, int | None]:
+        """Like :meth:`read`, with the client-visible :func:`version` of the write."""
+        found = self._find(tip, key)
+        return (None, None) if found is None else (found[0], version(found[2], found[1]))
+
+    def _find(self, tip: int, key: int) -> tuple[int, int, int] | None:
         timeline, limit = self, tip
         while timeline is not None:
             entry = timeline._by_key.get(key)
             if entry is not None:
                 i = bisect_right(entry[0], limit)
                 if i:
-                    return entry[1][i - 1], entry[0][i - 1]
+                    return entry[1][i - 1], entry[0][i - 1], timeline.tid
             limit = min(limit, timeline.branch_lsn)
             timeline = timeline.parent
-        return None, None
+        return None
 
     def write_ids_upto(self, tip: int) -> frozenset[int]:
         """Every observed write id in the log ending at ``(self, tip)``."""

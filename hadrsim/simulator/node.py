@@ -66,7 +66,7 @@ class Node:
         self.storage_lost = False
         self.storage_lost_at = 0.0
         self.inbound_broken = 0
-        self.role = PRIMARY
+        self.role = "new"  # set_role records the first real role
         self.group: ReplicationGroup | None = None
         self.follow: FollowConfig | None = None
         self.dataset = "db"
@@ -146,9 +146,9 @@ class Node:
             reply(False, None, None, "storage read quorum lost")
             return
         if self.role == PRIMARY:
-            value, version = self.timeline.read(self.lsn, key)
+            value, version = self.timeline.read_version(self.lsn, key)
         else:
-            value, version = self.applied_timeline.read(self.applied_lsn, key)
+            value, version = self.applied_timeline.read_version(self.applied_lsn, key)
         reply(True, value, version, None)
 
     def state(self, keys: range) -> tuple[tuple[int, int | None], ...]:

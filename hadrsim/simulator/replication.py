@@ -29,6 +29,7 @@ from bisect import bisect_right
 from collections import deque
 from typing import TYPE_CHECKING
 
+from hadrsim.simulator.log import version
 from hadrsim.simulator.node import PRIMARY, REPLICA, STANDBY, Node
 from hadrsim.simulator.records import Apply, Commit
 
@@ -274,7 +275,7 @@ class ReplicationGroup:
                     head.writes, (head.write_id,),
                 )
             )
-            head.reply(True, head.lsn, None, head.prev)
+            head.reply(True, version(head.timeline.tid, head.lsn), None, head.prev)
 
     def rpo_lag_s(self, link: FollowerLink) -> float:
         """How long the oldest commit this follower has not acknowledged has waited."""

@@ -2,8 +2,9 @@
 
 Returns one flat dict of run-level floats (a sweep's tidy row) and one dict per
 fault episode. Nothing here asks the model anything: every figure is derived
-from the recorded client history, commits, faults and control events, so a
-model that misbehaves cannot hide it from these numbers.
+from the recorded client history, commits, faults, role changes, control events
+and end-of-run replica states, so a model that misbehaves cannot hide it from
+these numbers.
 """
 
 from __future__ import annotations
@@ -14,17 +15,29 @@ from typing import TYPE_CHECKING, Any
 
 from hadrsim.simulator.checkers.availability import availability, success_ratio
 from hadrsim.simulator.checkers.breakdown import breakdowns
+from hadrsim.simulator.checkers.consistency import (
+    monotonic_read_violations,
+    read_your_writes_violations,
+    stale_reads,
+)
+from hadrsim.simulator.checkers.divergence import divergent_keys
 from hadrsim.simulator.checkers.episodes import episodes
 from hadrsim.simulator.checkers.latency import latency_percentiles_ms
+from hadrsim.simulator.checkers.lww import lost_updates, lww_conflicts
 from hadrsim.simulator.checkers.rpo import (
     attribute_losses,
     lost_writes,
     lost_writes_from_commits,
 )
 from hadrsim.simulator.checkers.rto import rto_by_episodes
+from hadrsim.simulator.checkers.split_brain import split_brain_seconds
+from hadrsim.simulator.checkers.visibility import DEFAULT_TS, t_visibility
 
 if TYPE_CHECKING:
     from hadrsim.simulator.recorder import Recorder
+
+TVIS_POINTS = {"tvis_p_0s": 0.0, "tvis_p_0_1s": 0.1, "tvis_p_1s": 1.0, "tvis_p_5s": 5.0}
+"""Run metrics from the t-visibility curve: P(visible) in the bin starting at each time."""
 
 
 def _max_known(values: Iterable[float], empty: float) -> float:
@@ -39,6 +52,30 @@ def _max_known(values: Iterable[float], empty: float) -> float:
 def _latency_metrics(recorder: Recorder, kind: str, prefix: str) -> dict[str, float]:
     percentiles = latency_percentiles_ms(recorder.ops, kind)
     return {f"{prefix}_{key.replace('.', '')}_ms": value for key, value in percentiles.items()}
+
+
+def _consistency_metrics(recorder: Recorder) -> dict[str, float]:
+    """Stale reads, session guarantees, t-visibility, LWW anomalies, split brain, divergence.
+
+    Lost updates take each key's final value by version (last writer wins), not
+    from the end-of-run replica states: a run may hold several datasets (a
+    detached DR copy) or disagreeing replicas, and a surviving write whose
+    client timed out would make the write it overwrote look lost.
+    """
+    ops = recorder.ops
+    stale, reads = stale_reads(ops)
+    curve = {t: p for t, _, p in t_visibility(ops, DEFAULT_TS)}
+    return {
+        "stale_reads": float(stale),
+        "stale_read_ratio": stale / reads if reads else math.nan,
+        "ryw_violations": float(read_your_writes_violations(ops)),
+        "monotonic_read_violations": float(monotonic_read_violations(ops)),
+        **{name: curve[t] for name, t in TVIS_POINTS.items()},
+        "lww_conflicts": float(lww_conflicts(ops)),
+        "lost_updates": float(lost_updates(ops)),
+        "split_brain_s": split_brain_seconds(recorder.roles, recorder.faults, recorder.horizon_s),
+        "divergent_keys": float(divergent_keys(recorder.replicas)),
+    }
 
 
 def run_metrics(recorder: Recorder) -> tuple[dict[str, float], list[dict[str, Any]]]:
@@ -90,5 +127,6 @@ def run_metrics(recorder: Recorder) -> tuple[dict[str, float], list[dict[str, An
         **_latency_metrics(recorder, "write", "commit_latency"),
         **_latency_metrics(recorder, "read", "read_latency"),
         "ops": float(len(recorder.ops)),
+        **_consistency_metrics(recorder),
     }
     return metrics, rows

@@ -25,31 +25,38 @@ def _op(
     value: int | None = None,
     client: str = "c1",
     region: str = WEST,
+    *,
+    key: int = 0,
+    version: int | None = None,
+    prev: int | None = None,
 ) -> ClientOp:
     return ClientOp(
         client=client,
         client_region=region,
         kind=kind,
-        key=0,
+        key=key,
         value=value,
-        version=None,
+        version=version,
         invoke_s=invoke_s,
         complete_s=invoke_s + 0.01 if complete_s is None else complete_s,
         outcome=outcome,
         node="db-1",
         error=None if outcome == "ok" else outcome,
+        prev=prev,
     )
 
 
 @pytest.fixture(scope="session")
 def write() -> Callable[..., ClientOp]:
-    """``write(invoke_s, complete_s=None, outcome="ok", value=None, client=, region=)``."""
+    """``write(invoke_s, complete_s=None, outcome="ok", value=None, client=, region=,
+    key=0, version=None, prev=None)``."""
     return lambda *args, **kwargs: _op("write", *args, **kwargs)
 
 
 @pytest.fixture(scope="session")
 def read() -> Callable[..., ClientOp]:
-    """``read(invoke_s, complete_s=None, outcome="ok", value=None, client=, region=)``."""
+    """``read(invoke_s, complete_s=None, outcome="ok", value=None, client=, region=,
+    key=0, version=None)``."""
     return lambda *args, **kwargs: _op("read", *args, **kwargs)
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from hadrsim.simulator.checkers import run_metrics
 from hadrsim.simulator.recorder import Recorder
+from hadrsim.simulator.records import ReplicaState, RoleChange
 
 EAST = "us-east-1"
 
@@ -29,6 +30,18 @@ RUN_KEYS = {
     "read_latency_p99_ms",
     "read_latency_p999_ms",
     "ops",
+    "stale_reads",
+    "stale_read_ratio",
+    "ryw_violations",
+    "monotonic_read_violations",
+    "lww_conflicts",
+    "lost_updates",
+    "split_brain_s",
+    "divergent_keys",
+    "tvis_p_0s",
+    "tvis_p_0_1s",
+    "tvis_p_1s",
+    "tvis_p_5s",
 }
 ROW_KEYS = {
     "fault_id",
@@ -143,3 +156,51 @@ def test_run_without_final_read_is_rejected():
     """Data loss cannot be judged without the final read."""
     with pytest.raises(ValueError, match="final read"):
         run_metrics(Recorder(horizon_s=10.0))
+
+
+def test_consistency_metrics(write, read, final):
+    """Stale reads, session anomalies, LWW, split brain and divergence reach the run row."""
+    rec = Recorder(horizon_s=100.0, final=final(write_ids={1, 2, 3}))
+    rec.ops += [
+        write(1.0, 1.1, value=1, version=1, client="e", region=EAST),
+        write(2.0, 2.1, value=2, version=2, prev=1, client="e", region=EAST),
+        write(2.0, 2.2, value=3, version=3, prev=1, client="w"),  # concurrent with 2
+        read(2.205, value=1, version=1, client="e", region=EAST),  # misses its own write 2
+        read(2.35, value=3, version=3),
+        read(2.4, value=1, version=1),  # back in time
+        read(3.5, value=3, version=3),
+    ]
+    rec.roles += [
+        RoleChange(0.0, "db-1", "primary", 1, "db", "az1"),
+        RoleChange(40.0, "db-2", "primary", 1, "db", "az2"),
+        RoleChange(50.0, "db-1", "standby", 1, "db", "az1"),
+    ]
+    rec.replicas += [
+        ReplicaState("db-1", "db", "standby", True, ((0, 3), (1, None))),
+        ReplicaState("db-2", "db", "primary", True, ((0, 2), (1, None))),
+    ]
+    metrics, _ = run_metrics(rec)
+    assert metrics["stale_reads"] == 2.0
+    assert metrics["stale_read_ratio"] == 0.5
+    assert metrics["ryw_violations"] == 1.0
+    assert metrics["monotonic_read_violations"] == 1.0
+    assert metrics["lww_conflicts"] == 1.0
+    assert metrics["lost_updates"] == 1.0
+    assert metrics["split_brain_s"] == 10.0
+    assert metrics["divergent_keys"] == 1.0
+    # Pairs with write 3: 0.005 s (missed), 0.15 s and 0.2 s (one missed), 1.3 s (seen).
+    assert metrics["tvis_p_0s"] == 0.0
+    assert metrics["tvis_p_0_1s"] == 0.5
+    assert metrics["tvis_p_1s"] == 1.0
+    assert math.isnan(metrics["tvis_p_5s"])
+    assert all(isinstance(v, float) for v in metrics.values())
+
+
+def test_no_reads_means_unknown_staleness(write, final):
+    """Without reads the stale ratio and the visibility curve are NaN, not perfect."""
+    rec = Recorder(horizon_s=10.0, final=final(write_ids={1}))
+    rec.ops.append(write(1.0, value=1, version=1))
+    metrics, _ = run_metrics(rec)
+    assert metrics["stale_reads"] == 0.0
+    assert math.isnan(metrics["stale_read_ratio"])
+    assert all(math.isnan(metrics[k]) for k in ("tvis_p_0s", "tvis_p_0_1s", "tvis_p_1s"))
