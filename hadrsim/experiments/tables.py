@@ -38,7 +38,8 @@ def design_table(entry: dict[str, Any]) -> Table:
         title += f", {entry['failed_runs']} FAILED"
     table = Table(title=title, title_justify="left")
     for column in ("scenario", "RTO write s", "RTO read s", "RPO s", "lost writes",
-                   "recovered", "write availability", "commit p99 ms"):
+                   "recovered", "write availability", "commit p99 ms", "stale reads",
+                   "lost updates", "split brain s"):
         table.add_column(column, justify="left" if column == "scenario" else "right")
     for name, scenario in entry["scenarios"].items():
         m = scenario["metrics"]
@@ -48,8 +49,16 @@ def design_table(entry: dict[str, Any]) -> Table:
             f"{_fmt(m['recovered_ratio']['mean'] * 100, 0)}%"
             if m["recovered_ratio"]["n"] else "-",
             _nines(m["availability_write"]), _fmt(m["commit_latency_p99_ms"]["mean"], 2),
+            _percent(m["stale_read_ratio"]), _fmt(m["lost_updates"]["mean"]),
+            _fmt(m["split_brain_s"]["mean"]),
         )
     return table
+
+
+def _percent(summary: dict[str, Any]) -> str:
+    if summary["n"] == 0 or math.isnan(summary["mean"]):
+        return "-"
+    return f"{summary['mean'] * 100:.2f}%"
 
 
 def policy_cell(verdict: dict[str, Any]) -> str:
@@ -70,12 +79,17 @@ def compare_table(document: dict[str, Any], policy: dict[str, Any]) -> Table:
                          justify="right")
     table.add_column("RTO write s (mean)", justify="right")
     table.add_column("lost writes (mean)", justify="right")
+    table.add_column("stale reads", justify="right")
+    table.add_column("lost updates (mean)", justify="right")
     table.add_column("verdict")
     for entry in document["designs"]:
         cells = [policy_cell(entry["policy"][cls]) for cls in classes]
         verdict = design_verdict(entry)
-        table.add_row(entry["name"], *cells, _fmt(entry["metrics"]["rto_write_s"]["mean"]),
-                      _fmt(entry["metrics"]["lost_writes"]["mean"], 2), verdict)
+        metrics = entry["metrics"]
+        table.add_row(entry["name"], *cells, _fmt(metrics["rto_write_s"]["mean"]),
+                      _fmt(metrics["lost_writes"]["mean"], 2),
+                      _percent(metrics["stale_read_ratio"]),
+                      _fmt(metrics["lost_updates"]["mean"], 1), verdict)
     return table
 
 
@@ -85,8 +99,8 @@ def design_verdict(entry: dict[str, Any], threshold: float = 0.95) -> str:
     if not verdicts:
         return "no policy"
     if all(v["ci95"][0] >= threshold for v in verdicts):
-        return f"meets (>= {threshold:.0%} with 95% confidence)"
+        return f"meets (>= {threshold:.0%}, 95% conf.)"
     if all(v["p_met"] == 1.0 for v in verdicts):
-        return "meets in every run (more runs to be sure)"
+        return "met in every run"
     worst = min(entry["policy"].items(), key=lambda kv: kv[1]["p_met"] if kv[1]["episodes"] else 2)
     return f"fails ({worst[0]}: {worst[1]['p_met'] * 100:.0f}%)"

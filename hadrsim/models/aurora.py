@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from hadrsim.models.aurora_spec import AuroraGlobal, instance_size
 from hadrsim.models.deployment import Deployment
+from hadrsim.models.route53 import attach_route53
 from hadrsim.simulator.failover import FailoverController, PromotionRunbook
 from hadrsim.simulator.log import Log, Timeline
 from hadrsim.simulator.network import Network
@@ -216,6 +217,9 @@ def build_aurora(world: World, net: Network, study, design) -> Deployment:
             world, f"{design.name}.{old_primary.region}.cluster-ro", design.dns_ttl_s,
             [old_primary])
 
+    if design.route53 is not None:
+        deployment.controllers.append(attach_route53(
+            world, net, study, design.name, design.route53, service, secondaries[0][0]))
     deployment.switchover = PlannedSwitchover(
         world, service,
         promotion=streams.sampler("aurora/switchover", design.switchover_promotion_s),

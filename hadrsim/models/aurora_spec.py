@@ -11,7 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hadrsim.models.rds_spec import HealthCheckSpec
+from hadrsim.models.rds_spec import HealthCheckSpec, check_route53
+from hadrsim.models.route53_spec import Route53Spec
 from hadrsim.spec.distributions import Dist, constant, lognormal
 
 _CONFIG = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -96,6 +97,7 @@ class AuroraGlobal(_AuroraBase):
     write_forwarding: bool = False
     # S15: client DNS cache of the global writer endpoint ~5 s.
     global_endpoint_ttl_s: float = Field(5.0, ge=0)
+    route53: Route53Spec | None = None  # failover records: primary, then first secondary
     # S15: a managed switchover waits for secondaries, then promotes (brief outage).
     switchover_promotion_s: Dist = lognormal(30.0, 60.0)
 
@@ -153,6 +155,8 @@ def resolve_aurora_locations(design: _AuroraBase, network, path: str):
                               f"{secondary.region} has {len(s_azs)}")
             secondaries.append(secondary.model_copy(update={"az": az}))
         update["secondaries"] = secondaries
+        if design.route53 is not None:
+            errors += check_route53(design.route53, network, f"{path}.route53")
     return design.model_copy(update=update), errors
 
 

@@ -53,7 +53,7 @@ class Deployment:
                     return link.follower
         return None
 
-    def node(self, target: str) -> Node | None:
+    def node(self, target: str, kind: str | None = None) -> Node | None:
         if target == "primary":
             return self.service.group.primary
         if target == "standby":

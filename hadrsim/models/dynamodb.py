@@ -32,21 +32,34 @@ _MS = 1e-3
 _ENDPOINT_TTL_S = 60.0  # ASM: Regional service endpoints do not move
 
 
-class MultiActiveDeployment(Deployment):
-    """Fault targets of a multi-active table: ``primary`` is the first Region's replica."""
+class RegionalDeployment(Deployment):
+    """Fault targets of a Regional managed service (DynamoDB).
 
-    def node(self, target: str) -> Node | None:
-        replicas = self.service.replicas
+    Its replicas span their Region's AZs and hide host failures, so a symbolic
+    host fault (``instance_crash`` of ``primary``) or an AZ target finds nothing
+    and is skipped; ``node:NAME`` still hits a Regional replica, and clock skew
+    and replication breaks apply to it.
+    """
+
+    _HOST_FAULTS = ("instance_crash", "instance_hang", "storage_loss")
+
+    def _replicas(self) -> list[Node]:
+        return [n for n in self.nodes.values() if not n.internal]
+
+    def node(self, target: str, kind: str | None = None) -> Node | None:
+        if target.startswith("node:"):
+            return self.nodes.get(target.removeprefix("node:"))
+        if kind in self._HOST_FAULTS:
+            return None
+        replicas = self._replicas()
         if target == "primary":
             return replicas[0]
         if target in ("replica", "standby"):
             return replicas[1] if len(replicas) > 1 else None
-        if target.startswith("node:"):
-            return self.nodes.get(target.removeprefix("node:"))
         return None
 
     def place(self, target: str) -> str | None:
-        replicas = self.service.replicas
+        replicas = self._replicas()
         if target == "primary_region":
             return replicas[0].region
         if target in ("replica_region", "secondary_region"):
@@ -54,6 +67,10 @@ class MultiActiveDeployment(Deployment):
         if target in ("primary_az", "standby_az", "replica_az"):
             return None  # Regional replicas have no AZ of their own
         return target
+
+
+class MultiActiveDeployment(RegionalDeployment):
+    """A multi-active table: ``primary`` is the first Region's replica."""
 
 
 def build_dynamodb(world: World, net: Network, study, design) -> Deployment:
@@ -165,7 +182,7 @@ def _build_mrsc(world: World, net: Network, study, design) -> Deployment:
         confirm=leader_lost_majority,
         recovery_point=newest_live_log,
     )
-    return Deployment(service, dict(service.nodes), [controller])
+    return RegionalDeployment(service, dict(service.nodes), [controller])
 
 
 def _forward_to_leader(net: Network, service: Service, node: Node, reads: bool) -> None:

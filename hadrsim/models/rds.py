@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from hadrsim.models.deployment import Deployment
 from hadrsim.models.rds_spec import RdsMultiAzCluster, RdsMultiAzInstance, RdsSingleAz
+from hadrsim.models.route53 import attach_route53
 from hadrsim.simulator.failover import FailoverController, PromotionRunbook
 from hadrsim.simulator.log import Log
 from hadrsim.simulator.network import Network
@@ -125,4 +126,10 @@ def build_rds(world: World, net: Network, study, design) -> Deployment:
             new_group=new_group,
         )
         deployment.controllers.append(runbook)
+    if design.route53 is not None:
+        remote = next(n for n in members if n.name in replica_promotion
+                      and n.region != members[0].region)
+        deployment.controllers.append(
+            attach_route53(world, net, study, design.name, design.route53, service, remote)
+        )
     return deployment

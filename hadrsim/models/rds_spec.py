@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hadrsim.models.route53_spec import Route53Spec
 from hadrsim.spec.distributions import Dist, lognormal
 
 
@@ -61,6 +62,10 @@ class _RdsBase(BaseModel):
     log_archive_interval_s: float = Field(300.0, gt=0)  # S5: logs to S3 every 5 min
     dns_ttl_s: float = Field(5.0, ge=0)  # S11: RDS/Aurora endpoint TTL 5 s
     detection: HealthCheckSpec = HealthCheckSpec()
+    route53: Route53Spec | None = Field(
+        None, description="Route 53 failover records in front: primary endpoint, then the "
+        "first cross-Region replica (needs one).",
+    )
 
 
 def node_names(design: _RdsBase) -> list[str]:
@@ -162,4 +167,18 @@ def resolve_locations(design: _RdsBase, network, path: str) -> tuple[_RdsBase, l
         name = replica.name or f"{design.name}-replica{i + 1}"
         replicas.append(replica.model_copy(update={"region": r_region, "az": r_az, "name": name}))
     update["replicas"] = replicas
+    if design.route53 is not None:
+        if not any(r.region != region for r in replicas):
+            errors.append(f"{path}.route53: DNS failover needs a replica in another Region "
+                          "to fail over to")
+        errors += check_route53(design.route53, network, f"{path}.route53")
     return design.model_copy(update=update), errors
+
+
+def check_route53(spec, network, path: str) -> list[str]:
+    """Problems with a Route 53 block's checker Regions."""
+    regions = [r.name for r in network.regions]
+    return [
+        f"{path}.checker_regions.{i}: unknown region {region!r}; known: {regions}"
+        for i, region in enumerate(spec.checker_regions or []) if region not in regions
+    ]

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 class Targets(Protocol):
     """How a design names its parts for faults (see :mod:`hadrsim.spec.faults`)."""
 
-    def node(self, target: str) -> Node | None: ...
+    def node(self, target: str, kind: str | None = None) -> Node | None: ...
 
     def place(self, target: str) -> str | None: ...
 
@@ -130,7 +130,7 @@ class FaultInjector:
             return (f"{'az' if kind == 'az_outage' else 'region'}:{place}", affected,
                     lambda: self.net.set_down(place, True),
                     lambda: self.net.set_down(place, False))
-        node = self.targets.node(fault.target)
+        node = self.targets.node(fault.target, kind)
         if node is None:
             return None
         scope = f"node:{node.name}"

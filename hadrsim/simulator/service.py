@@ -40,11 +40,13 @@ class Service:
         self.nodes: dict[str, Node] = {n.name: n for n in group.members()}
         # Region-local endpoints (a global database's secondary clusters)
         self.local_writers: dict[str, Endpoint] = {}
+        # a DNS failover record in front of the writer (Route 53), if any
+        self.front: Endpoint | None = None
         self.local_readers_by_region: dict[str, Endpoint] = {}
         world.on_change(self._on_change)
 
     def writer_for(self, region: str) -> Endpoint:
-        return self.local_writers.get(region, self.writer)
+        return self.local_writers.get(region, self.front or self.writer)
 
     def reader_for(self, region: str) -> Endpoint:
         return self.local_readers_by_region.get(region, self.reader)

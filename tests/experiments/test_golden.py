@@ -16,10 +16,12 @@ from hadrsim.spec.loader import load_study
 STUDY = Path(__file__).resolve().parents[2] / "experiments" / "securecart.yaml"
 
 GOLDEN = {
-    ("multi-az", "instance-crash"): (75.36716, 73.492626, 0.0, 0.0),
-    ("multi-az-cluster", "az-outage"): (22.060967, 18.460835, 0.0, 0.0),
-    ("multi-az-dr", "region-outage"): (1022.845503, 1020.157388, 1.0, 0.147059),
-    ("single-az", "instance-crash"): (955.469916, 955.004652, 0.0, 0.0),
+    ("multi-az", "instance-crash"): (72.258677, 75.820105, 0.0, 0.0),
+    ("multi-az-cluster", "az-outage"): (22.085991, 17.230059, 0.0, 0.0),
+    ("multi-az-dr", "region-outage"): (1025.952526, 1025.228864, 63.0, 17.807157),
+    ("single-az", "instance-crash"): (958.439744, 957.31786, 0.0, 0.0),
+    ("aurora-global", "region-outage"): (752.730676, 752.960959, 3.0, 0.263196),
+    ("dynamodb-global", "region-partition"): (0.0, 0.0, 0.0, 0.0),
 }
 
 

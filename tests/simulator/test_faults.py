@@ -21,7 +21,7 @@ class Targets:
         self.primary = Node(world, net, "p", "a1", log.root)
         self.replica = Node(world, net, "r", "b1", log.root)
 
-    def node(self, target: str) -> Node | None:
+    def node(self, target: str, kind: str | None = None) -> Node | None:
         nodes = {"primary": self.primary, "replica": self.replica,
                  "node:p": self.primary, "node:r": self.replica}
         return nodes.get(target)
