@@ -317,7 +317,10 @@ class PromotionRunbook:
         self.new_controller(group)
         self.world.event("promotion_completed", candidate.name, "operator")
         after = self.repoint()
-        self.service.writer.repoint([candidate], after_s=after)
+        if self.service.front is None:
+            # without DNS failover records the operator repoints the writer name;
+            # with them, the record's health checks send clients to the replica
+            self.service.writer.repoint([candidate], after_s=after)
         self.service.reader.repoint([candidate], after_s=after)
         self.world.changed()
 
