@@ -28,9 +28,6 @@ class Deployment:
                 return True
         return False
 
-    def _followers(self) -> list[Node]:
-        return [link.follower for link in self.service.group.links.values()]
-
     def _standby(self) -> Node | None:
         for link in self.service.group.links.values():
             if link.counts_for_commit:
