@@ -33,7 +33,7 @@ RUN_METRICS = (
     "stale_read_ratio",
     "ryw_violations",
     "monotonic_read_violations",
-    "lww_conflicts",
+    "conflicts",
     "lost_updates",
     "split_brain_s",
     "divergent_keys",

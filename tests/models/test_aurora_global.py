@@ -213,3 +213,24 @@ def test_rpo_limit_bounds_the_loss_window(cut_then_lost):
         assert world.rec.final.node == SECONDARY
         # the checker's rpo_s runs from the fault instant, so it includes the blocked time
         assert metrics["rpo_s"] >= _loss_window_s(world)
+
+
+def test_write_forwarding_lets_a_secondary_region_write_at_cross_region_latency(make_study):
+    """With write_forwarding, secondary-Region clients write through their local cluster:
+    the writes succeed and pay a cross-Region round trip (S14); reads stay local."""
+    study = make_study(
+        horizon_s=300.0,
+        workload={"client_regions": ["us-west-2"], "observed_clients": 2},
+        designs=[{"name": "gdb", "kind": "aurora_global", "write_forwarding": True,
+                  "secondaries": [{"region": "us-west-2"}]}],
+        scenarios=[{"name": "calm", "scheduled": [
+            {"kind": "replication_break", "target": "replica", "at_s": 250.0,
+             "duration_s": 1.0}]}],
+    )
+    rec = simulate(study, "gdb", "calm", 0).rec
+    writes = [op for op in rec.ops if op.kind == "write" and op.invoke_s < 250]
+    reads = [op for op in rec.ops if op.kind == "read" and op.outcome == "ok"]
+    assert writes and all(op.outcome == "ok" and op.node == "gdb-us-west-2" for op in writes)
+    latencies = sorted(op.complete_s - op.invoke_s for op in writes)
+    assert latencies[len(latencies) // 2] > 0.065  # us-east-1 <-> us-west-2 RTT 65 ms
+    assert max(op.complete_s - op.invoke_s for op in reads) < 0.02

@@ -91,7 +91,7 @@ def test_mrec_partition_makes_lww_conflicts_and_lost_updates(partitioned):
     """Both sides update the same keys; LWW keeps one, silently dropping the other."""
     study, results = partitioned
     for r in _pick(results, "mrec"):
-        assert r.metrics["lww_conflicts"] > 0
+        assert r.metrics["conflicts"] > 0
         assert r.metrics["lost_updates"] > 0
         assert r.metrics["lost_writes"] == 0  # every write is there, just overwritten
 
@@ -143,7 +143,7 @@ def test_mrsc_loses_nothing_under_a_partition(partitioned, design):
     runs = _pick(results, design)
     assert all(r.metrics["lost_writes"] == 0 and r.metrics["lost_writes_commits"] == 0
                for r in runs)
-    assert all(r.metrics["lww_conflicts"] == 0 and r.metrics["divergent_keys"] == 0
+    assert all(r.metrics["conflicts"] == 0 and r.metrics["divergent_keys"] == 0
                for r in runs)
     # A few seeds report a lost update: a write in flight when the partition began
     # committed, its reply was dropped, and the checker cannot see it replaced a write.
@@ -250,3 +250,30 @@ def test_clock_skew_makes_a_region_win_conflicts(make_study):
                     seen.append(final[key] == west.value)
     assert outcomes["skew"] and not any(outcomes["skew"])  # the later write always lost
     assert outcomes["calm"] and all(outcomes["calm"])  # without skew it always wins
+
+
+def _regional_failure_study(make_study, app_failover_after):
+    return make_study(
+        horizon_s=900.0,
+        workload={"client_regions": ["us-east-1"], "observed_clients": 2,
+                  "app_failover_after": app_failover_after},
+        designs=[{"name": "gt", "kind": "dynamodb_global_table",
+                  "regions": ["us-east-1", "us-west-2"]}],
+        scenarios=[{"name": "regional", "scheduled": [
+            {"kind": "instance_crash", "target": "node:gt-us-east-1", "at_s": 200.0,
+             "duration_s": 600.0}]}],
+    )
+
+
+def test_application_failover_moves_clients_to_another_region(make_study):
+    """With app_failover_after: 3, clients whose Regional endpoint fails switch to the other
+    Region's endpoint themselves; without it they wait for the Region's service."""
+    for run in range(4):
+        switching = run_metrics(simulate(
+            _regional_failure_study(make_study, 3), "gt", "regional", run).rec)[0]
+        waiting = run_metrics(simulate(
+            _regional_failure_study(make_study, None), "gt", "regional", run).rec)[0]
+        assert switching["rto_write_s"] < 30.0
+        assert waiting["rto_write_s"] >= 600.0
+        # after the switch, writes cross the continent
+        assert switching["commit_latency_p99_ms"] > 60.0

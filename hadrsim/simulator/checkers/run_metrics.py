@@ -71,7 +71,7 @@ def _consistency_metrics(recorder: Recorder) -> dict[str, float]:
         "ryw_violations": float(read_your_writes_violations(ops)),
         "monotonic_read_violations": float(monotonic_read_violations(ops)),
         **{name: curve[t] for name, t in TVIS_POINTS.items()},
-        "lww_conflicts": float(lww_conflicts(ops)),
+        "conflicts": float(lww_conflicts(ops)),
         "lost_updates": float(lost_updates(ops)),
         "split_brain_s": split_brain_seconds(recorder.roles, recorder.faults, recorder.horizon_s),
         "divergent_keys": float(divergent_keys(recorder.replicas)),

@@ -34,7 +34,7 @@ RUN_KEYS = {
     "stale_read_ratio",
     "ryw_violations",
     "monotonic_read_violations",
-    "lww_conflicts",
+    "conflicts",
     "lost_updates",
     "split_brain_s",
     "divergent_keys",
@@ -184,7 +184,7 @@ def test_consistency_metrics(write, read, final):
     assert metrics["stale_read_ratio"] == 0.5
     assert metrics["ryw_violations"] == 1.0
     assert metrics["monotonic_read_violations"] == 1.0
-    assert metrics["lww_conflicts"] == 1.0
+    assert metrics["conflicts"] == 1.0
     assert metrics["lost_updates"] == 1.0
     assert metrics["split_brain_s"] == 10.0
     assert metrics["divergent_keys"] == 1.0
