@@ -34,6 +34,7 @@ RUN_METRICS = (
     "ryw_violations",
     "monotonic_read_violations",
     "conflicts",
+    "corrupt_reads",
     "lost_updates",
     "split_brain_s",
     "divergent_keys",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hadrsim.simulator.node import Node
+from hadrsim.simulator.restore import PointInTimeRestore
 from hadrsim.simulator.service import Service
 from hadrsim.simulator.switchover import PlannedSwitchover
 
@@ -17,6 +18,22 @@ class Deployment:
     nodes: dict[str, Node]
     controllers: list = field(default_factory=list)
     switchover: PlannedSwitchover | None = None
+    pitr: PointInTimeRestore | None = None
+
+    def corrupt(self, fault_id: int, detection_s: float, decision_s: float) -> bool:
+        """Logical corruption of the dataset, recovered by PITR when the design can."""
+        if self.pitr is None:
+            return False
+        self.pitr.corrupt(fault_id, detection_s, decision_s)
+        return True
+
+    def retire_controllers(self) -> None:
+        """Stop every controller (a restore replaced the dataset they managed)."""
+        for controller in self.controllers:
+            if hasattr(controller, "retire"):
+                controller.retire()
+            elif hasattr(controller, "done"):
+                controller.done = True
 
     def switch_over(self, region: str) -> bool:
         """Start a planned switchover to the follower in ``region``; False if none."""

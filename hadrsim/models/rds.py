@@ -16,11 +16,13 @@ from __future__ import annotations
 from hadrsim.models.deployment import Deployment
 from hadrsim.models.rds_spec import RdsMultiAzCluster, RdsMultiAzInstance, RdsSingleAz
 from hadrsim.models.route53 import attach_route53
+from hadrsim.simulator.backups import BackupCatalog
 from hadrsim.simulator.failover import FailoverController, PromotionRunbook
 from hadrsim.simulator.log import Log
 from hadrsim.simulator.network import Network
 from hadrsim.simulator.node import FollowConfig, Node
 from hadrsim.simulator.replication import ReplicationGroup
+from hadrsim.simulator.restore import PointInTimeRestore
 from hadrsim.simulator.routing import Endpoint
 from hadrsim.simulator.service import Service
 from hadrsim.simulator.world import World
@@ -96,15 +98,37 @@ def build_rds(world: World, net: Network, study, design) -> Deployment:
     )
     restore = streams.sampler("control/restore", design.restore_s)
 
+    catalog = BackupCatalog(
+        log, archive_interval_s=design.log_archive_interval_s,
+        archive_phase_s=float(streams.generator("backup/archive").uniform(
+            0, design.log_archive_interval_s)),
+        retention_days=design.backups.retention_days,
+        snapshot_at_s=streams.sampler("backup/window", design.backups.window_start_s)(),
+    )
+
     def new_controller(g: ReplicationGroup, name: str, promote) -> FailoverController:
         return FailoverController(
             world, net, service, g, name=name, detection=design.detection,
             promotion=promote, replace=replace, restore=restore,
-            archive_interval_s=design.log_archive_interval_s,
+            archive_interval_s=design.log_archive_interval_s, backups=catalog,
         )
 
     controller = new_controller(group, design.name, promotion)
     deployment = Deployment(service, {n.name: n for n in members}, [controller])
+
+    def restored(g: ReplicationGroup) -> None:
+        deployment.retire_controllers()
+        deployment.controllers.append(new_controller(g, g.primary.name, None))
+
+    deployment.pitr = PointInTimeRestore(
+        world, service, catalog, restore=restore,
+        size_s=design.allocated_storage_gb * design.backups.restore_per_gb_s,
+        replay_speedup=design.backups.replay_speedup,
+        repoint=streams.sampler("operator/repoint", study.failover.repoint_s),
+        new_node=lambda suffix: new_node(f"{design.name}-{suffix}", members[0].az, None),
+        new_group=new_group, on_restored=restored,
+        keys=range(study.workload.observed_keys),
+    )
     if replica_promotion:
         policy = study.failover
         operator = (

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from hadrsim.models.route53_spec import Route53Spec
-from hadrsim.spec.distributions import Dist, lognormal
+from hadrsim.spec.distributions import Dist, lognormal, uniform
 
 
 class HealthCheckSpec(BaseModel):
@@ -45,6 +45,21 @@ class ReplicaSpec(BaseModel):
     readable: bool = True
 
 
+class BackupSpec(BaseModel):
+    """Automated backups and point-in-time restore (S4, S5)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    # S4: retention 0-35 days (0 = automated backups and PITR off); console default 7.
+    retention_days: int = Field(7, ge=0, le=35)
+    # S4: a daily 30-min window in an 8-hour regional block; start drawn per run.
+    window_start_s: Dist = uniform(0.0, 8 * 3600.0)
+    # calibration 1 (ASM): PITR log replay at 10x real time (3-30x).
+    replay_speedup: float = Field(10.0, gt=0)
+    # ASM: restores are near size-independent (S36, lazy loading); a small per-GB part.
+    restore_per_gb_s: float = Field(0.5, ge=0)
+
+
 class _RdsBase(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
@@ -60,6 +75,7 @@ class _RdsBase(BaseModel):
     # calibration 1: restore to "available" 15 min; 10-40 (ASM, S36).
     restore_s: Dist = lognormal(900.0, 2400.0)
     log_archive_interval_s: float = Field(300.0, gt=0)  # S5: logs to S3 every 5 min
+    backups: BackupSpec = BackupSpec()
     dns_ttl_s: float = Field(5.0, ge=0)  # S11: RDS/Aurora endpoint TTL 5 s
     detection: HealthCheckSpec = HealthCheckSpec()
     route53: Route53Spec | None = Field(

@@ -15,10 +15,10 @@ included). What this loses is whatever the replica had not received.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from hadrsim.simulator.backups import BackupCatalog
 from hadrsim.simulator.detector import FailureDetector
 from hadrsim.simulator.node import PROMOTING
 
@@ -61,6 +61,7 @@ class FailoverController:
         recovery_point: Callable[[], tuple[Timeline, int] | None] | None = None,
         observer: Callable[[], str] | None = None,
         confirm: Callable[[], bool] | None = None,
+        backups: BackupCatalog | None = None,
     ):
         """``candidate`` overrides whom to promote (default: the most advanced in-sync
         quorum follower); ``recovery_point`` gives the dataset's durable position
@@ -80,9 +81,12 @@ class FailoverController:
         self.promotion = promotion
         self.replace = replace
         self.restore = restore
-        self.archive_interval_s = archive_interval_s
-        self.archive_phase = float(
-            world.streams.generator(f"archive/{name}").uniform(0, archive_interval_s)
+        self.backups = backups or BackupCatalog(
+            service.log, archive_interval_s=archive_interval_s,
+            archive_phase_s=float(
+                world.streams.generator(f"archive/{name}").uniform(0, archive_interval_s)
+            ),
+            retention_days=1.0, snapshot_at_s=0.0,
         )
         self.active = True
         self.busy = False
@@ -214,11 +218,8 @@ class FailoverController:
 
     def _restore_from_archive(self, node: Node) -> None:
         """Point-in-time restore to the last archived log position before the loss."""
-        lost_at = node.storage_lost_at
-        k = math.floor((lost_at - self.archive_phase) / self.archive_interval_s)
-        archived_at = self.archive_phase + k * self.archive_interval_s
-        position = self.group.position_at(archived_at)
-        timeline, lsn = position if position is not None else (self.service.log.root, 0)
+        archived_at = self.backups.latest_restorable_time(node.storage_lost_at)
+        timeline, lsn = self.backups.position(self.group, archived_at)
         node.adopt(timeline, lsn)
         node.adopt(self.service.log.branch(timeline, lsn), lsn)
         self.world.event("restored_to", node.name, f"t={archived_at:.3f} lsn {lsn}")

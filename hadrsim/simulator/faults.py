@@ -36,6 +36,8 @@ class Targets(Protocol):
 
     def switch_over(self, region: str) -> bool: ...
 
+    def corrupt(self, fault_id: int, detection_s: float, decision_s: float) -> bool: ...
+
 
 _HOUR = 3600.0
 
@@ -93,6 +95,9 @@ class FaultInjector:
         if duration_s is not None:
             self.world.call_later(duration_s, self._revert, revert)
 
+    def _rng(self, name: str):
+        return self.world.streams.generator(f"faults/{name}")
+
     def _revert(self, revert: Callable[[], None]) -> None:
         revert()
         self.world.changed()
@@ -145,6 +150,13 @@ class FaultInjector:
                 _bump(node, "crashed", 1)
             # the instance dies with its volume; only a replacement/restore brings it back
             return scope, (), lose, lambda: None
+        if kind == "logical_corruption":
+            fault_id = self._next_id + 1
+            detection = float(fault.detection_s.draw(self._rng("corruption"), 1)[0])
+            decision = float(fault.decision_s.draw(self._rng("corruption"), 1)[0])
+            return (f"data:{node.dataset}", (),
+                    lambda: self.targets.corrupt(fault_id, detection, decision) or None,
+                    lambda: None)
         if kind == "clock_skew":
             skew = fault.skew_ms / 1000.0
 

@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hadrsim.spec.distributions import Dist
+from hadrsim.spec.distributions import Dist, lognormal
 
 FaultKind = Literal[
     "instance_crash",
@@ -31,11 +31,13 @@ FaultKind = Literal[
     "replication_break",
     "switchover",
     "clock_skew",
+    "logical_corruption",
 ]
 DisruptionClass = Literal["Software", "Hardware", "AZ", "Region"]
 
 NODE_FAULTS = {
     "instance_crash", "instance_hang", "storage_loss", "replication_break", "clock_skew",
+    "logical_corruption",
 }
 PATH_FAULTS = {"network_partition", "added_latency"}
 
@@ -51,6 +53,7 @@ DEFAULT_DISRUPTION: dict[str, str] = {
     "replication_break": "Software",
     "switchover": "Region",
     "clock_skew": "Software",
+    "logical_corruption": "Software",
 }
 NODE_TARGETS = ("primary", "standby", "replica")
 AZ_TARGETS = ("primary_az", "standby_az", "replica_az")
@@ -67,6 +70,11 @@ class _FaultBase(BaseModel):
     latency_ms: float = Field(0.0, ge=0, description="added_latency: extra one-way delay.")
     loss: float = Field(0.0, ge=0, le=1, description="added_latency: packet loss probability.")
     skew_ms: float = Field(0.0, description="clock_skew: how far the node's clock runs ahead.")
+    # ASM (no published figure): someone notices bad data in ~30 min, decides in ~15.
+    detection_s: Dist = Field(lognormal(1800.0, 14400.0),
+                              description="logical_corruption: time until it is noticed.")
+    decision_s: Dist = Field(lognormal(900.0, 3600.0),
+                             description="logical_corruption: time to decide to restore.")
     disruption: DisruptionClass | None = None
 
     @model_validator(mode="after")

@@ -114,6 +114,6 @@ def lost_writes_from_commits(commits: Iterable[Commit], final: FinalRead) -> tup
     observed = total = 0
     for commit in commits:
         if (commit.timeline, commit.lsn_to) not in surviving:
-            observed += len(commit.write_ids)
+            observed += sum(1 for w in commit.write_ids if w > 0)  # < 0: injected corruption
             total += commit.writes
     return observed, total

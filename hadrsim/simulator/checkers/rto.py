@@ -81,13 +81,29 @@ class _ClientLog:
         return window_end_s - start_s, False
 
 
+def _useful(op: ClientOp, survived: frozenset[int] | None) -> bool:
+    """An acknowledged operation that did the client good.
+
+    A write helps only if it survives in the final data (a write acknowledged
+    by a corrupted or fenced-off copy and then discarded did not recover
+    anything); a read only if it did not return corrupted data (negative ids).
+    """
+    if op.kind == "write":
+        return survived is None or op.value in survived
+    return op.value is None or op.value >= 0
+
+
 class ClientHistories:
     """Every client's ops of one kind, indexed once to answer many episodes."""
 
-    def __init__(self, ops: Iterable[ClientOp], kind: str) -> None:
+    def __init__(
+        self, ops: Iterable[ClientOp], kind: str, survived: frozenset[int] | None = None
+    ) -> None:
         groups: dict[tuple[str, str], list[ClientOp]] = {}
         for op in ops:
             if op.kind == kind:
+                if op.outcome == "ok" and not _useful(op, survived):
+                    op = op._replace(outcome="fail")
                 groups.setdefault((op.client, op.client_region), []).append(op)
         self._logs = [(region, _ClientLog(group)) for (_, region), group in groups.items()]
 
@@ -114,8 +130,15 @@ def rto_by_episode(ops: Iterable[ClientOp], episode: Episode, kind: str) -> tupl
 
 
 def rto_by_episodes(
-    ops: Iterable[ClientOp], episodes: Sequence[Episode], kind: str
+    ops: Iterable[ClientOp],
+    episodes: Sequence[Episode],
+    kind: str,
+    survived: frozenset[int] | None = None,
 ) -> list[tuple[float, bool]]:
-    """:func:`rto_by_episode` for every episode, indexing the ops only once."""
-    histories = ClientHistories(ops, kind)
+    """:func:`rto_by_episode` for every episode, indexing the ops only once.
+
+    With ``survived`` (the final read's write ids), an acknowledged write that
+    was later lost does not count as the client having recovered.
+    """
+    histories = ClientHistories(ops, kind, survived)
     return [histories.rto(episode) for episode in episodes]

@@ -75,6 +75,10 @@ def _consistency_metrics(recorder: Recorder) -> dict[str, float]:
         "lost_updates": float(lost_updates(ops)),
         "split_brain_s": split_brain_seconds(recorder.roles, recorder.faults, recorder.horizon_s),
         "divergent_keys": float(divergent_keys(recorder.replicas)),
+        "corrupt_reads": float(sum(
+            1 for op in ops
+            if op.kind == "read" and op.outcome == "ok" and op.value is not None and op.value < 0
+        )),
     }
 
 
@@ -90,7 +94,7 @@ def run_metrics(recorder: Recorder) -> tuple[dict[str, float], list[dict[str, An
     eps = episodes(recorder.faults, recorder.horizon_s)
     lost = lost_writes(recorder.ops, final)
     losses, unexplained = attribute_losses(lost, eps)
-    writes = rto_by_episodes(recorder.ops, eps, "write")
+    writes = rto_by_episodes(recorder.ops, eps, "write", final.write_ids)
     reads = rto_by_episodes(recorder.ops, eps, "read")
     steps = breakdowns(recorder.control, eps)
     rows = [

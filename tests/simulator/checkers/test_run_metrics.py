@@ -38,6 +38,7 @@ RUN_KEYS = {
     "lost_updates",
     "split_brain_s",
     "divergent_keys",
+    "corrupt_reads",
     "tvis_p_0s",
     "tvis_p_0_1s",
     "tvis_p_1s",

@@ -1,0 +1,78 @@
+"""Backups and point-in-time recovery: what can be restored, and to when.
+
+RDS-style automated backups (S4, S5): a daily snapshot in a backup window and a
+transaction-log archive every ``archive_interval_s`` (5 min), so the *latest
+restorable time* (LRT) lags now by up to one interval; restores are possible
+to any second between ``now - retention`` and the LRT. With automated backups
+off (retention 0) only snapshots remain, so a restore goes back to the last one.
+Positions are read from the primary's commit history (``group.positions``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hadrsim.simulator.log import Log, Timeline
+    from hadrsim.simulator.replication import ReplicationGroup
+
+_DAY = 86400.0
+
+
+class BackupCatalog:
+    """The restore points of one dataset."""
+
+    def __init__(
+        self,
+        log: Log,
+        *,
+        archive_interval_s: float,
+        archive_phase_s: float,
+        retention_days: float,
+        snapshot_at_s: float,
+        snapshot_every_s: float = _DAY,
+    ):
+        self.log = log
+        self.archive_interval_s = archive_interval_s
+        self.archive_phase_s = archive_phase_s
+        self.retention_s = retention_days * _DAY
+        self.snapshot_at_s = snapshot_at_s
+        self.snapshot_every_s = snapshot_every_s
+
+    @property
+    def pitr_enabled(self) -> bool:
+        return self.retention_s > 0
+
+    def latest_restorable_time(self, now: float) -> float:
+        """The last log-archive upload at or before ``now`` (S5: every 5 minutes)."""
+        k = math.floor((now - self.archive_phase_s) / self.archive_interval_s)
+        return self.archive_phase_s + k * self.archive_interval_s
+
+    def last_snapshot(self, before: float) -> float | None:
+        """Time of the newest snapshot taken at or before ``before`` (None: none yet)."""
+        if before < self.snapshot_at_s:
+            return None
+        k = math.floor((before - self.snapshot_at_s) / self.snapshot_every_s)
+        return self.snapshot_at_s + k * self.snapshot_every_s
+
+    def restore_time(self, wanted: float, now: float) -> tuple[float, float] | None:
+        """``(restore point, base snapshot time)`` closest to ``wanted`` that ``now`` allows.
+
+        With PITR: ``wanted`` clipped to [now - retention, LRT]; the base snapshot
+        (from which the log is replayed) is the newest one before the point, or the
+        start of the history. Without PITR: the newest snapshot before ``wanted``.
+        """
+        if self.pitr_enabled:
+            point = min(wanted, self.latest_restorable_time(now))
+            if point < now - self.retention_s:
+                return None
+            base = self.last_snapshot(point)
+            return point, (base if base is not None else 0.0)
+        snapshot = self.last_snapshot(wanted)
+        return None if snapshot is None else (snapshot, snapshot)
+
+    def position(self, group: ReplicationGroup, at: float) -> tuple[Timeline, int]:
+        """The dataset's committed position at time ``at`` (empty before any commit)."""
+        position = group.position_at(at)
+        return position if position is not None else (self.log.root, 0)

@@ -1,0 +1,93 @@
+"""Automated backups, PITR and logical corruption (calibration.md section 1).
+
+A bad write replicates everywhere, so Multi-AZ and replicas copy it; recovery is
+a point-in-time restore to just before it into a new instance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hadrsim.experiments.run import simulate
+from hadrsim.simulator.backups import BackupCatalog
+from hadrsim.simulator.checkers import lost_writes, run_metrics
+from hadrsim.simulator.log import Log
+
+CORRUPT_AT = 1500.0
+
+
+def _study(make_study, design, detection=300.0, decision=120.0, horizon=5400.0):
+    return make_study(
+        horizon_s=horizon,
+        workload={"observed_clients": 2, "idle_interval_s": 5.0},
+        designs=[design],
+        scenarios=[{"name": "corruption", "scheduled": [
+            {"kind": "logical_corruption", "target": "primary", "at_s": CORRUPT_AT,
+             "detection_s": detection, "decision_s": decision}]}],
+    )
+
+
+def test_latest_restorable_time_lags_by_at_most_the_archive_interval():
+    """LRT trails now by 0-5 minutes (S5: logs uploaded every 5 minutes)."""
+    catalog = BackupCatalog(Log(), archive_interval_s=300.0, archive_phase_s=123.4,
+                            retention_days=7, snapshot_at_s=3600.0)
+    for now in np.linspace(500.0, 90_000.0, 997):
+        lag = now - catalog.latest_restorable_time(now)
+        assert 0.0 <= lag < 300.0
+    assert catalog.restore_time(1000.0, now=2000.0) == (1000.0, 0.0)
+    assert catalog.restore_time(1999.0, now=2000.0)[0] <= 2000.0 - 0.0
+    assert catalog.restore_time(10.0, now=8 * 86400.0) is None  # beyond retention
+
+
+@pytest.mark.parametrize("kind", ["rds_single_az", "rds_multi_az_instance"])
+def test_pitr_loses_only_writes_after_the_corruption(make_study, kind):
+    """Restored to just before the bad write: nothing acknowledged before it is lost;
+    what was written to the corrupted database until the restore is."""
+    study = _study(make_study, {"name": "db", "kind": kind})
+    for run in range(4):
+        rec = simulate(study, "db", "corruption", run).rec
+        metrics, episodes = run_metrics(rec)
+        lost = lost_writes(rec.ops, rec.final)
+        assert lost and all(op.complete_s > CORRUPT_AT - 1.0 for op in lost)
+        assert metrics["rpo_s"] <= 1.0
+        events = {e.event: e.time_s for e in rec.control}
+        assert events["restore_completed"] > CORRUPT_AT + 300.0 + 120.0
+        # clients write to the restored database only after detection, decision,
+        # restore and the DNS change
+        assert metrics["rto_write_s"] >= events["restore_completed"] - CORRUPT_AT
+
+
+def test_without_pitr_the_loss_reaches_back_to_the_last_snapshot(make_study):
+    """retention_days 0: only the daily snapshot is left, so RPO ~ fault - snapshot."""
+    design = {"name": "db", "kind": "rds_single_az",
+              "backups": {"retention_days": 0, "window_start_s": 400.0}}
+    for run in range(3):
+        metrics, _ = run_metrics(simulate(_study(make_study, design), "db", "corruption",
+                                          run).rec)
+        # the earliest lost write is the first one after the snapshot (probes ~5 s apart)
+        assert CORRUPT_AT - 400.0 - 10.0 <= metrics["rpo_s"] <= CORRUPT_AT - 400.0
+
+
+def test_replicas_and_multi_az_copy_the_corruption(make_study):
+    """Reads from a read replica return the corrupted values too (it replicates)."""
+    design = {"name": "db", "kind": "rds_multi_az_instance",
+              "replicas": [{"name": "rr", "lag_s": 0.1}]}
+    study = _study(make_study, design, detection=900.0)
+    rec = simulate(study, "db", "corruption", 0).rec
+    corrupt_on_replica = [op for op in rec.ops if op.kind == "read" and op.node == "rr"
+                          and op.value is not None and op.value < 0]
+    assert corrupt_on_replica
+    assert run_metrics(rec)[0]["corrupt_reads"] > 0
+
+
+def test_restore_time_grows_with_data_size(make_study):
+    """The restore takes the fixed time + size x per-GB + replay; more GB, longer."""
+    durations = []
+    for size_gb in (100.0, 4000.0):
+        design = {"name": "db", "kind": "rds_single_az", "allocated_storage_gb": size_gb,
+                  "restore_s": 600.0, "backups": {"restore_per_gb_s": 0.5}}
+        rec = simulate(_study(make_study, design), "db", "corruption", 0).rec
+        events = {e.event: e.time_s for e in rec.control}
+        durations.append(events["restore_completed"] - events["restore_started"])
+    assert durations[1] - durations[0] == pytest.approx((4000.0 - 100.0) * 0.5, abs=1e-6)
