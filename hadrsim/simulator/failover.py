@@ -228,7 +228,71 @@ class FailoverController:
 _RECHECK_S = 30.0
 
 
-class PromotionRunbook:
+class DisasterRunbook:
+    """An operator's (or a script's) DR runbook: paged when the writer is unreachable
+    from another Region, it waits the operator delay, stands down if the writer is
+    back, defers while the Region's own HA can still recover, and otherwise acts
+    (:meth:`_act`: promote a replica, or restore from backups)."""
+
+    def __init__(
+        self,
+        world: World,
+        net: Network,
+        service: Service,
+        *,
+        controller: FailoverController,
+        observer_region: str,
+        detection,
+        operator_delay: Sampler | None,
+        name: str = "operator",
+    ):
+        self.world = world
+        self.net = net
+        self.service = service
+        self.controller = controller
+        self.operator_delay = operator_delay
+        self.done = False
+        self.busy = False
+        self.detector = FailureDetector(
+            world, net, name,
+            observer=lambda: observer_region,
+            target=lambda: None if (self.done or self.busy) else service.group.primary,
+            on_down=self._on_down,
+            interval_s=detection.interval_s,
+            failure_threshold=detection.failure_threshold,
+            timeout_s=detection.timeout_s,
+        )
+
+    def _on_down(self, node: Node) -> None:
+        if self.done or self.busy:
+            return
+        self.busy = True
+        self.world.event("operator_paged", node.name)
+        delay = self.operator_delay() if self.operator_delay is not None else 0.0
+        self.world.call_later(delay, self._decide)
+
+    def _decide(self) -> None:
+        writer = self.service.group.primary
+        if writer.responsive:
+            self.world.event("failover_aborted", writer.name, "writer healthy again")
+            self._stand_down()
+            return
+        if self.controller.can_recover():
+            # the Region's own HA is at work: a DR runbook acts only when it cannot
+            self.world.event("dr_deferred", writer.name, "in-Region recovery under way")
+            self.world.call_later(_RECHECK_S, self._decide)
+            return
+        self._act()
+
+    def _act(self) -> None:  # pragma: no cover - subclasses act
+        raise NotImplementedError
+
+    def _stand_down(self) -> None:
+        self.busy = False
+        self.detector.reset()
+
+
+class PromotionRunbook(DisasterRunbook):
     """Promote an asynchronous replica when the writer stays down (manual DR)."""
 
     def __init__(
@@ -246,50 +310,19 @@ class PromotionRunbook:
         new_controller: Callable[[ReplicationGroup], FailoverController],
         new_group: Callable[[Node], ReplicationGroup],
     ):
-        self.world = world
-        self.net = net
-        self.service = service
-        self.controller = controller
-        self.operator_delay = operator_delay
+        super().__init__(world, net, service, controller=controller,
+                         observer_region=observer_region, detection=detection,
+                         operator_delay=operator_delay)
         self.promotion = promotion
         self.repoint = repoint
         self.new_controller = new_controller
         self.new_group = new_group
-        self.done = False
-        self.busy = False
-        self.detector = FailureDetector(
-            world, net, "operator",
-            observer=lambda: observer_region,
-            target=lambda: None if (self.done or self.busy) else service.group.primary,
-            on_down=self._on_down,
-            interval_s=detection.interval_s,
-            failure_threshold=detection.failure_threshold,
-            timeout_s=detection.timeout_s,
-        )
-
-    def _on_down(self, node: Node) -> None:
-        if self.done or self.busy:
-            return
-        self.busy = True
-        self.world.event("operator_paged", node.name)
-        delay = self.operator_delay() if self.operator_delay is not None else 0.0
-        self.world.call_later(delay, self._decide)
 
     def _candidate(self) -> Node | None:
         followers = (link.follower for link in self.service.group.links.values())
         return most_advanced(node for node in followers if node.name in self.promotion)
 
-    def _decide(self) -> None:
-        writer = self.service.group.primary
-        if writer.responsive:
-            self.world.event("failover_aborted", writer.name, "writer healthy again")
-            self._stand_down()
-            return
-        if self.controller.can_recover():
-            # the Region's own HA is at work: a DR runbook acts only when it cannot
-            self.world.event("dr_deferred", writer.name, "in-Region recovery under way")
-            self.world.call_later(_RECHECK_S, self._decide)
-            return
+    def _act(self) -> None:
         candidate = self._candidate()
         if candidate is None:
             self.world.event("failover_aborted", None, "no replica to promote")
@@ -299,10 +332,6 @@ class PromotionRunbook:
         self.service.group.remove(candidate)
         candidate.set_role(PROMOTING)
         self.world.call_later(self.promotion[candidate.name](), self._finish, candidate)
-
-    def _stand_down(self) -> None:
-        self.busy = False
-        self.detector.reset()
 
     def _finish(self, candidate: Node) -> None:
         if not candidate.responsive:
