@@ -27,6 +27,14 @@ class Deployment:
         self.pitr.corrupt(fault_id, detection_s, decision_s)
         return True
 
+    def fail_backup(self) -> bool:
+        """A failed backup job: the next daily snapshot is not taken."""
+        if self.pitr is None:
+            return False
+        at = self.pitr.catalog.fail_next_snapshot(self.service.world.now)
+        self.service.world.event("backup_failed", None, f"snapshot due at t={at:.0f}")
+        return True
+
     def retire_controllers(self) -> None:
         """Stop every controller (a restore replaced the dataset they managed)."""
         for controller in self.controllers:

@@ -17,12 +17,16 @@ from hadrsim.models.deployment import Deployment
 from hadrsim.models.rds_spec import RdsMultiAzCluster, RdsMultiAzInstance, RdsSingleAz
 from hadrsim.models.route53 import attach_route53
 from hadrsim.simulator.backups import BackupCatalog
-from hadrsim.simulator.failover import FailoverController, PromotionRunbook
+from hadrsim.simulator.failover import (
+    BackupRestoreRunbook,
+    FailoverController,
+    PromotionRunbook,
+)
 from hadrsim.simulator.log import Log
 from hadrsim.simulator.network import Network
 from hadrsim.simulator.node import FollowConfig, Node
 from hadrsim.simulator.replication import ReplicationGroup
-from hadrsim.simulator.restore import PointInTimeRestore
+from hadrsim.simulator.restore import PointInTimeRestore, RestoreRunbook
 from hadrsim.simulator.routing import Endpoint
 from hadrsim.simulator.service import Service
 from hadrsim.simulator.world import World
@@ -125,12 +129,23 @@ def build_rds(world: World, net: Network, study, design) -> Deployment:
         size_s=design.allocated_storage_gb * design.backups.restore_per_gb_s,
         replay_speedup=design.backups.replay_speedup,
         repoint=streams.sampler("operator/repoint", study.failover.repoint_s),
-        new_node=lambda suffix: new_node(f"{design.name}-{suffix}", members[0].az, None),
+        new_node=lambda suffix, az: new_node(f"{design.name}-{suffix}", az or members[0].az,
+                                             None),
         new_group=new_group, on_restored=restored,
         keys=range(study.workload.observed_keys),
     )
+    policy = study.failover
+    copy_region = design.backups.copy_to_region
+    if copy_region is not None and not replica_promotion:
+        deployment.controllers.append(BackupRestoreRunbook(
+            world, net, service, controller=controller, observer_region=copy_region,
+            detection=policy.detection,
+            operator_delay=(streams.sampler("operator/delay", policy.operator_delay_s)
+                            if policy.mode == "manual" else None),
+            restore=RestoreRunbook(deployment.pitr, net.azs_of(copy_region)[0],
+                                   streams.sampler("backup/copy_lag", design.backups.copy_lag_s)),
+        ))
     if replica_promotion:
-        policy = study.failover
         operator = (
             streams.sampler("operator/delay", policy.operator_delay_s)
             if policy.mode == "manual" else None

@@ -58,6 +58,10 @@ class BackupSpec(BaseModel):
     replay_speedup: float = Field(10.0, gt=0)
     # ASM: restores are near size-independent (S36, lazy loading); a small per-GB part.
     restore_per_gb_s: float = Field(0.5, ge=0)
+    # S6: automated backup replication to another Region; restorable time there lags
+    # 10 min (ASM: 5-min log cadence + copy; 5-20).
+    copy_to_region: str | None = None
+    copy_lag_s: Dist = lognormal(600.0, 1200.0)
 
 
 class _RdsBase(BaseModel):
@@ -183,6 +187,14 @@ def resolve_locations(design: _RdsBase, network, path: str) -> tuple[_RdsBase, l
         name = replica.name or f"{design.name}-replica{i + 1}"
         replicas.append(replica.model_copy(update={"region": r_region, "az": r_az, "name": name}))
     update["replicas"] = replicas
+    copy_region = design.backups.copy_to_region
+    if copy_region is not None:
+        if copy_region not in regions:
+            errors.append(f"{path}.backups.copy_to_region: unknown region {copy_region!r}; "
+                          f"known: {regions}")
+        elif copy_region == region:
+            errors.append(f"{path}.backups.copy_to_region: must be another Region than "
+                          f"the instance's ({region})")
     if design.route53 is not None:
         if not any(r.region != region for r in replicas):
             errors.append(f"{path}.route53: DNS failover needs a replica in another Region "

@@ -39,6 +39,7 @@ class BackupCatalog:
         self.retention_s = retention_days * _DAY
         self.snapshot_at_s = snapshot_at_s
         self.snapshot_every_s = snapshot_every_s
+        self.failed_snapshots: set[int] = set()  # indices of daily snapshots that failed
 
     @property
     def pitr_enabled(self) -> bool:
@@ -50,10 +51,18 @@ class BackupCatalog:
         return self.archive_phase_s + k * self.archive_interval_s
 
     def last_snapshot(self, before: float) -> float | None:
-        """Time of the newest snapshot taken at or before ``before`` (None: none yet)."""
+        """Time of the newest successful snapshot at or before ``before`` (None: none)."""
         if before < self.snapshot_at_s:
             return None
         k = math.floor((before - self.snapshot_at_s) / self.snapshot_every_s)
+        while k in self.failed_snapshots:
+            k -= 1
+        return None if k < 0 else self.snapshot_at_s + k * self.snapshot_every_s
+
+    def fail_next_snapshot(self, after: float) -> float:
+        """A backup job failure: the first snapshot due after ``after`` is not taken."""
+        k = max(0, math.ceil((after - self.snapshot_at_s) / self.snapshot_every_s))
+        self.failed_snapshots.add(k)
         return self.snapshot_at_s + k * self.snapshot_every_s
 
     def restore_time(self, wanted: float, now: float) -> tuple[float, float] | None:

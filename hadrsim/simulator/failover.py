@@ -354,3 +354,22 @@ class PromotionRunbook(DisasterRunbook):
         self.service.reader.repoint([candidate], after_s=after)
         self.world.changed()
 
+
+
+class BackupRestoreRunbook(DisasterRunbook):
+    """Restore from backups copied to another Region when the primary Region is lost."""
+
+    def __init__(self, world: World, net: Network, service: Service, *,
+                 controller: FailoverController, observer_region: str, detection,
+                 operator_delay: Sampler | None, restore: Callable[[], bool]):
+        super().__init__(world, net, service, controller=controller,
+                         observer_region=observer_region, detection=detection,
+                         operator_delay=operator_delay, name="operator/restore")
+        self.restore = restore
+
+    def _act(self) -> None:
+        self.done = self.restore()
+        if self.done:
+            self.detector.enabled = False
+        else:
+            self._stand_down()

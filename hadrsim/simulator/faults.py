@@ -38,6 +38,8 @@ class Targets(Protocol):
 
     def corrupt(self, fault_id: int, detection_s: float, decision_s: float) -> bool: ...
 
+    def fail_backup(self) -> bool: ...
+
 
 _HOUR = 3600.0
 
@@ -157,6 +159,9 @@ class FaultInjector:
             return (f"data:{node.dataset}", (),
                     lambda: self.targets.corrupt(fault_id, detection, decision) or None,
                     lambda: None)
+        if kind == "backup_failure":
+            return (f"backup:{node.dataset}", (),
+                    lambda: self.targets.fail_backup() or None, lambda: None)
         if kind == "clock_skew":
             skew = fault.skew_ms / 1000.0
 

@@ -38,7 +38,7 @@ class PointInTimeRestore:
         size_s: float,
         replay_speedup: float,
         repoint: Sampler,
-        new_node: Callable[[str], Node],
+        new_node: Callable[[str, str | None], Node],
         new_group: Callable[[Node], ReplicationGroup],
         on_restored: Callable[[ReplicationGroup], None],
         keys: range,
@@ -55,6 +55,15 @@ class PointInTimeRestore:
         self.on_restored = on_restored
         self.keys = keys
         self._restores = 0
+        self._down_since: float | None = None  # when the primary stopped answering
+        world.on_change(self._watch_primary)
+
+    def _watch_primary(self) -> None:
+        # log archiving (and its copies) stops while the primary is down
+        if self.service.group.primary.responsive:
+            self._down_since = None
+        elif self._down_since is None:
+            self._down_since = self.world.now
 
     def corrupt(self, fault_id: int, detection_s: float, decision_s: float) -> None:
         """A bad write to every observed key, through the normal write path."""
@@ -73,21 +82,35 @@ class PointInTimeRestore:
         self.world.call_later(decision_s, self._start, corrupted_at)
 
     def _start(self, corrupted_at: float) -> None:
+        self.start_restore(corrupted_at - 1e-3)
+
+    def start_restore(self, wanted: float, az: str | None = None,
+                      copy_lag_s: float = 0.0) -> bool:
+        """Restore to the point nearest ``wanted`` that the backups allow now.
+
+        ``az`` places the new instance (default: the primary's AZ); backups copied
+        to another Region are ``copy_lag_s`` behind (S6). False: nothing to restore.
+        """
         now = self.world.now
-        choice = self.catalog.restore_time(corrupted_at - 1e-3, now)
+        # archives are uploaded (and copied) only while the primary answers
+        shipped = now - copy_lag_s
+        if self._down_since is not None:
+            shipped = min(shipped, self._down_since)
+        choice = self.catalog.restore_time(min(wanted, shipped), shipped)
         if choice is None:
-            self.world.event("restore_impossible", None, "no restore point before the fault")
-            return
+            self.world.event("restore_impossible", None, "no restore point")
+            return False
         point, base = choice
         position = self.catalog.position(self.service.group, point)
         duration = self.restore() + self.size_s + max(0.0, point - base) / self.replay_speedup
         self.world.event("restore_started", None, f"to t={point:.3f}")
-        self.world.call_later(duration, self._finish, position, point)
+        self.world.call_later(duration, self._finish, position, point, az)
+        return True
 
-    def _finish(self, position, point: float) -> None:
+    def _finish(self, position, point: float, az: str | None = None) -> None:
         self._restores += 1
         old = self.service.group
-        node = self.new_node(f"restored{self._restores}")
+        node = self.new_node(f"restored{self._restores}", az)
         timeline, lsn = position
         node.adopt(self.service.log.branch(timeline, lsn), lsn)
         group = self.new_group(node)
@@ -100,6 +123,20 @@ class PointInTimeRestore:
         self.service.writer.repoint([node], after_s=after)
         self.service.reader.repoint([node], after_s=after)
         self.world.changed()
+
+
+class RestoreRunbook:
+    """The DR tier "backup and restore": when the primary Region is lost, restore the
+    replicated backups into the DR Region (an action for a DisasterRunbook)."""
+
+    def __init__(self, restorer: PointInTimeRestore, az: str, copy_lag: Sampler):
+        self.restorer = restorer
+        self.az = az
+        self.copy_lag = copy_lag
+
+    def __call__(self) -> bool:
+        now = self.restorer.world.now
+        return self.restorer.start_restore(now, self.az, self.copy_lag())
 
 
 def _ignore_reply(*_args) -> None:

@@ -32,12 +32,13 @@ FaultKind = Literal[
     "switchover",
     "clock_skew",
     "logical_corruption",
+    "backup_failure",
 ]
 DisruptionClass = Literal["Software", "Hardware", "AZ", "Region"]
 
 NODE_FAULTS = {
     "instance_crash", "instance_hang", "storage_loss", "replication_break", "clock_skew",
-    "logical_corruption",
+    "logical_corruption", "backup_failure",
 }
 PATH_FAULTS = {"network_partition", "added_latency"}
 
@@ -54,6 +55,7 @@ DEFAULT_DISRUPTION: dict[str, str] = {
     "switchover": "Region",
     "clock_skew": "Software",
     "logical_corruption": "Software",
+    "backup_failure": "Software",
 }
 NODE_TARGETS = ("primary", "standby", "replica")
 AZ_TARGETS = ("primary_az", "standby_az", "replica_az")

@@ -91,3 +91,48 @@ def test_restore_time_grows_with_data_size(make_study):
         events = {e.event: e.time_s for e in rec.control}
         durations.append(events["restore_completed"] - events["restore_started"])
     assert durations[1] - durations[0] == pytest.approx((4000.0 - 100.0) * 0.5, abs=1e-6)
+
+
+def _region_loss(make_study, backups, mode="automatic"):
+    return make_study(
+        horizon_s=4000.0,
+        workload={"client_regions": ["us-east-1", "us-west-2"], "observed_clients": 2,
+                  "idle_interval_s": 5.0},
+        failover={"mode": mode},
+        designs=[{"name": "db", "kind": "rds_single_az", "backups": backups}],
+        scenarios=[{"name": "region", "scheduled": [
+            {"kind": "region_outage", "at_s": 1200.0, "duration_s": 50_000.0}]}],
+    )
+
+
+def test_backups_copied_to_another_region_restore_after_region_loss(make_study):
+    """Backup and restore DR: the copies in us-west-2 are restored into a new instance
+    there; RPO = archive lag + copy lag (<= ~5 + 20 min), RTO = detection + restore."""
+    study = _region_loss(make_study, {"copy_to_region": "us-west-2"})
+    for run in range(4):
+        rec = simulate(study, "db", "region", run).rec
+        metrics, _ = run_metrics(rec)
+        assert metrics["lost_writes"] > 0
+        assert 0 < metrics["rpo_s"] <= 300.0 + 1200.0 * 2
+        events = {e.event: e.time_s for e in rec.control}
+        assert events["restore_completed"] - 1200.0 <= metrics["rto_write_s"]
+        assert rec.final.node == "db-restored1" and rec.final.available
+    without = _region_loss(make_study, {})
+    metrics, _ = run_metrics(simulate(without, "db", "region", 0).rec)
+    assert not metrics["lost_writes"] and metrics["rto_write_s"] >= 4000.0 - 1200.0 - 1.0
+
+
+def test_a_failed_backup_job_makes_the_snapshot_restore_go_back_a_day(make_study):
+    """Without PITR, a failed nightly snapshot means restoring the one before it."""
+    day = 86400.0
+    design = {"name": "db", "kind": "rds_single_az",
+              "backups": {"retention_days": 0, "window_start_s": 100.0}}
+    scenario = {"name": "s", "horizon_s": 2 * day + 3600.0, "scheduled": [
+        {"kind": "backup_failure", "target": "primary", "at_s": day},
+        {"kind": "logical_corruption", "target": "primary", "at_s": 2 * day,
+         "detection_s": 60.0, "decision_s": 60.0}]}
+    study = make_study(workload={"observed_clients": 1, "idle_interval_s": 600.0},
+                       designs=[design], scenarios=[scenario])
+    rec = simulate(study, "db", "s", 0).rec
+    restored_to = [e.detail for e in rec.control if e.event == "restore_started"][0]
+    assert restored_to == "to t=100.000"  # the snapshot of day 2 (t = 86500) failed
