@@ -79,6 +79,7 @@ def summarize_design(study: Study, design: str, results: list[RunResult]) -> dic
     return {
         "name": design,
         "kind": study.design(design).kind,
+        "ha_architecture": study.design(design).ha_architecture,
         "runs": len(mine),
         "failed_runs": len(mine) - len(ok),
         "errors": [r.error.splitlines()[0] for r in mine if not r.ok][:5],

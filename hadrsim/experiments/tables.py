@@ -33,7 +33,8 @@ def _nines(summary: dict[str, Any]) -> str:
 
 def design_table(entry: dict[str, Any]) -> Table:
     """One design: a row per fault scenario, means with 95% CIs."""
-    title = f"{entry['name']} ({entry['kind']}): {entry['runs']} runs"
+    label = f", {entry['ha_architecture']}" if entry.get("ha_architecture") else ""
+    title = f"{entry['name']} ({entry['kind']}{label}): {entry['runs']} runs"
     if entry["failed_runs"]:
         title += f", {entry['failed_runs']} FAILED"
     table = Table(title=title, title_justify="left")
@@ -86,7 +87,10 @@ def compare_table(document: dict[str, Any], policy: dict[str, Any]) -> Table:
         cells = [policy_cell(entry["policy"][cls]) for cls in classes]
         verdict = design_verdict(entry)
         metrics = entry["metrics"]
-        table.add_row(entry["name"], *cells, _fmt(metrics["rto_write_s"]["mean"]),
+        name = entry["name"]
+        if entry.get("ha_architecture"):
+            name += f"\n({entry['ha_architecture']})"
+        table.add_row(name, *cells, _fmt(metrics["rto_write_s"]["mean"]),
                       _fmt(metrics["lost_writes"]["mean"], 2),
                       _percent(metrics["stale_read_ratio"]),
                       _fmt(metrics["lost_updates"]["mean"], 1), verdict)

@@ -22,12 +22,14 @@ from __future__ import annotations
 from hadrsim.models.aurora_spec import AuroraGlobal, instance_size
 from hadrsim.models.deployment import Deployment
 from hadrsim.models.route53 import attach_route53
+from hadrsim.simulator.backups import BackupCatalog
 from hadrsim.simulator.failover import FailoverController, PromotionRunbook
 from hadrsim.simulator.log import Log, Timeline
 from hadrsim.simulator.network import Network
 from hadrsim.simulator.node import FollowConfig, Node
 from hadrsim.simulator.repair import AutoRepair
 from hadrsim.simulator.replication import ReplicationGroup
+from hadrsim.simulator.restore import PointInTimeRestore
 from hadrsim.simulator.routing import Endpoint
 from hadrsim.simulator.service import Service
 from hadrsim.simulator.switchover import PlannedSwitchover
@@ -157,6 +159,35 @@ def build_aurora(world: World, net: Network, study, design) -> Deployment:
 
     controller = new_controller(group, volume, design.name)
     deployment = Deployment(service, dict(service.nodes), [controller])
+    catalog = BackupCatalog(
+        log, archive_interval_s=300.0,
+        archive_phase_s=float(streams.generator("backup/archive").uniform(0, 300.0)),
+        retention_days=design.backups.retention_days,
+        snapshot_at_s=streams.sampler("backup/window", design.backups.window_start_s)(),
+    )
+    restored_volumes: dict[str, _Volume] = {}
+
+    def restored_group(node: Node) -> ReplicationGroup:
+        vol = new_volume(node.name, design.storage_azs)
+        restored_volumes[node.name] = vol
+        return new_group(node, vol)
+
+    def restored(g: ReplicationGroup) -> None:
+        deployment.retire_controllers()
+        deployment.controllers.append(
+            new_controller(g, restored_volumes[g.primary.name], g.primary.name))
+
+    deployment.pitr = PointInTimeRestore(
+        world, service, catalog,
+        restore=streams.sampler("control/restore", design.restore_s),
+        size_s=design.allocated_storage_gb * design.backups.restore_per_gb_s,
+        replay_speedup=design.backups.replay_speedup,
+        repoint=streams.sampler("operator/repoint", study.failover.repoint_s),
+        new_node=lambda suffix, az: new_node(f"{design.name}-{suffix}", az or design.writer_az,
+                                             reader_cfg),
+        new_group=restored_group, on_restored=restored,
+        keys=range(study.workload.observed_keys),
+    )
     repairs = [AutoRepair(world, net, log, volume.nodes,
                           streams.sampler("aurora/segment_repair", design.segment_repair_s))]
     deployment.controllers.extend(repairs)

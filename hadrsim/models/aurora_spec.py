@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hadrsim.models.rds_spec import HealthCheckSpec, check_route53
+from hadrsim.models.rds_spec import BackupSpec, HaArchitecture, HealthCheckSpec, check_route53
 from hadrsim.models.route53_spec import Route53Spec
 from hadrsim.spec.distributions import Dist, constant, lognormal
 
@@ -44,6 +44,7 @@ class _AuroraBase(BaseModel):
 
     name: str = Field(min_length=1)
     region: str | None = None
+    ha_architecture: HaArchitecture | None = None
     instance_class: str = "db.r6g.large"
     allocated_storage_gb: float = Field(100.0, gt=0)
     writer_az: str | None = None
@@ -63,6 +64,10 @@ class _AuroraBase(BaseModel):
     promotion_s: Dist = lognormal(18.0, 60.0)
     # S8: no replica: the primary is recreated, "typically less than 10 minutes".
     recreate_writer_s: Dist = lognormal(480.0, 900.0)
+    # S8b: continuous backups (PITR), retention 1-35 days; restores create a new cluster
+    # (time non-linear in size, S37; the fixed restore time is an assumption).
+    backups: BackupSpec = BackupSpec(retention_days=1)
+    restore_s: Dist = lognormal(900.0, 2400.0)
     dns_ttl_s: float = Field(5.0, ge=0)  # S11
 
 

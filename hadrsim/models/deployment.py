@@ -20,6 +20,9 @@ class Deployment:
     switchover: PlannedSwitchover | None = None
     pitr: PointInTimeRestore | None = None
 
+    def can_corrupt(self) -> bool:
+        return self.pitr is not None
+
     def corrupt(self, fault_id: int, detection_s: float, decision_s: float) -> bool:
         """Logical corruption of the dataset, recovered by PITR when the design can."""
         if self.pitr is None:

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hadrsim.models.rds_spec import HealthCheckSpec
+from hadrsim.models.rds_spec import HaArchitecture, HealthCheckSpec
 from hadrsim.spec.distributions import Dist, lognormal
 
 
@@ -21,6 +21,7 @@ class DynamoDbGlobalTable(BaseModel):
 
     kind: Literal["dynamodb_global_table"]
     name: str = Field(min_length=1)
+    ha_architecture: HaArchitecture | None = None
     regions: list[str] | None = Field(None, min_length=1, description="Default: all regions.")
     consistency: Literal["eventual", "strong"] = "eventual"  # MREC (default) / MRSC (S16)
     witness_region: str | None = Field(None, description="MRSC: 2 replicas + a witness.")

@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from hadrsim.models.route53_spec import Route53Spec
 from hadrsim.spec.distributions import Dist, lognormal, uniform
 
+HaArchitecture = Literal["BackupAndRestore", "PilotLight", "WarmStandby", "MultiSite"]
+
 
 class HealthCheckSpec(BaseModel):
     """A failure detector: probe every ``interval_s``; down after ``failure_threshold``."""
@@ -69,6 +71,9 @@ class _RdsBase(BaseModel):
 
     name: str = Field(min_length=1)
     region: str | None = Field(None, description="Default: the first region of the network.")
+    ha_architecture: HaArchitecture | None = Field(
+        None, description="Resilience Hub's DR tier label, shown with the results."
+    )
     instance_class: str = "db.r6g.large"
     allocated_storage_gb: float = Field(100.0, gt=0)
     replicas: list[ReplicaSpec] = Field(default_factory=list, max_length=15)  # S7: <= 15

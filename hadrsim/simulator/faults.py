@@ -40,6 +40,8 @@ class Targets(Protocol):
 
     def fail_backup(self) -> bool: ...
 
+    def can_corrupt(self) -> bool: ...
+
 
 _HOUR = 3600.0
 
@@ -153,6 +155,8 @@ class FaultInjector:
             # the instance dies with its volume; only a replacement/restore brings it back
             return scope, (), lose, lambda: None
         if kind == "logical_corruption":
+            if not self.targets.can_corrupt():
+                return None  # the design has no point-in-time recovery modelled
             fault_id = self._next_id + 1
             detection = float(fault.detection_s.draw(self._rng("corruption"), 1)[0])
             decision = float(fault.decision_s.draw(self._rng("corruption"), 1)[0])

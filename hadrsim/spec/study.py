@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hadrsim.backup_plans.spec import BackupPlanSpec, check_backup_plans
 from hadrsim.models.designs import DesignSpec, node_names, resolve_locations
 from hadrsim.models.rds_spec import HealthCheckSpec
 from hadrsim.spec.distributions import Dist, constant, lognormal
@@ -64,6 +65,8 @@ class Study(BaseModel):
     designs: list[DesignSpec] = Field(min_length=1)
     scenarios: list[FaultScenario] = Field(min_length=1)
     policy: dict[DisruptionClass, PolicyTargetSpec] = Field(default_factory=dict)
+    # calibration 9 (S23): AWS Backup plans; none by default (audited by backup-audit).
+    backup_plans: list[BackupPlanSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _resolve_and_check_places(self) -> Study:
@@ -99,6 +102,7 @@ class Study(BaseModel):
                 if group == "scheduled" and fault.at_s >= horizon:
                     errors.append(f"{path}.at_s: value {fault.at_s:g} is not before the "
                                   f"horizon ({horizon:g} s): the fault would never happen")
+        errors += check_backup_plans(self.backup_plans, [d.name for d in self.designs], regions)
         if errors:
             raise ValueError("\n".join(errors))
         object.__setattr__(self, "designs", resolved)
