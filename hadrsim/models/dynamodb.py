@@ -19,7 +19,7 @@ from __future__ import annotations
 from hadrsim.models.deployment import Deployment
 from hadrsim.simulator.failover import FailoverController, most_advanced
 from hadrsim.simulator.log import Log
-from hadrsim.simulator.multileader import LwwReplica, MultiActiveService
+from hadrsim.simulator.multileader import LwwReplica, MultiActiveRestore, MultiActiveService
 from hadrsim.simulator.network import Network
 from hadrsim.simulator.node import FollowConfig, Node
 from hadrsim.simulator.replication import ReplicationGroup
@@ -72,6 +72,17 @@ class RegionalDeployment(Deployment):
 class MultiActiveDeployment(RegionalDeployment):
     """A multi-active table: ``primary`` is the first Region's replica."""
 
+    table_restore: MultiActiveRestore | None = None
+
+    def can_corrupt(self) -> bool:
+        return self.table_restore is not None
+
+    def corrupt(self, fault_id: int, detection_s: float, decision_s: float) -> bool:
+        if self.table_restore is None:
+            return False
+        self.table_restore.corrupt(fault_id, detection_s, decision_s)
+        return True
+
 
 def build_dynamodb(world: World, net: Network, study, design) -> Deployment:
     if design.consistency == "eventual":
@@ -83,9 +94,10 @@ def _build_mrec(world: World, net: Network, study, design) -> Deployment:
     streams = world.streams
     log = Log()
     replicas = []
-    for i, region in enumerate(design.regions):
+
+    def new_replica(name: str, region: str, i: int) -> LwwReplica:
         replica = LwwReplica(
-            world, net, f"{design.name}-{region}", region, log.root, index=i,
+            world, net, name, region, log.root, index=i,
             write_latency=streams.sampler(f"dynamodb/{region}/write", design.write_ms, _MS),
             replication_lag=streams.sampler(f"dynamodb/{region}/lag", design.replication_lag_s),
             lag_regime_s=design.lag_regime_s,
@@ -94,14 +106,27 @@ def _build_mrec(world: World, net: Network, study, design) -> Deployment:
             consistent_reads=design.consistent_reads,
         )
         replica.dataset = design.name
-        replicas.append(replica)
+        return replica
+
+    for i, region in enumerate(design.regions):
+        replicas.append(new_replica(f"{design.name}-{region}", region, i))
     for replica in replicas:
         replica.peers = [r for r in replicas if r is not replica]
     endpoints = {
         r.region: Endpoint(world, f"dynamodb.{r.region}", _ENDPOINT_TTL_S, [r]) for r in replicas
     }
     service = MultiActiveService(world, replicas, endpoints)
-    return MultiActiveDeployment(service, {r.name: r for r in replicas})
+    deployment = MultiActiveDeployment(service, {r.name: r for r in replicas})
+    if design.pitr_retention_days > 0:
+        deployment.table_restore = MultiActiveRestore(
+            world, service, keys=range(study.workload.observed_keys),
+            restore=streams.sampler("dynamodb/restore", design.restore_s),
+            repoint=streams.sampler("operator/repoint", study.failover.repoint_s),
+            lrt_lag_s=300.0, retention_s=design.pitr_retention_days * 86400.0,
+            new_replica=lambda old, suffix: new_replica(f"{old.name}-{suffix}", old.region,
+                                                        old.index),
+        )
+    return deployment
 
 
 def _build_mrsc(world: World, net: Network, study, design) -> Deployment:

@@ -38,6 +38,10 @@ class DynamoDbGlobalTable(BaseModel):
                                                  timeout_s=0.5)
     promotion_s: Dist = lognormal(3.0, 10.0)
     table_gb: float = Field(10.0, gt=0)
+    # S18/S18b: PITR to any second, 1-35 days (default 35); latest restorable ~ now - 5 min.
+    pitr_retention_days: int = Field(35, ge=0, le=35)
+    # ASM: restoring to a new table; no published figure.
+    restore_s: Dist = lognormal(1200.0, 3600.0)
 
 
 def resolve_dynamodb_locations(design: DynamoDbGlobalTable, network, path: str):

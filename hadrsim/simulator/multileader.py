@@ -17,6 +17,7 @@ of a short staleness ago; strongly consistent reads see the replica's latest.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hadrsim.simulator.node import Node
@@ -65,7 +66,8 @@ class LwwReplica(Node):
         self.items: dict[int, list[tuple[float, int, int]]] = {}
         self.outbox: list[tuple[int, int, int]] = []  # own writes: (key, version, write id)
         self.received: dict[int, int] = {}  # origin index -> writes applied in order
-        self.applied_ids: set[int] = set()
+        self.applied_ids: dict[int, float] = {}  # write id -> when it reached this replica
+        self.fenced = False  # replaced by a restored table: refuses writes
         self._acked_by: dict[str, int] = {}  # peer name -> own writes it confirmed
         self._lag: dict[str, tuple[float, float]] = {}  # peer -> (lag, until)
         self._last_send: dict[str, float] = {}
@@ -82,7 +84,7 @@ class LwwReplica(Node):
 
     def _apply(self, key: int, version: int, write_id: int) -> bool:
         """Keep the newer of the current item and this write; True if it won."""
-        self.applied_ids.add(write_id)
+        self.applied_ids.setdefault(write_id, self.world.now)
         current, _ = self._current(key)
         if current is not None and current >= version:
             return False
@@ -92,6 +94,9 @@ class LwwReplica(Node):
     # --- client requests ---------------------------------------------------------------
     def receive_write(self, key: int, write_id: int, reply) -> None:
         if not self.responsive:
+            return
+        if self.fenced:
+            reply(False, None, "table replaced by a restore")
             return
         stamp = int(round((self.world.now + self.clock_skew_s) * 1e6))
         version = stamp * _ORIGIN_BITS + self.index
@@ -169,6 +174,16 @@ class LwwReplica(Node):
         if done > self._acked_by.get(peer.name, 0):
             self._acked_by[peer.name] = done
 
+    def seed_from(self, other: LwwReplica, as_of: float) -> None:
+        """Point-in-time restore: this fresh replica holds ``other``'s data as of a time."""
+        for key, history in other.items.items():
+            i = bisect_right(history, as_of, key=lambda item: item[0])
+            if i:
+                _t, version, write_id = history[i - 1]
+                self.items[key] = [(self.world.now, version, write_id)]
+        self.applied_ids = {w: self.world.now for w, t in other.applied_ids.items()
+                            if t <= as_of}
+
     def catch_up(self) -> None:
         """Resend what peers have not confirmed (after a partition or outage heals)."""
         if not self.responsive:
@@ -222,3 +237,67 @@ class MultiActiveService:
             ReplicaState(r.name, r.dataset, r.role, r.responsive, r.state(keys))
             for r in self.replicas
         ]
+
+
+class MultiActiveRestore:
+    """Logical corruption of a multi-active table and its point-in-time restore.
+
+    The bad writes go through one Region's replica and replicate everywhere (a
+    global table copies the corruption). DynamoDB PITR restores any second of
+    the retention, up to ~5 minutes ago (S18, S18b), into a *new* table; here the
+    new table gets a replica in every Region seeded from the chosen point, and
+    the Regional endpoints are repointed after a configuration change.
+    """
+
+    def __init__(self, world: World, service: MultiActiveService, *, keys: range,
+                 restore: Sampler, repoint: Sampler, lrt_lag_s: float, retention_s: float,
+                 new_replica: Callable[[LwwReplica, str], LwwReplica]):
+        self.world = world
+        self.service = service
+        self.keys = keys
+        self.restore = restore
+        self.repoint = repoint
+        self.lrt_lag_s = lrt_lag_s
+        self.retention_s = retention_s
+        self.new_replica = new_replica
+        self._restores = 0
+
+    def corrupt(self, fault_id: int, detection_s: float, decision_s: float) -> None:
+        source = self.service.replicas[0]
+        at = self.world.now
+        for key in self.keys:
+            source.receive_write(key, -(fault_id * 1_000_000 + key), _no_reply)
+        self.world.event("corruption_written", source.name, f"{len(self.keys)} keys")
+        self.world.call_later(detection_s + decision_s, self._start, at - 1e-3)
+
+    def _start(self, wanted: float) -> None:
+        now = self.world.now
+        point = min(wanted, now - self.lrt_lag_s)
+        if point < now - self.retention_s:
+            self.world.event("restore_impossible", None, "beyond PITR retention")
+            return
+        self.world.event("restore_started", None, f"to t={point:.3f}")
+        self.world.call_later(self.restore(), self._finish, point)
+
+    def _finish(self, point: float) -> None:
+        self._restores += 1
+        old = self.service.replicas
+        source = next((r for r in old if r.responsive), old[0])
+        fresh = [self.new_replica(r, f"restored{self._restores}") for r in old]
+        for replica in fresh:
+            replica.seed_from(source, point)
+            replica.peers = [r for r in fresh if r is not replica]
+        for replica in old:
+            replica.fenced = True
+        self.service.replicas = fresh
+        self.service.nodes.update({r.name: r for r in fresh})
+        after = self.repoint()
+        for replica in fresh:
+            endpoint = self.service.local_writers[replica.region]
+            endpoint.repoint([replica], after_s=after)
+        self.world.event("restore_completed", fresh[0].name, f"to t={point:.3f}")
+        self.world.changed()
+
+
+def _no_reply(*_args) -> None:
+    """The corrupting writer is not an observed client."""
