@@ -30,6 +30,21 @@ class Deployment:
         self.pitr.corrupt(fault_id, detection_s, decision_s)
         return True
 
+    def operator_error(self, action: str, detection_s: float, decision_s: float) -> bool:
+        """Operator errors: delete the instance, or promote the wrong replica."""
+        if action == "delete_instance" and self.pitr is not None:
+            self.retire_controllers()  # a deleted instance is not replaced by RDS
+            self.pitr.delete_instance(detection_s, decision_s)
+            return True
+        if action == "promote_wrong_replica":
+            runbook = next((c for c in self.controllers if hasattr(c, "promote_now")), None)
+            replica = self._replica()
+            if runbook is not None and replica is not None:
+                runbook.promote_now(replica)
+                return True
+        self.service.world.event("fault_skipped", None, f"operator_error {action}")
+        return False
+
     def fail_backup(self) -> bool:
         """A failed backup job: the next daily snapshot is not taken."""
         if self.pitr is None:

@@ -109,6 +109,7 @@ def build_rds(world: World, net: Network, study, design) -> Deployment:
         retention_days=design.backups.retention_days,
         snapshot_at_s=streams.sampler("backup/window", design.backups.window_start_s)(),
     )
+    catalog.manual_every_s = design.backups.manual_snapshot_every_s
 
     def new_controller(g: ReplicationGroup, name: str, promote) -> FailoverController:
         return FailoverController(

@@ -63,6 +63,8 @@ class BackupSpec(BaseModel):
     # S6: automated backup replication to another Region; restorable time there lags
     # 10 min (ASM: 5-min log cadence + copy; 5-20).
     copy_to_region: str | None = None
+    # manual snapshots are kept until deleted (S4), even when the instance is deleted
+    manual_snapshot_every_s: float | None = Field(None, gt=0)
     copy_lag_s: Dist = lognormal(600.0, 1200.0)
 
 

@@ -40,10 +40,17 @@ class BackupCatalog:
         self.snapshot_at_s = snapshot_at_s
         self.snapshot_every_s = snapshot_every_s
         self.failed_snapshots: set[int] = set()  # indices of daily snapshots that failed
+        self.manual_every_s: float | None = None
+        self.automated_deleted = False  # deleting an instance deletes its automated backups
 
     @property
     def pitr_enabled(self) -> bool:
-        return self.retention_s > 0
+        return self.retention_s > 0 and not self.automated_deleted
+
+    def last_manual_snapshot(self, before: float) -> float | None:
+        if self.manual_every_s is None or before < self.manual_every_s:
+            return None
+        return math.floor(before / self.manual_every_s) * self.manual_every_s
 
     def latest_restorable_time(self, now: float) -> float:
         """The last log-archive upload at or before ``now`` (S5: every 5 minutes)."""
@@ -78,7 +85,10 @@ class BackupCatalog:
                 return None
             base = self.last_snapshot(point)
             return point, (base if base is not None else 0.0)
-        snapshot = self.last_snapshot(wanted)
+        candidates = [self.last_manual_snapshot(wanted)]
+        if not self.automated_deleted:
+            candidates.append(self.last_snapshot(wanted))
+        snapshot = max((c for c in candidates if c is not None), default=None)
         return None if snapshot is None else (snapshot, snapshot)
 
     def position(self, group: ReplicationGroup, at: float) -> tuple[Timeline, int]:

@@ -322,6 +322,16 @@ class PromotionRunbook(DisasterRunbook):
         followers = (link.follower for link in self.service.group.links.values())
         return most_advanced(node for node in followers if node.name in self.promotion)
 
+    def promote_now(self, candidate: Node) -> None:
+        """Operator error: promote this replica now, whatever the writer's health."""
+        if self.done or candidate.name not in self.promotion:
+            return
+        self.busy = True
+        self.world.event("promotion_started", candidate.name, "operator error")
+        self.service.group.remove(candidate)
+        candidate.set_role(PROMOTING)
+        self.world.call_later(self.promotion[candidate.name](), self._finish, candidate)
+
     def _act(self) -> None:
         candidate = self._candidate()
         if candidate is None:

@@ -42,6 +42,8 @@ class Targets(Protocol):
 
     def can_corrupt(self) -> bool: ...
 
+    def operator_error(self, action: str, detection_s: float, decision_s: float) -> bool: ...
+
 
 _HOUR = 3600.0
 
@@ -163,6 +165,14 @@ class FaultInjector:
             return (f"data:{node.dataset}", (),
                     lambda: self.targets.corrupt(fault_id, detection, decision) or None,
                     lambda: None)
+        if kind == "operator_error":
+            if not self.targets.can_corrupt():
+                return None
+            detection = float(fault.detection_s.draw(self._rng("operator"), 1)[0])
+            decision = float(fault.decision_s.draw(self._rng("operator"), 1)[0])
+            return (f"operator:{fault.action}", (),
+                    lambda: self.targets.operator_error(fault.action, detection, decision)
+                    or None, lambda: None)
         if kind == "backup_failure":
             return (f"backup:{node.dataset}", (),
                     lambda: self.targets.fail_backup() or None, lambda: None)

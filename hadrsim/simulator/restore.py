@@ -77,6 +77,20 @@ class PointInTimeRestore:
         self.world.event("corruption_written", group.primary.name, f"{len(self.keys)} keys")
         self.world.call_later(detection_s, self._detected, at, decision_s)
 
+    def delete_instance(self, detection_s: float, decision_s: float) -> None:
+        """Operator error: the instance is deleted without a final snapshot.
+
+        Its storage and automated backups go with it; only manual snapshots (and
+        nothing newer) can bring the data back, after someone notices and decides.
+        """
+        group = self.service.group
+        for node in group.members():
+            node.storage_lost = True
+            node.crashed += 1
+        self.catalog.automated_deleted = True
+        self.world.event("instance_deleted", group.primary.name, "no final snapshot")
+        self.world.call_later(detection_s + decision_s, self.start_restore, self.world.now)
+
     def _detected(self, corrupted_at: float, decision_s: float) -> None:
         self.world.event("corruption_detected", None, f"at t={corrupted_at:.3f}")
         self.world.call_later(decision_s, self._start, corrupted_at)

@@ -33,12 +33,13 @@ FaultKind = Literal[
     "clock_skew",
     "logical_corruption",
     "backup_failure",
+    "operator_error",
 ]
 DisruptionClass = Literal["Software", "Hardware", "AZ", "Region"]
 
 NODE_FAULTS = {
     "instance_crash", "instance_hang", "storage_loss", "replication_break", "clock_skew",
-    "logical_corruption", "backup_failure",
+    "logical_corruption", "backup_failure", "operator_error",
 }
 PATH_FAULTS = {"network_partition", "added_latency"}
 
@@ -56,6 +57,7 @@ DEFAULT_DISRUPTION: dict[str, str] = {
     "clock_skew": "Software",
     "logical_corruption": "Software",
     "backup_failure": "Software",
+    "operator_error": "Software",
 }
 NODE_TARGETS = ("primary", "standby", "replica")
 AZ_TARGETS = ("primary_az", "standby_az", "replica_az")
@@ -75,6 +77,8 @@ class _FaultBase(BaseModel):
     # ASM (no published figure): someone notices bad data in ~30 min, decides in ~15.
     detection_s: Dist = Field(lognormal(1800.0, 14400.0),
                               description="logical_corruption: time until it is noticed.")
+    action: Literal["delete_instance", "promote_wrong_replica"] = Field(
+        "delete_instance", description="operator_error: what the operator got wrong.")
     decision_s: Dist = Field(lognormal(900.0, 3600.0),
                              description="logical_corruption: time to decide to restore.")
     disruption: DisruptionClass | None = None

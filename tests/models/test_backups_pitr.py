@@ -159,3 +159,48 @@ def test_global_tables_copy_the_corruption_and_pitr_recovers(make_study):
     metrics, _ = run_metrics(rec)
     assert metrics["lost_writes"] > 0 and metrics["rpo_s"] < 5.0
     assert rec.final.node.endswith("restored1")
+
+
+def _operator_error(make_study, action, backups=None, replicas=(), at_s=2000.0):
+    design = {"name": "db", "kind": "rds_multi_az_instance", "replicas": list(replicas)}
+    if backups:
+        design["backups"] = backups
+    return make_study(
+        horizon_s=6000.0,
+        workload={"client_regions": ["us-east-1", "us-west-2"], "observed_clients": 2,
+                  "idle_interval_s": 5.0},
+        designs=[design],
+        scenarios=[{"name": "oops", "scheduled": [
+            {"kind": "operator_error", "action": action, "target": "primary",
+             "at_s": at_s, "detection_s": 120.0, "decision_s": 60.0}]}],
+    )
+
+
+def test_deleting_the_instance_without_a_final_snapshot(make_study):
+    """Automated backups go with the instance: with hourly manual snapshots the restore
+    goes back to the last one; without any, the data is gone and never comes back."""
+    kept = _operator_error(make_study, "delete_instance", {"manual_snapshot_every_s": 3600.0},
+                           at_s=4000.0)
+    rec = simulate(kept, "db", "oops", 0).rec
+    assert [e.detail for e in rec.control if e.event == "restore_started"] == ["to t=3600.000"]
+    metrics, _ = run_metrics(rec)
+    assert 390.0 <= metrics["rpo_s"] <= 400.0  # writes since the 3600-s snapshot are lost
+    none = _operator_error(make_study, "delete_instance")
+    rec = simulate(none, "db", "oops", 0).rec
+    metrics, episodes = run_metrics(rec)
+    assert any(e.event == "restore_impossible" for e in rec.control)
+    assert not episodes[0]["recovered_write"]
+    assert metrics["lost_writes"] > 0
+
+
+def test_promoting_the_wrong_replica_splits_the_brain(make_study):
+    """The operator promotes the cross-Region replica while the primary is healthy:
+    clients follow the DNS change, stale ones keep writing to the old primary, and
+    the writes the replica had not received are lost."""
+    study = _operator_error(make_study, "promote_wrong_replica",
+                            replicas=[{"region": "us-west-2", "lag_s": 2.0}])
+    rec = simulate(study, "db", "oops", 0).rec
+    metrics, _ = run_metrics(rec)
+    assert metrics["split_brain_s"] > 0
+    assert metrics["lost_writes"] > 0
+    assert rec.final.node == "db-replica1"
