@@ -134,6 +134,8 @@ def build_rds(world: World, net: Network, study, design) -> Deployment:
                                              None),
         new_group=new_group, on_restored=restored,
         keys=range(study.workload.observed_keys),
+        hydration_s=design.allocated_storage_gb * 1024.0 / design.backups.hydration_mib_s,
+        cold_penalty=streams.sampler("backup/cold_block", design.backups.cold_block_ms, _MS),
     )
     policy = study.failover
     copy_region = design.backups.copy_to_region

@@ -63,6 +63,10 @@ class BackupSpec(BaseModel):
     # S6: automated backup replication to another Region; restorable time there lags
     # 10 min (ASM: 5-min log cadence + copy; 5-20).
     copy_to_region: str | None = None
+    # S36: a restored volume loads blocks from S3 on first touch; initialisation runs at
+    # 100-300 MiB/s, so for size / rate seconds reads and writes pay a cold-block penalty.
+    hydration_mib_s: float = Field(200.0, gt=0)
+    cold_block_ms: Dist = lognormal(10.0, 50.0)  # ASM: an S3 fetch per cold block
     # manual snapshots are kept until deleted (S4), even when the instance is deleted
     manual_snapshot_every_s: float | None = Field(None, gt=0)
     copy_lag_s: Dist = lognormal(600.0, 1200.0)

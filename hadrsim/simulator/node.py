@@ -77,6 +77,9 @@ class Node:
         self.forward_writes: Callable[[int, int, Callable], None] | None = None
         self.forward_reads: Callable[[int, Callable], None] | None = None
         self.clock_skew_s = 0.0  # only last-writer-wins timestamps read the clock
+        # a restored volume still hydrating from S3: first touches pay a penalty (S36)
+        self.cold_until = 0.0
+        self.cold_penalty: Sampler | None = None
 
     def __repr__(self) -> str:
         where = f"tl={self.timeline.tid}, lsn={self.lsn}"
@@ -119,6 +122,12 @@ class Node:
     # --- requests from clients ---------------------------------------------------
     def receive_write(self, key: int, write_id: int, reply) -> None:
         """A client's write arrived. No answer at all if the node does not respond."""
+        if self.cold_until > self.world.now and self.cold_penalty is not None:
+            self.world.call_later(self.cold_penalty(), self._receive_write, key, write_id, reply)
+            return
+        self._receive_write(key, write_id, reply)
+
+    def _receive_write(self, key: int, write_id: int, reply) -> None:
         if not self.responsive:
             return
         group = self.group
@@ -134,6 +143,12 @@ class Node:
         self.group.commit(key, write_id, reply)
 
     def receive_read(self, key: int, reply) -> None:
+        if self.cold_until > self.world.now and self.cold_penalty is not None:
+            self.world.call_later(self.cold_penalty(), self._receive_read, key, reply)
+            return
+        self._receive_read(key, reply)
+
+    def _receive_read(self, key: int, reply) -> None:
         if not self.responsive:
             return
         if self.forward_reads is not None and self.role != PRIMARY:

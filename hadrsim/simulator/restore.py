@@ -42,6 +42,8 @@ class PointInTimeRestore:
         new_group: Callable[[Node], ReplicationGroup],
         on_restored: Callable[[ReplicationGroup], None],
         keys: range,
+        hydration_s: float = 0.0,
+        cold_penalty: Sampler | None = None,
     ):
         self.world = world
         self.service = service
@@ -54,6 +56,8 @@ class PointInTimeRestore:
         self.new_group = new_group
         self.on_restored = on_restored
         self.keys = keys
+        self.hydration_s = hydration_s
+        self.cold_penalty = cold_penalty
         self._restores = 0
         self._down_since: float | None = None  # when the primary stopped answering
         world.on_change(self._watch_primary)
@@ -127,6 +131,10 @@ class PointInTimeRestore:
         node = self.new_node(f"restored{self._restores}", az)
         timeline, lsn = position
         node.adopt(self.service.log.branch(timeline, lsn), lsn)
+        if self.hydration_s > 0:
+            node.cold_until = self.world.now + self.hydration_s
+            node.cold_penalty = self.cold_penalty
+            self.world.event("hydration_started", node.name, f"{self.hydration_s:.0f} s")
         group = self.new_group(node)
         old.fenced = True  # the corrupt instance is renamed away: its sessions end
         self.service.group = group

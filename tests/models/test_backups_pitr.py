@@ -204,3 +204,19 @@ def test_promoting_the_wrong_replica_splits_the_brain(make_study):
     assert metrics["split_brain_s"] > 0
     assert metrics["lost_writes"] > 0
     assert rec.final.node == "db-replica1"
+
+
+def test_a_restored_instance_is_slow_until_hydrated(make_study):
+    """After a restore the volume loads from S3 on first touch (S36): for size / rate
+    seconds operations pay a cold-block penalty, then latency returns to normal."""
+    design = {"name": "db", "kind": "rds_single_az", "allocated_storage_gb": 200.0,
+              "restore_s": 300.0,
+              "backups": {"hydration_mib_s": 200.0, "cold_block_ms": 40.0}}
+    rec = simulate(_study(make_study, design), "db", "corruption", 0).rec
+    restored = next(e.time_s for e in rec.control if e.event == "restore_completed")
+    hydrated = restored + 200.0 * 1024.0 / 200.0
+    on_new = [op for op in rec.ops if op.outcome == "ok" and op.node == "db-restored1"]
+    during = [op.complete_s - op.invoke_s for op in on_new if op.invoke_s < hydrated - 5]
+    after = [op.complete_s - op.invoke_s for op in on_new if op.invoke_s > hydrated + 5]
+    assert during and after
+    assert min(during) >= 0.040 and max(after) < 0.040
