@@ -327,10 +327,7 @@ class PromotionRunbook(DisasterRunbook):
         if self.done or candidate.name not in self.promotion:
             return
         self.busy = True
-        self.world.event("promotion_started", candidate.name, "operator error")
-        self.service.group.remove(candidate)
-        candidate.set_role(PROMOTING)
-        self.world.call_later(self.promotion[candidate.name](), self._finish, candidate)
+        self._promote(candidate, "operator error")
 
     def _act(self) -> None:
         candidate = self._candidate()
@@ -338,7 +335,10 @@ class PromotionRunbook(DisasterRunbook):
             self.world.event("failover_aborted", None, "no replica to promote")
             self._stand_down()
             return
-        self.world.event("promotion_started", candidate.name, "operator")
+        self._promote(candidate, "operator")
+
+    def _promote(self, candidate: Node, why: str) -> None:
+        self.world.event("promotion_started", candidate.name, why)
         self.service.group.remove(candidate)
         candidate.set_role(PROMOTING)
         self.world.call_later(self.promotion[candidate.name](), self._finish, candidate)
