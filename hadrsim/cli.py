@@ -26,7 +26,8 @@ from hadrsim.dms.simulate import DmsTaskSpec, plan_migration
 from hadrsim.dms.sizing import size_tables
 from hadrsim.experiments.montecarlo import execute, plan_runs
 from hadrsim.experiments.summary import summarize_study
-from hadrsim.experiments.tables import compare_table, design_table
+from hadrsim.experiments.sweep import SweepError, parse_assignment, run_sweep, sweep_studies
+from hadrsim.experiments.tables import compare_table, design_table, sweep_table
 from hadrsim.spec.loader import SpecError, load_study
 from hadrsim.spec.study import Study
 
@@ -155,6 +156,34 @@ def compare(
     if json_path is not None:
         _write_json_atomically(json_path, document)
         console.print(f"results written to {json_path}")
+
+
+@app.command()
+def sweep(
+    file: FileArg,
+    set_: Annotated[list[str], typer.Option("--set", help="PATH=V1,V2 (repeatable): a grid.")],
+    runs: Annotated[int | None, typer.Option(min=1, help="Runs per scenario.")] = None,
+    seed: Annotated[int | None, typer.Option(min=0)] = None,
+    workers: Annotated[int, typer.Option(min=0, help="Processes; 0 = one per CPU.")] = 0,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Write the tidy rows.")] = None,
+) -> None:
+    """Run the study over a grid of spec values set by dotted paths; one row per run."""
+    study = _load(file, seed)
+    _check_output(csv_path)
+    try:
+        assignments = [parse_assignment(text) for text in set_]
+        sweep_studies(study, assignments)  # validate every grid point before running any
+    except SweepError as exc:
+        raise _bad_input(str(exc)) from None
+    frame = run_sweep(study, assignments, runs=runs, workers=workers)
+    console.print(sweep_table(frame, [path for path, _ in assignments]))
+    if csv_path is not None:
+        fd, tmp = tempfile.mkstemp(dir=csv_path.parent if str(csv_path.parent) else ".",
+                                   suffix=".csv.tmp")
+        os.close(fd)
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, csv_path)
+        console.print(f"{len(frame)} rows written to {csv_path}")
 
 
 @app.command()

@@ -108,3 +108,19 @@ def design_verdict(entry: dict[str, Any], threshold: float = 0.95) -> str:
         return "met in every run"
     worst = min(entry["policy"].items(), key=lambda kv: kv[1]["p_met"] if kv[1]["episodes"] else 2)
     return f"fails ({worst[0]}: {worst[1]['p_met'] * 100:.0f}%)"
+
+
+def sweep_table(frame, params: list[str]) -> Table:
+    """Means per (parameters, design) over scenarios and runs."""
+    table = Table(title="sweep: means over scenarios and runs", title_justify="left")
+    metrics = ["rto_write_s", "rpo_s", "lost_writes", "availability_write",
+               "commit_latency_p99_ms"]
+    for column in [*params, "design", "runs", *metrics]:
+        table.add_column(column, justify="left" if column in (*params, "design") else "right")
+    ok = frame[frame["ok"]]
+    for keys, group in ok.groupby([*params, "design"], sort=False, dropna=False):
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        cells = [_fmt(group[m].mean(), 4 if m == "availability_write" else 1)
+                 if m in group else "-" for m in metrics]
+        table.add_row(*[str(k) for k in keys], str(len(group)), *cells)
+    return table
