@@ -28,6 +28,7 @@ from hadrsim.experiments.montecarlo import execute, plan_runs
 from hadrsim.experiments.summary import summarize_study
 from hadrsim.experiments.sweep import SweepError, parse_assignment, run_sweep, sweep_studies
 from hadrsim.experiments.tables import compare_table, design_table, sweep_table
+from hadrsim.models.pricing import load_prices
 from hadrsim.spec.loader import SpecError, load_study
 from hadrsim.spec.study import Study
 
@@ -88,7 +89,22 @@ def _write_json_atomically(path: Path, document: dict) -> None:
         raise
 
 
-def _simulate(study: Study, designs: list[str] | None, runs: int | None, workers: int):
+def _prices(path: Path | None) -> dict[str, float]:
+    try:
+        return load_prices(path)
+    except (OSError, ValueError) as exc:
+        raise _bad_input(f"--prices {path}: {exc}") from None
+
+
+def _print_recommendation(document: dict) -> None:
+    advice = document.get("recommendation")
+    if advice:
+        pick = advice["design"] or "none"
+        console.print(f"recommendation: {pick} — {advice['reason']}", markup=False)
+
+
+def _simulate(study: Study, designs: list[str] | None, runs: int | None, workers: int,
+              prices: dict[str, float] | None = None):
     tasks = plan_runs(study, designs, runs)
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -105,7 +121,7 @@ def _simulate(study: Study, designs: list[str] | None, runs: int | None, workers
             progress.update(bar, advance=1, rate=rate)
 
         results = execute(study, tasks, workers=workers, on_result=advance)
-    return summarize_study(study, results)
+    return summarize_study(study, results, prices)
 
 
 @app.command()
@@ -144,15 +160,18 @@ def compare(
     seed: Annotated[int | None, typer.Option(min=0)] = None,
     workers: Annotated[int, typer.Option(min=0, help="Processes; 0 = one per CPU.")] = 0,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")] = None,
+    prices: Annotated[Path | None, typer.Option(help="Price overrides (YAML key: USD).")] = None,
 ) -> None:
-    """The designs of a study side by side, with the policy verdict."""
+    """The designs of a study side by side, with the policy verdict and a recommendation."""
     study = _load(file, seed)
+    price_table = _prices(prices)
     if not study.policy:
         raise _bad_input(f"{file}: policy: compare needs a policy (e.g. Hardware: "
                          "{rto_s: 120, rpo_s: 0})")
     _check_output(json_path)
-    document = _simulate(study, None, runs, workers)
+    document = _simulate(study, None, runs, workers, price_table)
     console.print(compare_table(document, study.policy))
+    _print_recommendation(document)
     if json_path is not None:
         _write_json_atomically(json_path, document)
         console.print(f"results written to {json_path}")

@@ -12,9 +12,10 @@ import math
 from collections import defaultdict
 from typing import Any
 
-from hadrsim.experiments.policy import PolicyTarget, policy_verdict
+from hadrsim.experiments.policy import PolicyTarget, meets_with_confidence, policy_verdict
 from hadrsim.experiments.run import RunResult
 from hadrsim.experiments.statistics import summarize
+from hadrsim.models.pricing import DEFAULT_PRICES, monthly_cost
 from hadrsim.spec.study import Study
 
 EPISODE_METRICS = ("rto_write_s", "rto_read_s", "rpo_s", "lost_writes")
@@ -61,7 +62,8 @@ def _policy(study: Study) -> dict[str, PolicyTarget]:
     return {cls: PolicyTarget(t.rto_s, t.rpo_s) for cls, t in study.policy.items()}
 
 
-def summarize_design(study: Study, design: str, results: list[RunResult]) -> dict[str, Any]:
+def summarize_design(study: Study, design: str, results: list[RunResult],
+                     prices: dict[str, float] | None = None) -> dict[str, Any]:
     """The JSON-ready entry of one design (all its scenarios pooled, and each alone)."""
     mine = [r for r in results if r.design == design]
     ok = [r for r in mine if r.ok]
@@ -85,17 +87,45 @@ def summarize_design(study: Study, design: str, results: list[RunResult]) -> dic
         "errors": [r.error.splitlines()[0] for r in mine if not r.ok][:5],
         "metrics": _metrics(ok),
         "policy": policy_verdict([row for r in ok for row in r.episodes], _policy(study)),
+        "cost_month_usd": monthly_cost(study.design(design), study.workload,
+                                       prices or DEFAULT_PRICES),
         "scenarios": scenarios,
     }
 
 
-def summarize_study(study: Study, results: list[RunResult]) -> dict[str, Any]:
+def summarize_study(study: Study, results: list[RunResult],
+                    prices: dict[str, float] | None = None) -> dict[str, Any]:
     """The document ``hadrsim run --json`` writes."""
     designs = list(dict.fromkeys(r.design for r in results))
+    entries = [summarize_design(study, name, results, prices) for name in designs]
     return {
         "scenario": study.name,
         "seed": study.seed,
         "runs_per_scenario": max((r.run_index for r in results), default=-1) + 1,
         "scenarios": [s.name for s in study.scenarios],
-        "designs": [summarize_design(study, name, results) for name in designs],
+        "designs": entries,
+        "recommendation": recommend(entries) if study.policy else None,
     }
+
+
+def recommend(entries: list[dict[str, Any]], threshold: float = 0.95) -> dict[str, Any]:
+    """The cheapest design whose every policy class is met with >= 95% confidence
+    (the Wilson interval's lower bound), or why none is."""
+    def confident(entry: dict[str, Any]) -> bool:
+        seen = [v for v in entry["policy"].values() if v["episodes"]]
+        return bool(seen) and all(meets_with_confidence(v, threshold) for v in seen)
+
+    good = [e for e in entries if confident(e)]
+    if good:
+        best = min(good, key=lambda e: e["cost_month_usd"]["total"])
+        return {"design": best["name"], "cost_month_usd": best["cost_month_usd"]["total"],
+                "reason": f"cheapest design meeting every policy class with >= "
+                          f"{threshold:.0%} confidence"}
+    closest = max(entries, key=lambda e: min(
+        (v["ci95"][0] for v in e["policy"].values() if v["episodes"]), default=0.0))
+    weak = {cls: round(v["ci95"][0], 3) for cls, v in closest["policy"].items()
+            if v["episodes"] and not meets_with_confidence(v, threshold)}
+    return {"design": None, "cost_month_usd": None,
+            "reason": f"no design meets every class with >= {threshold:.0%} confidence; "
+                      f"closest is {closest['name']} (lower bounds below target: {weak}); "
+                      "more runs narrow the intervals"}

@@ -82,6 +82,7 @@ def compare_table(document: dict[str, Any], policy: dict[str, Any]) -> Table:
     table.add_column("lost writes (mean)", justify="right")
     table.add_column("stale reads", justify="right")
     table.add_column("lost updates (mean)", justify="right")
+    table.add_column("USD / month", justify="right")
     table.add_column("verdict")
     for entry in document["designs"]:
         cells = [policy_cell(entry["policy"][cls]) for cls in classes]
@@ -93,7 +94,8 @@ def compare_table(document: dict[str, Any], policy: dict[str, Any]) -> Table:
         table.add_row(name, *cells, _fmt(metrics["rto_write_s"]["mean"]),
                       _fmt(metrics["lost_writes"]["mean"], 2),
                       _percent(metrics["stale_read_ratio"]),
-                      _fmt(metrics["lost_updates"]["mean"], 1), verdict)
+                      _fmt(metrics["lost_updates"]["mean"], 1),
+                      _fmt(entry["cost_month_usd"]["total"], 0), verdict)
     return table
 
 
