@@ -12,6 +12,7 @@ import math
 from collections import defaultdict
 from typing import Any
 
+from hadrsim.experiments.paired import paired_differences
 from hadrsim.experiments.policy import PolicyTarget, meets_with_confidence, policy_verdict
 from hadrsim.experiments.run import RunResult
 from hadrsim.experiments.statistics import summarize
@@ -105,6 +106,7 @@ def summarize_study(study: Study, results: list[RunResult],
         "scenarios": [s.name for s in study.scenarios],
         "designs": entries,
         "recommendation": recommend(entries) if study.policy else None,
+        "paired": paired_differences(results),
     }
 
 
