@@ -25,6 +25,7 @@ from hadrsim.dms.report import migration_table, plan_table, sizes_table
 from hadrsim.dms.simulate import DmsTaskSpec, plan_migration
 from hadrsim.dms.sizing import size_tables
 from hadrsim.experiments.montecarlo import execute, plan_runs
+from hadrsim.experiments.sequential import run_until_precise
 from hadrsim.experiments.summary import summarize_study
 from hadrsim.experiments.sweep import SweepError, parse_assignment, run_sweep, sweep_studies
 from hadrsim.experiments.tables import compare_table, design_table, sweep_table
@@ -104,7 +105,8 @@ def _print_recommendation(document: dict) -> None:
 
 
 def _simulate(study: Study, designs: list[str] | None, runs: int | None, workers: int,
-              prices: dict[str, float] | None = None):
+              prices: dict[str, float] | None = None, precision: float | None = None,
+              max_runs: int = 1000):
     tasks = plan_runs(study, designs, runs)
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -120,7 +122,16 @@ def _simulate(study: Study, designs: list[str] | None, runs: int | None, workers
             rate = f"{done[0] / max(progress.tasks[0].elapsed or 1e-9, 1e-9):.1f} runs/s"
             progress.update(bar, advance=1, rate=rate)
 
-        results = execute(study, tasks, workers=workers, on_result=advance)
+        if precision is None:
+            results = execute(study, tasks, workers=workers, on_result=advance)
+        else:
+            progress.update(bar, total=None)
+            results, left = run_until_precise(
+                study, precision, designs=designs, batch=runs or 10, max_runs=max_runs,
+                workers=workers, on_result=advance)
+            if left:
+                errors.print(f"stopped at {max_runs} runs; still imprecise: "
+                             + "; ".join(left[:5]), markup=False)
     return summarize_study(study, results, prices)
 
 
@@ -161,6 +172,10 @@ def compare(
     workers: Annotated[int, typer.Option(min=0, help="Processes; 0 = one per CPU.")] = 0,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")] = None,
     prices: Annotated[Path | None, typer.Option(help="Price overrides (YAML key: USD).")] = None,
+    precision: Annotated[float | None, typer.Option(
+        min=0.0, help="Run batches until every CI half-width <= this (relative; P(met): "
+        "absolute) instead of a fixed number of runs.")] = None,
+    max_runs: Annotated[int, typer.Option(min=1, help="Cap for --precision.")] = 1000,
 ) -> None:
     """The designs of a study side by side, with the policy verdict and a recommendation."""
     study = _load(file, seed)
@@ -169,7 +184,7 @@ def compare(
         raise _bad_input(f"{file}: policy: compare needs a policy (e.g. Hardware: "
                          "{rto_s: 120, rpo_s: 0})")
     _check_output(json_path)
-    document = _simulate(study, None, runs, workers, price_table)
+    document = _simulate(study, None, runs, workers, price_table, precision, max_runs)
     console.print(compare_table(document, study.policy))
     _print_recommendation(document)
     if json_path is not None:
