@@ -26,6 +26,7 @@ from hadrsim.dms.simulate import DmsTaskSpec, plan_migration
 from hadrsim.dms.sizing import size_tables
 from hadrsim.experiments.montecarlo import execute, plan_runs
 from hadrsim.experiments.sequential import run_until_precise
+from hadrsim.experiments.store import ResultsStore, StoreError
 from hadrsim.experiments.summary import summarize_study
 from hadrsim.experiments.sweep import SweepError, parse_assignment, run_sweep, sweep_studies
 from hadrsim.experiments.tables import compare_table, design_table, sweep_table
@@ -104,10 +105,26 @@ def _print_recommendation(document: dict) -> None:
         console.print(f"recommendation: {pick} — {advice['reason']}", markup=False)
 
 
+def _open_store(url: str | None) -> ResultsStore | None:
+    if url is None:
+        return None
+    try:
+        return ResultsStore(url)
+    except (StoreError, Exception) as exc:  # noqa: BLE001 - an unusable store is bad input
+        raise _bad_input(f"--store {url}: {exc}") from None
+
+
 def _simulate(study: Study, designs: list[str] | None, runs: int | None, workers: int,
               prices: dict[str, float] | None = None, precision: float | None = None,
-              max_runs: int = 1000):
+              max_runs: int = 1000, store: ResultsStore | None = None,
+              resume: bool = False):
     tasks = plan_runs(study, designs, runs)
+    study_id = None
+    if store is not None:
+        study_id = store.study_id(study.name, study.seed, study.model_dump_json())
+        if resume:
+            done = store.finished(study_id)
+            tasks = [t for t in tasks if (t.design, t.scenario, t.run_index) not in done]
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
@@ -117,6 +134,8 @@ def _simulate(study: Study, designs: list[str] | None, runs: int | None, workers
         done = [0, 0.0]
 
         def advance(result) -> None:
+            if store is not None:
+                store.add(study_id, result)  # committed as soon as it finishes
             done[0] += 1
             done[1] += result.wall_s
             rate = f"{done[0] / max(progress.tasks[0].elapsed or 1e-9, 1e-9):.1f} runs/s"
@@ -132,6 +151,10 @@ def _simulate(study: Study, designs: list[str] | None, runs: int | None, workers
             if left:
                 errors.print(f"stopped at {max_runs} runs; still imprecise: "
                              + "; ".join(left[:5]), markup=False)
+    if store is not None and resume:
+        wanted = {(t.design, t.scenario, t.run_index) for t in plan_runs(study, designs, runs)}
+        results = [r for r in store.results(study_id)
+                   if (r.design, r.scenario, r.run_index) in wanted]
     return summarize_study(study, results, prices)
 
 
@@ -143,15 +166,21 @@ def run(
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: study's).")] = None,
     workers: Annotated[int, typer.Option(min=0, help="Processes; 0 = one per CPU.")] = 0,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")] = None,
+    store: Annotated[str | None, typer.Option(
+        help="Results store: an SQLAlchemy URL, e.g. sqlite:///results.db.")] = None,
+    resume: Annotated[bool, typer.Option(help="Skip runs the store already has.")] = False,
 ) -> None:
     """Simulate every design under every fault scenario; a table per design."""
     study = _load(file, seed)
+    results_store = _open_store(store)
+    if resume and results_store is None:
+        raise _bad_input("--resume needs --store URL")
     for name in design or []:
         if name not in {d.name for d in study.designs}:
             raise _bad_input(f"--design {name!r}: no such design; designs: "
                              f"{[d.name for d in study.designs]}")
     _check_output(json_path)
-    document = _simulate(study, design, runs, workers)
+    document = _simulate(study, design, runs, workers, store=results_store, resume=resume)
     for entry in document["designs"]:
         console.print(design_table(entry))
         for err in entry["errors"]:
@@ -327,6 +356,33 @@ def dms_plan(
     plan = plan_migration(tables, spec, runs=runs, seed=seed)
     console.print(sizes_table(plan, source_url))
     console.print(plan_table(plan))
+
+
+results_app = typer.Typer(help="Read a results store.", no_args_is_help=True)
+app.add_typer(results_app, name="results")
+
+
+@results_app.command("list")
+def results_list(url: Annotated[str, typer.Argument(help="SQLAlchemy URL of the store.")]) -> None:
+    """Runs per study and design in a store."""
+    summary = _open_store(url).summary()
+    console.print(summary.to_string(index=False) if not summary.empty else "empty store")
+
+
+@results_app.command("export")
+def results_export(
+    url: Annotated[str, typer.Argument(help="SQLAlchemy URL of the store.")],
+    csv_path: Annotated[Path, typer.Option("--csv", help="Where to write the tidy rows.")],
+) -> None:
+    """Every stored run as one tidy CSV row (parameters and metrics as columns)."""
+    _check_output(csv_path)
+    frame = _open_store(url).frame()
+    fd, tmp = tempfile.mkstemp(dir=csv_path.parent if str(csv_path.parent) else ".",
+                               suffix=".csv.tmp")
+    os.close(fd)
+    frame.to_csv(tmp, index=False)
+    os.replace(tmp, csv_path)
+    console.print(f"{len(frame)} runs written to {csv_path}")
 
 
 def main() -> None:  # pragma: no cover - console-script shim
