@@ -105,6 +105,15 @@ def _print_recommendation(document: dict) -> None:
         console.print(f"recommendation: {pick} — {advice['reason']}", markup=False)
 
 
+def _check_dask(scheduler: str) -> None:
+    if scheduler != "local" and not scheduler.startswith(("tcp://", "tls://")):
+        raise _bad_input(f"--scheduler {scheduler!r}: use 'local' or tcp://HOST:PORT")
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError:
+        raise _bad_input("--scheduler needs Dask: python -m pip install 'hadrsim[dask]'") from None
+
+
 def _open_store(url: str | None) -> ResultsStore | None:
     if url is None:
         return None
@@ -117,7 +126,7 @@ def _open_store(url: str | None) -> ResultsStore | None:
 def _simulate(study: Study, designs: list[str] | None, runs: int | None, workers: int,
               prices: dict[str, float] | None = None, precision: float | None = None,
               max_runs: int = 1000, store: ResultsStore | None = None,
-              resume: bool = False):
+              resume: bool = False, scheduler: str | None = None):
     tasks = plan_runs(study, designs, runs)
     study_id = None
     if store is not None:
@@ -142,7 +151,8 @@ def _simulate(study: Study, designs: list[str] | None, runs: int | None, workers
             progress.update(bar, advance=1, rate=rate)
 
         if precision is None:
-            results = execute(study, tasks, workers=workers, on_result=advance)
+            results = execute(study, tasks, workers=workers, on_result=advance,
+                              scheduler=scheduler)
         else:
             progress.update(bar, total=None)
             results, left = run_until_precise(
@@ -169,6 +179,8 @@ def run(
     store: Annotated[str | None, typer.Option(
         help="Results store: an SQLAlchemy URL, e.g. sqlite:///results.db.")] = None,
     resume: Annotated[bool, typer.Option(help="Skip runs the store already has.")] = False,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Dask: 'local' (a LocalCluster of --workers processes) or tcp://HOST:PORT.")] = None,
 ) -> None:
     """Simulate every design under every fault scenario; a table per design."""
     study = _load(file, seed)
@@ -180,7 +192,10 @@ def run(
             raise _bad_input(f"--design {name!r}: no such design; designs: "
                              f"{[d.name for d in study.designs]}")
     _check_output(json_path)
-    document = _simulate(study, design, runs, workers, store=results_store, resume=resume)
+    if scheduler is not None:
+        _check_dask(scheduler)
+    document = _simulate(study, design, runs, workers, store=results_store, resume=resume,
+                         scheduler=scheduler)
     for entry in document["designs"]:
         console.print(design_table(entry))
         for err in entry["errors"]:

@@ -58,20 +58,53 @@ def execute(
     tasks: list[RunTask],
     workers: int = 1,
     on_result: Callable[[RunResult], None] | None = None,
+    scheduler: str | None = None,
 ) -> list[RunResult]:
     """Run ``tasks``; results come back in task order whatever the executor.
 
     ``workers=1`` runs in this process; more uses a process pool (the study is
     sent once per worker as JSON). ``workers=0`` means one per CPU.
+    ``scheduler`` sends them to Dask instead: ``"local"`` starts a LocalCluster
+    of ``workers`` processes, ``"tcp://HOST:PORT"`` uses a running cluster.
     """
     if workers == 0:
         workers = os.cpu_count() or 1
     results: list[RunResult] = []
-    for result in _iterate(study, tasks, workers):
+    source = (_iterate(study, tasks, workers) if scheduler is None
+              else _iterate_dask(study, tasks, workers, scheduler))
+    for result in source:
         results.append(result)
         if on_result is not None:
             on_result(result)
     return results
+
+
+def _run_task(study_json: str, task: RunTask) -> RunResult:
+    study = Study.model_validate_json(study_json)
+    return run_once(study, task.design, task.scenario, task.run_index)
+
+
+def _iterate_dask(study: Study, tasks: list[RunTask], workers: int,
+                  scheduler: str) -> Iterator[RunResult]:
+    """Dask distributed: tasks as futures, gathered in task order (bit-identical runs)."""
+    from dask.distributed import Client, LocalCluster  # optional: only for clusters
+
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1,
+                               processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        spec = client.scatter(study.model_dump_json(), broadcast=True)
+        futures = client.map(_run_task, [spec] * len(tasks), tasks, pure=False)
+        for future in futures:
+            yield future.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def _iterate(study: Study, tasks: list[RunTask], workers: int) -> Iterator[RunResult]:

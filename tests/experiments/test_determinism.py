@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from hadrsim.experiments.montecarlo import execute, plan_runs
 from hadrsim.experiments.run import run_once, simulate
 
@@ -79,3 +81,13 @@ def test_a_failed_run_is_recorded_not_raised(make_study, monkeypatch):
     monkeypatch.setattr(run_module, "build_design", boom)
     result = run_once(_study(make_study), "cluster", "mixed", 0)
     assert not result.ok and "model exploded" in result.error
+
+
+def test_dask_local_cluster_matches_in_process(make_study):
+    """A Dask LocalCluster returns the same history hashes as in-process execution."""
+    pytest.importorskip("dask.distributed")
+    study = _study(make_study)
+    tasks = plan_runs(study, runs=2)
+    serial = execute(study, tasks, workers=1)
+    dasked = execute(study, tasks, workers=2, scheduler="local")
+    assert [r.history_hash for r in serial] == [r.history_hash for r in dasked]

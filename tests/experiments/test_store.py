@@ -91,3 +91,20 @@ def test_bad_store_url_exits_2(tmp_path):
     assert result.exit_code == 2
     result = CliRunner().invoke(app, ["run", str(study_file), "--resume"])
     assert result.exit_code == 2 and "--resume needs --store" in result.output
+
+
+def test_postgresql_store(make_study):
+    """The store works on a real PostgreSQL (started by .ci/run; required under CI=true)."""
+    url = os.environ.get("HADRSIM_PG_URL")
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must test the PostgreSQL store: HADRSIM_PG_URL is not set")
+        pytest.skip("no PostgreSQL here: set HADRSIM_PG_URL (\\.ci/run starts one)")
+    study = make_study(runs=2, name=f"pg-store-{time.time_ns()}")
+    store = ResultsStore(url)
+    sid = store.study_id(study.name, study.seed, study.model_dump_json())
+    results = execute(study, plan_runs(study))
+    assert all(store.add(sid, r) for r in results)
+    assert not store.add(sid, results[0])
+    back = store.results(sid)
+    assert [r.history_hash for r in back] == [r.history_hash for r in results]
