@@ -8,12 +8,14 @@ with its error instead of aborting a Monte Carlo batch.
 
 from __future__ import annotations
 
+import math
 import time
 import traceback
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
+from hadrsim.experiments.monitoring import metric_series, time_to_alarm
 from hadrsim.models import build_design
 from hadrsim.simulator.checkers import run_metrics
 from hadrsim.simulator.client import ObservedClient
@@ -81,6 +83,21 @@ def simulate(study: Study, design_name: str, scenario_name: str, run_index: int)
     return world
 
 
+def _add_time_to_alarm(study: Study, world: World, result: RunResult) -> None:
+    """``time_to_alarm_s`` per episode (first alarm of the study to fire) and per run."""
+    if not study.alarms:
+        return
+    series = {a.period_s: metric_series(world.rec, a.period_s) for a in study.alarms}
+    worst = math.nan
+    for episode in result.episodes:
+        times = [time_to_alarm(series[a.period_s], a, episode["start_s"]) for a in study.alarms]
+        finite = [t for t in times if not math.isnan(t)]
+        episode["time_to_alarm_s"] = min(finite) if finite else math.nan
+        if finite:
+            worst = min(finite) if math.isnan(worst) else max(worst, min(finite))
+    result.metrics["time_to_alarm_s"] = worst
+
+
 def run_once(study: Study, design_name: str, scenario_name: str, run_index: int) -> RunResult:
     """Simulate and measure one run; errors are captured, not raised."""
     design = study.design(design_name)
@@ -93,6 +110,7 @@ def run_once(study: Study, design_name: str, scenario_name: str, run_index: int)
     try:
         world = simulate(study, design_name, scenario_name, run_index)
         result.metrics, result.episodes = run_metrics(world.rec)
+        _add_time_to_alarm(study, world, result)
         result.history_hash = world.rec.history_hash()
         result.events = world.events_scheduled
     except Exception as exc:  # noqa: BLE001 - a sweep records a failed run, never aborts

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hadrsim.backup_plans.spec import BackupPlanSpec, check_backup_plans
+from hadrsim.experiments.monitoring import AlarmSpec
 from hadrsim.models.designs import DesignSpec, node_names, resolve_locations
 from hadrsim.models.rds_spec import HealthCheckSpec
 from hadrsim.spec.distributions import Dist, constant, lognormal
@@ -65,6 +66,9 @@ class Study(BaseModel):
     designs: list[DesignSpec] = Field(min_length=1)
     scenarios: list[FaultScenario] = Field(min_length=1)
     policy: dict[DisruptionClass, PolicyTargetSpec] = Field(default_factory=dict)
+    alarms: list[AlarmSpec] = Field(
+        default_factory=list, description="CloudWatch-style alarms; time to alarm is reported."
+    )
     # calibration 9 (S23): AWS Backup plans; none by default (audited by backup-audit).
     backup_plans: list[BackupPlanSpec] = Field(default_factory=list)
 
