@@ -79,16 +79,25 @@ def _strict_json(value):
     return value
 
 
-def _write_json_atomically(path: Path, document: dict) -> None:
-    """Write to a temporary file then rename, so a half-written file never exists."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", suffix=".json.tmp")
+def _write_atomically(path: Path, write) -> None:
+    """``write(handle)`` into a temporary file, then rename: never a half-written file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(_strict_json(document), handle, indent=2, allow_nan=False)
+        with os.fdopen(fd, "w", newline="") as handle:
+            write(handle)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_json_atomically(path: Path, document: dict) -> None:
+    _write_atomically(path, lambda handle: json.dump(
+        _strict_json(document), handle, indent=2, allow_nan=False))
+
+
+def _write_csv_atomically(path: Path, frame) -> None:
+    _write_atomically(path, lambda handle: frame.to_csv(handle, index=False))
 
 
 def _prices(path: Path | None) -> dict[str, float]:
@@ -256,11 +265,7 @@ def sweep(
     frame = run_sweep(study, assignments, runs=runs, workers=workers)
     console.print(sweep_table(frame, [path for path, _ in assignments]))
     if csv_path is not None:
-        fd, tmp = tempfile.mkstemp(dir=csv_path.parent if str(csv_path.parent) else ".",
-                                   suffix=".csv.tmp")
-        os.close(fd)
-        frame.to_csv(tmp, index=False)
-        os.replace(tmp, csv_path)
+        _write_csv_atomically(csv_path, frame)
         console.print(f"{len(frame)} rows written to {csv_path}")
 
 
@@ -392,11 +397,7 @@ def results_export(
     """Every stored run as one tidy CSV row (parameters and metrics as columns)."""
     _check_output(csv_path)
     frame = _open_store(url).frame()
-    fd, tmp = tempfile.mkstemp(dir=csv_path.parent if str(csv_path.parent) else ".",
-                               suffix=".csv.tmp")
-    os.close(fd)
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, csv_path)
+    _write_csv_atomically(csv_path, frame)
     console.print(f"{len(frame)} runs written to {csv_path}")
 
 
