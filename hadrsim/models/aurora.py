@@ -249,7 +249,7 @@ def build_aurora(world: World, net: Network, study, design) -> Deployment:
             [old_primary])
 
     if design.route53 is not None:
-        deployment.controllers.append(attach_route53(
+        deployment.dns_records.append(attach_route53(
             world, net, study, design.name, design.route53, service, secondaries[0][0]))
     deployment.switchover = PlannedSwitchover(
         world, service,

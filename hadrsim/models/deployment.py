@@ -16,7 +16,8 @@ class Deployment:
 
     service: Service
     nodes: dict[str, Node]
-    controllers: list = field(default_factory=list)
+    controllers: list = field(default_factory=list)  # each has retire()
+    dns_records: list = field(default_factory=list)  # Route 53 records: outlive restores
     switchover: PlannedSwitchover | None = None
     pitr: PointInTimeRestore | None = None
 
@@ -56,10 +57,7 @@ class Deployment:
     def retire_controllers(self) -> None:
         """Stop every controller (a restore replaced the dataset they managed)."""
         for controller in self.controllers:
-            if hasattr(controller, "retire"):
-                controller.retire()
-            elif hasattr(controller, "done"):
-                controller.done = True
+            controller.retire()
 
     def switch_over(self, region: str) -> bool:
         """Start a planned switchover to the follower in ``region``; False if none."""

@@ -171,7 +171,7 @@ def build_rds(world: World, net: Network, study, design) -> Deployment:
     if design.route53 is not None:
         remote = next(n for n in members if n.name in replica_promotion
                       and n.region != members[0].region)
-        deployment.controllers.append(
+        deployment.dns_records.append(
             attach_route53(world, net, study, design.name, design.route53, service, remote)
         )
     return deployment

@@ -263,6 +263,11 @@ class DisasterRunbook:
             timeout_s=detection.timeout_s,
         )
 
+    def retire(self) -> None:
+        """Stop acting: the dataset it watched was replaced (a restore)."""
+        self.done = True
+        self.detector.enabled = False
+
     def _on_down(self, node: Node) -> None:
         if self.done or self.busy:
             return

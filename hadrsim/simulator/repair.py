@@ -31,6 +31,10 @@ class AutoRepair:
         self._repairing: set[str] = set()
         world.on_change(self._check)
 
+    def retire(self) -> None:
+        """Stop repairing: the volume was replaced (a restore)."""
+        self.nodes = []
+
     def _check(self) -> None:
         for node in self.nodes:
             broken = node.crashed or node.storage_lost

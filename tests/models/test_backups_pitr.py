@@ -220,3 +220,15 @@ def test_a_restored_instance_is_slow_until_hydrated(make_study):
     after = [op.complete_s - op.invoke_s for op in on_new if op.invoke_s > hydrated + 5]
     assert during and after
     assert min(during) >= 0.040 and max(after) < 0.040
+
+
+def test_a_restore_behind_route53_retires_controllers_but_keeps_the_dns_record(make_study):
+    """PITR on a design fronted by Route 53: the old controllers stop, the failover record
+    keeps routing (its primary follows the writer name to the restored instance)."""
+    design = {"name": "db", "kind": "rds_single_az", "replicas": [{"region": "us-west-2"}],
+              "route53": {}}
+    study = _study(make_study, design)
+    rec = simulate(study, "db", "corruption", 0).rec
+    metrics, episodes = run_metrics(rec)
+    assert episodes[0]["recovered_write"]
+    assert rec.final.node == "db-restored1" and metrics["rpo_s"] <= 1.0
