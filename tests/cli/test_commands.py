@@ -1,6 +1,6 @@
 """The ``hadrsim`` commands on good input, and the bad options around a good file.
 
-Exit status: 0 ok, 2 bad input with nothing written (see ``hadrsim/cli.py``).
+Exit status: 0 ok, 2 bad input with nothing written (see ``hadrsim/cli/``).
 """
 
 from __future__ import annotations

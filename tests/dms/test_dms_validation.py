@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import create_engine, delete, insert, update
 from typer.testing import CliRunner
 
-import hadrsim.cli
+import hadrsim.cli.data
 from hadrsim.cli import app
 from hadrsim.dms import compare_table, migrate
 from hadrsim.dms.migrate import migrate as real_migrate
@@ -47,7 +47,7 @@ def test_cli_exits_1_when_validation_finds_a_difference(sqlite_source, tmp_path,
                 conn.execute(update(orders).where(orders.c.id == 42).values(status="tampered"))
             engine.dispose()
 
-    monkeypatch.setattr(hadrsim.cli, "migrate",
+    monkeypatch.setattr(hadrsim.cli.data, "migrate",
                         lambda *a, **k: real_migrate(*a, **{**k, "on_phase": tamper}))
     result = CliRunner().invoke(app, ["migrate", sqlite_source, target_url,
                                       "--cdc-seconds", "0"])

@@ -1,0 +1,185 @@
+"""Study commands: run, compare, sweep, validate, schema."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from hadrsim.cli.common import (
+    FileArg,
+    _bad_input,
+    _check_dask,
+    _check_output,
+    _load,
+    _open_store,
+    _prices,
+    _print_recommendation,
+    _write_csv_atomically,
+    _write_json_atomically,
+    app,
+    console,
+    errors,
+)
+from hadrsim.experiments.montecarlo import execute, plan_runs
+from hadrsim.experiments.sequential import run_until_precise
+from hadrsim.experiments.store import ResultsStore
+from hadrsim.experiments.summary import summarize_study
+from hadrsim.experiments.sweep import SweepError, parse_assignment, run_sweep, sweep_studies
+from hadrsim.experiments.tables import compare_table, design_table, sweep_table
+from hadrsim.spec.study import Study
+
+
+def _simulate(study: Study, designs: list[str] | None, runs: int | None, workers: int,
+              prices: dict[str, float] | None = None, precision: float | None = None,
+              max_runs: int = 1000, store: ResultsStore | None = None,
+              resume: bool = False, scheduler: str | None = None):
+    tasks = plan_runs(study, designs, runs)
+    study_id = None
+    if store is not None:
+        study_id = store.study_id(study.name, study.seed, study.model_dump_json())
+        if resume:
+            done = store.finished(study_id)
+            tasks = [t for t in tasks if (t.design, t.scenario, t.run_index) not in done]
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+        console=errors, transient=True, disable=not errors.is_terminal,
+    ) as progress:
+        bar = progress.add_task("simulating", total=len(tasks), rate="")
+        done = [0, 0.0]
+
+        def advance(result) -> None:
+            if store is not None:
+                store.add(study_id, result)  # committed as soon as it finishes
+            done[0] += 1
+            done[1] += result.wall_s
+            rate = f"{done[0] / max(progress.tasks[0].elapsed or 1e-9, 1e-9):.1f} runs/s"
+            progress.update(bar, advance=1, rate=rate)
+
+        if precision is None:
+            results = execute(study, tasks, workers=workers, on_result=advance,
+                              scheduler=scheduler)
+        else:
+            progress.update(bar, total=None)
+            results, left = run_until_precise(
+                study, precision, designs=designs, batch=runs or 10, max_runs=max_runs,
+                workers=workers, on_result=advance)
+            if left:
+                errors.print(f"stopped at {max_runs} runs; still imprecise: "
+                             + "; ".join(left[:5]), markup=False)
+    if store is not None and resume:
+        wanted = {(t.design, t.scenario, t.run_index) for t in plan_runs(study, designs, runs)}
+        results = [r for r in store.results(study_id)
+                   if (r.design, r.scenario, r.run_index) in wanted]
+    return summarize_study(study, results, prices)
+
+
+@app.command()
+def run(
+    file: FileArg,
+    design: Annotated[list[str] | None, typer.Option(help="Only this design (repeatable).")] = None,
+    runs: Annotated[int | None, typer.Option(min=1, help="Runs per scenario.")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: study's).")] = None,
+    workers: Annotated[int, typer.Option(min=0, help="Processes; 0 = one per CPU.")] = 0,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")] = None,
+    store: Annotated[str | None, typer.Option(
+        help="Results store: an SQLAlchemy URL, e.g. sqlite:///results.db.")] = None,
+    resume: Annotated[bool, typer.Option(help="Skip runs the store already has.")] = False,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Dask: 'local' (a LocalCluster of --workers processes) or tcp://HOST:PORT.")] = None,
+) -> None:
+    """Simulate every design under every fault scenario; a table per design."""
+    study = _load(file, seed)
+    results_store = _open_store(store)
+    if resume and results_store is None:
+        raise _bad_input("--resume needs --store URL")
+    for name in design or []:
+        if name not in {d.name for d in study.designs}:
+            raise _bad_input(f"--design {name!r}: no such design; designs: "
+                             f"{[d.name for d in study.designs]}")
+    _check_output(json_path)
+    if scheduler is not None:
+        _check_dask(scheduler)
+    document = _simulate(study, design, runs, workers, store=results_store, resume=resume,
+                         scheduler=scheduler)
+    for entry in document["designs"]:
+        console.print(design_table(entry))
+        for err in entry["errors"]:
+            errors.print("failed run:", style="red", end=" ")
+            errors.print(err, markup=False, highlight=False)
+    if study.policy:
+        console.print(compare_table(document, study.policy))
+    if json_path is not None:
+        _write_json_atomically(json_path, document)
+        console.print(f"results written to {json_path}")
+
+
+@app.command()
+def compare(
+    file: FileArg,
+    runs: Annotated[int | None, typer.Option(min=1, help="Runs per scenario.")] = None,
+    seed: Annotated[int | None, typer.Option(min=0)] = None,
+    workers: Annotated[int, typer.Option(min=0, help="Processes; 0 = one per CPU.")] = 0,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")] = None,
+    prices: Annotated[Path | None, typer.Option(help="Price overrides (YAML key: USD).")] = None,
+    precision: Annotated[float | None, typer.Option(
+        min=0.0, help="Run batches until every CI half-width <= this (relative; P(met): "
+        "absolute) instead of a fixed number of runs.")] = None,
+    max_runs: Annotated[int, typer.Option(min=1, help="Cap for --precision.")] = 1000,
+) -> None:
+    """The designs of a study side by side, with the policy verdict and a recommendation."""
+    study = _load(file, seed)
+    price_table = _prices(prices)
+    if not study.policy:
+        raise _bad_input(f"{file}: policy: compare needs a policy (e.g. Hardware: "
+                         "{rto_s: 120, rpo_s: 0})")
+    _check_output(json_path)
+    document = _simulate(study, None, runs, workers, price_table, precision, max_runs)
+    console.print(compare_table(document, study.policy))
+    _print_recommendation(document)
+    if json_path is not None:
+        _write_json_atomically(json_path, document)
+        console.print(f"results written to {json_path}")
+
+
+@app.command()
+def sweep(
+    file: FileArg,
+    set_: Annotated[list[str], typer.Option("--set", help="PATH=V1,V2 (repeatable): a grid.")],
+    runs: Annotated[int | None, typer.Option(min=1, help="Runs per scenario.")] = None,
+    seed: Annotated[int | None, typer.Option(min=0)] = None,
+    workers: Annotated[int, typer.Option(min=0, help="Processes; 0 = one per CPU.")] = 0,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Write the tidy rows.")] = None,
+) -> None:
+    """Run the study over a grid of spec values set by dotted paths; one row per run."""
+    study = _load(file, seed)
+    _check_output(csv_path)
+    try:
+        assignments = [parse_assignment(text) for text in set_]
+        sweep_studies(study, assignments)  # validate every grid point before running any
+    except SweepError as exc:
+        raise _bad_input(str(exc)) from None
+    frame = run_sweep(study, assignments, runs=runs, workers=workers)
+    console.print(sweep_table(frame, [path for path, _ in assignments]))
+    if csv_path is not None:
+        _write_csv_atomically(csv_path, frame)
+        console.print(f"{len(frame)} rows written to {csv_path}")
+
+
+@app.command()
+def validate(file: FileArg) -> None:
+    """Check a study file; prints every problem with its field path."""
+    study = _load(file)
+    console.print(f"{file}: ok ({len(study.designs)} designs, {len(study.scenarios)} "
+                  f"scenarios, {study.runs} runs each)")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of study files."""
+    sys.stdout.write(json.dumps(Study.model_json_schema(), indent=2) + "\n")
