@@ -5,7 +5,7 @@ Exit status: 0 ok, 2 bad input (the message names the field path, the value and
 what is allowed; nothing is written), 1 internal error.
 """
 
-from hadrsim.cli import data, results, study  # noqa: F401  (registers the commands)
+from hadrsim.cli import aws, aws_exports, data, report, results, study  # noqa: F401  (registers)
 from hadrsim.cli.common import app
 
 __all__ = ["app", "main"]
