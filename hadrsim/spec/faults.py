@@ -148,3 +148,8 @@ class FaultScenario(BaseModel):
     horizon_s: float | None = Field(None, gt=0, description="Overrides the study horizon.")
     scheduled: list[ScheduledFault] = Field(default_factory=list)
     stochastic: list[StochasticFault] = Field(default_factory=list)
+    stop_conditions: list[str] = Field(
+        default_factory=list,
+        description="Names of the study's alarms that stop this fault schedule when they "
+        "enter ALARM, as an AWS FIS experiment's stop conditions do: faults still active "
+        "end at once, faults not yet started never start.")

@@ -91,7 +91,13 @@ class Study(BaseModel):
                     f"workload.client_regions.{i}: unknown region {region!r}; known: {regions}"
                 )
         nodes = sorted({name for design in resolved for name in node_names(design)})
+        alarm_names = [a.name for a in self.alarms]
+        _unique(alarm_names, "alarms", errors)
         for s, scenario in enumerate(self.scenarios):
+            for j, name in enumerate(scenario.stop_conditions):
+                if name not in alarm_names:
+                    errors.append(f"scenarios.{s}.stop_conditions.{j}: no alarm {name!r}; "
+                                  f"alarms: {alarm_names}")
             faults = [("scheduled", f) for f in scenario.scheduled]
             faults += [("stochastic", f) for f in scenario.stochastic]
             horizon = scenario.horizon_s or self.horizon_s
