@@ -16,6 +16,7 @@ from itertools import count
 from typing import Any
 
 from hadrsim.experiments.monitoring import metric_series, time_to_alarm
+from hadrsim.experiments.stop_conditions import watch_stop_conditions
 from hadrsim.models import build_design
 from hadrsim.simulator.checkers import run_metrics
 from hadrsim.simulator.client import ObservedClient
@@ -76,6 +77,9 @@ def simulate(study: Study, design_name: str, scenario_name: str, run_index: int)
     for client in clients:
         client.start()
     injector.start()
+    if scenario.stop_conditions:
+        alarms = {a.name: a for a in study.alarms}
+        watch_stop_conditions(world, [alarms[n] for n in scenario.stop_conditions], injector)
     world.run()
     world.quiesce(QUIESCE_S)  # operations in flight complete; replication settles
     world.rec.final = deployment.service.final_read()
@@ -111,6 +115,9 @@ def run_once(study: Study, design_name: str, scenario_name: str, run_index: int)
         world = simulate(study, design_name, scenario_name, run_index)
         result.metrics, result.episodes = run_metrics(world.rec)
         _add_time_to_alarm(study, world, result)
+        if scenario.stop_conditions:
+            stops = [e.time_s for e in world.rec.control if e.event == "experiment_stopped"]
+            result.metrics["experiment_stopped_s"] = stops[0] if stops else math.nan
         result.history_hash = world.rec.history_hash()
         result.events = world.events_scheduled
     except Exception as exc:  # noqa: BLE001 - a sweep records a failed run, never aborts

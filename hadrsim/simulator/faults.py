@@ -11,6 +11,11 @@ Stochastic classes alternate up and down times per class: the next arrival is
 drawn from exp(MTTF) when the previous fault is repaired. Arrivals are
 announced ahead to the observed clients (the nemesis schedule), so they probe
 densely around them.
+
+:meth:`FaultInjector.stop` ends the schedule as an AWS FIS stop condition ends an
+experiment: faults still active with a duration are reverted at once (their record's
+end moves to now), faults not yet arrived never arrive. A permanent fault (a crash
+without duration, a corruption) cannot be undone, by FIS either.
 """
 
 from __future__ import annotations
@@ -57,6 +62,21 @@ class FaultInjector:
         self.targets = targets
         self.scenario = scenario
         self._next_id = 0
+        self.stopped_at: float | None = None
+        self._active: dict[int, tuple[int, Callable[[], None]]] = {}  # id -> (record, revert)
+
+    def stop(self, reason: str) -> None:
+        """End the schedule now (an FIS stop condition): revert what is active."""
+        if self.stopped_at is not None:
+            return
+        now = self.world.now
+        self.stopped_at = now
+        self.world.event("experiment_stopped", None, reason)
+        for fault_id in sorted(self._active):
+            index, revert = self._active.pop(fault_id)
+            self.world.rec.faults[index] = self.world.rec.faults[index]._replace(end_s=now)
+            revert()
+        self.world.changed()
 
     def start(self) -> None:
         for fault in self.scenario.scheduled:
@@ -69,6 +89,8 @@ class FaultInjector:
     def _schedule_next(self, fault, stream, mttr) -> None:
         from hadrsim.simulator.random import Sampler
 
+        if self.stopped_at is not None:
+            return
         mttr = mttr or Sampler(fault.mttr_h, stream, _HOUR)
         gap = float(stream.exponential(fault.mttf_h * _HOUR))
         at = self.world.now + gap
@@ -77,6 +99,9 @@ class FaultInjector:
         self.world.fault_ahead(at)
 
         def arrive() -> None:
+            if self.stopped_at is not None:
+                self.world.event("fault_cancelled", None, f"{fault.kind}: experiment stopped")
+                return
             duration = mttr()
             self._inject(fault, duration)
             self.world.call_later(duration, self._schedule_next, fault, stream, mttr)
@@ -85,6 +110,9 @@ class FaultInjector:
 
     # --- applying one fault ---------------------------------------------------------
     def _inject(self, fault, duration_s: float | None) -> None:
+        if self.stopped_at is not None:
+            self.world.event("fault_cancelled", None, f"{fault.kind}: experiment stopped")
+            return
         action = self._resolve(fault)
         if action is None:
             self.world.event("fault_skipped", None, f"{fault.kind} {fault.target or fault.between}")
@@ -93,19 +121,24 @@ class FaultInjector:
         self._next_id += 1
         now = self.world.now
         end = None if duration_s is None else now + duration_s
-        self.world.rec.faults.append(
+        faults = self.world.rec.faults
+        faults.append(
             Fault(self._next_id, fault.kind, scope, fault.disruption_class, now, end, affected)
         )
         apply()
         self.world.changed()
         if duration_s is not None:
-            self.world.call_later(duration_s, self._revert, revert)
+            self._active[self._next_id] = (len(faults) - 1, revert)
+            self.world.call_later(duration_s, self._revert, self._next_id)
 
     def _rng(self, name: str):
         return self.world.streams.generator(f"faults/{name}")
 
-    def _revert(self, revert: Callable[[], None]) -> None:
-        revert()
+    def _revert(self, fault_id: int) -> None:
+        active = self._active.pop(fault_id, None)
+        if active is None:
+            return  # already reverted by stop()
+        active[1]()
         self.world.changed()
 
     def _resolve(self, fault):
