@@ -1,4 +1,4 @@
-"""Study commands: run, compare, sweep, validate, schema."""
+"""Study commands: run, compare, sweep, validate, schema, events."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
 from hadrsim.cli.common import (
     FileArg,
@@ -25,7 +26,9 @@ from hadrsim.cli.common import (
     console,
     errors,
 )
+from hadrsim.experiments.event_log import describe_events, event_log
 from hadrsim.experiments.montecarlo import execute, plan_runs
+from hadrsim.experiments.run import simulate
 from hadrsim.experiments.sequential import run_until_precise
 from hadrsim.experiments.store import ResultsStore
 from hadrsim.experiments.summary import summarize_study
@@ -183,3 +186,41 @@ def validate(file: FileArg) -> None:
 def schema() -> None:
     """Print the JSON Schema of study files."""
     sys.stdout.write(json.dumps(Study.model_json_schema(), indent=2) + "\n")
+
+
+@app.command()
+def events(
+    file: FileArg,
+    design: Annotated[str, typer.Option(help="The design to simulate.")],
+    scenario: Annotated[str, typer.Option(help="The fault scenario.")],
+    run_index: Annotated[int, typer.Option("--run", min=0, help="Run index (seed stream).")] = 0,
+    seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: study's).")] = None,
+    json_path: Annotated[Path | None, typer.Option(
+        "--json", help="Write {'Events': [...]} as rds.describe_events returns.")] = None,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Write the log as CSV.")] = None,
+) -> None:
+    """The RDS-style event log of one run: faults, detection, failover, DNS, restores."""
+    study = _load(file, seed)
+    for flag, name, known in (("--design", design, [d.name for d in study.designs]),
+                              ("--scenario", scenario, [s.name for s in study.scenarios])):
+        if name not in known:
+            raise _bad_input(f"{flag} {name!r}: not in the study; choose from {known}")
+    _check_output(json_path)
+    _check_output(csv_path)
+    world = simulate(study, design, scenario, run_index)
+    log = event_log(world.rec, design)
+    table = Table(title=f"{design} / {scenario} / run {run_index}: events",
+                  title_justify="left")
+    for column in ("time s", "source", "type", "categories", "message"):
+        table.add_column(column, justify="right" if column == "time s" else "left")
+    for row in log.itertuples(index=False):
+        table.add_row(f"{row.time_s:,.1f}", row.SourceIdentifier, row.SourceType,
+                      ", ".join(row.EventCategories), row.Message)
+    console.print(table)
+    if json_path is not None:
+        _write_json_atomically(json_path, describe_events(world.rec, design))
+        console.print(f"{len(log)} events written to {json_path}")
+    if csv_path is not None:
+        flat = log.assign(EventCategories=log["EventCategories"].map(";".join))
+        _write_csv_atomically(csv_path, flat)
+        console.print(f"{len(log)} events written to {csv_path}")
