@@ -10,11 +10,14 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from hadrsim.experiments.store import ResultsStore, StoreError
 from hadrsim.models.pricing import load_prices
@@ -118,3 +121,27 @@ def _open_store(url: str | None) -> ResultsStore | None:
     except (StoreError, Exception) as exc:  # noqa: BLE001 - an unusable store is bad input
         raise _bad_input(f"--store {url}: {exc}") from None
 
+
+
+@contextmanager
+def run_progress(total: int | None, label: str = "simulating"
+                 ) -> Iterator[Callable[[Any], None]]:
+    """A rich progress bar on stderr (runs done, runs/s, ETA); yields ``advance(result)``.
+
+    ``total=None`` (runs until precise) shows the count and rate without an ETA. Off
+    when stderr is not a terminal, so piped output and tests stay clean.
+    """
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+        console=errors, transient=True, disable=not errors.is_terminal,
+    ) as progress:
+        bar = progress.add_task(label, total=total, rate="")
+        done = [0]
+
+        def advance(_result: Any = None) -> None:
+            done[0] += 1
+            elapsed = max(progress.tasks[0].elapsed or 1e-9, 1e-9)
+            progress.update(bar, advance=1, rate=f"{done[0] / elapsed:.1f} runs/s")
+
+        yield advance

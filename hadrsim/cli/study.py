@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from hadrsim.cli.common import (
@@ -25,6 +24,7 @@ from hadrsim.cli.common import (
     app,
     console,
     errors,
+    run_progress,
 )
 from hadrsim.experiments.event_log import describe_events, event_log
 from hadrsim.experiments.montecarlo import execute, plan_runs
@@ -32,7 +32,7 @@ from hadrsim.experiments.run import simulate
 from hadrsim.experiments.sequential import run_until_precise
 from hadrsim.experiments.store import ResultsStore
 from hadrsim.experiments.summary import summarize_study
-from hadrsim.experiments.sweep import SweepError, parse_assignment, run_sweep, sweep_studies
+from hadrsim.experiments.sweep import SweepError, parse_assignment, plan_sweep, run_sweep
 from hadrsim.experiments.tables import compare_table, design_table, sweep_table
 from hadrsim.spec.study import Study
 
@@ -48,27 +48,16 @@ def _simulate(study: Study, designs: list[str] | None, runs: int | None, workers
         if resume:
             done = store.finished(study_id)
             tasks = [t for t in tasks if (t.design, t.scenario, t.run_index) not in done]
-    with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
-        console=errors, transient=True, disable=not errors.is_terminal,
-    ) as progress:
-        bar = progress.add_task("simulating", total=len(tasks), rate="")
-        done = [0, 0.0]
-
+    with run_progress(None if precision is not None else len(tasks)) as tick:
         def advance(result) -> None:
             if store is not None:
                 store.add(study_id, result)  # committed as soon as it finishes
-            done[0] += 1
-            done[1] += result.wall_s
-            rate = f"{done[0] / max(progress.tasks[0].elapsed or 1e-9, 1e-9):.1f} runs/s"
-            progress.update(bar, advance=1, rate=rate)
+            tick(result)
 
         if precision is None:
             results = execute(study, tasks, workers=workers, on_result=advance,
                               scheduler=scheduler)
         else:
-            progress.update(bar, total=None)
             results, left = run_until_precise(
                 study, precision, designs=designs, batch=runs or 10, max_runs=max_runs,
                 workers=workers, on_result=advance)
@@ -158,16 +147,25 @@ def sweep(
     seed: Annotated[int | None, typer.Option(min=0)] = None,
     workers: Annotated[int, typer.Option(min=0, help="Processes; 0 = one per CPU.")] = 0,
     csv_path: Annotated[Path | None, typer.Option("--csv", help="Write the tidy rows.")] = None,
+    store: Annotated[str | None, typer.Option(
+        help="Results store (SQLAlchemy URL): every run committed as it finishes, with its "
+        "grid point's parameters.")] = None,
+    resume: Annotated[bool, typer.Option(help="Skip runs the store already has.")] = False,
 ) -> None:
     """Run the study over a grid of spec values set by dotted paths; one row per run."""
     study = _load(file, seed)
     _check_output(csv_path)
+    results_store = _open_store(store)
+    if resume and results_store is None:
+        raise _bad_input("--resume needs --store URL")
     try:
         assignments = [parse_assignment(text) for text in set_]
-        sweep_studies(study, assignments)  # validate every grid point before running any
+        plan = plan_sweep(study, assignments, runs, results_store, resume)  # validates all
     except SweepError as exc:
         raise _bad_input(str(exc)) from None
-    frame = run_sweep(study, assignments, runs=runs, workers=workers)
+    with run_progress(sum(len(point.tasks) for point in plan), "sweeping") as tick:
+        frame = run_sweep(study, assignments, workers=workers, on_result=tick,
+                          store=results_store, resume=resume, plan=plan)
     console.print(sweep_table(frame, [path for path, _ in assignments]))
     if csv_path is not None:
         _write_csv_atomically(csv_path, frame)

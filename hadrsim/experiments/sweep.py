@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import yaml
 
-from hadrsim.experiments.montecarlo import execute, plan_runs
+from hadrsim.experiments.montecarlo import RunTask, execute, plan_runs
 from hadrsim.experiments.run import RunResult
+from hadrsim.experiments.store import ResultsStore
 from hadrsim.spec.loader import SpecError, parse_study
 from hadrsim.spec.study import Study
 
@@ -105,23 +107,78 @@ def sweep_studies(study: Study, assignments: Sequence[tuple[str, list[Any]]]
     return points
 
 
+@dataclass
+class SweepPoint:
+    """One grid point: its parameters, its validated study and the runs still to do."""
+
+    params: dict[str, Any]
+    study: Study
+    tasks: list[RunTask]
+    wanted: set[tuple[str, str, int]]
+
+
+def plan_sweep(study: Study, assignments: Sequence[tuple[str, list[Any]]],
+               runs: int | None = None, store: ResultsStore | None = None,
+               resume: bool = False) -> list[SweepPoint]:
+    """Every grid point with its runs; with ``resume``, runs the store has are left out."""
+    study_id = _study_id(store, study)
+    points = []
+    for params, point in sweep_studies(study, assignments):
+        tasks = plan_runs(point, runs=runs)
+        wanted = {(t.design, t.scenario, t.run_index) for t in tasks}
+        if resume and store is not None:
+            done = store.finished(study_id, params)
+            tasks = [t for t in tasks if (t.design, t.scenario, t.run_index) not in done]
+        points.append(SweepPoint(params, point, tasks, wanted))
+    return points
+
+
 def run_sweep(
     study: Study,
     assignments: Sequence[tuple[str, list[Any]]],
     runs: int | None = None,
     workers: int = 1,
     on_result: Callable[[RunResult], None] | None = None,
+    store: ResultsStore | None = None,
+    resume: bool = False,
+    plan: list[SweepPoint] | None = None,
 ) -> pd.DataFrame:
-    """Run every grid point; one tidy row per (parameters, design, scenario, run index)."""
+    """Run every grid point; one tidy row per (parameters, design, scenario, run index).
+
+    With a ``store`` each run is committed as it finishes under the base study and its
+    grid point's parameters, so ``resume`` after a kill runs only what is missing and
+    the rows come back from the store.
+    """
+    plan = plan if plan is not None else plan_sweep(study, assignments, runs, store, resume)
+    study_id = _study_id(store, study)
     rows = []
-    for params, point in sweep_studies(study, assignments):
-        for result in execute(point, plan_runs(point, runs=runs), workers, on_result):
-            rows.append({
-                **params,
-                "design": result.design, "kind": result.kind, "scenario": result.scenario,
-                "run_index": result.run_index, "seed": result.seed, "ok": result.ok,
-                "error": result.error.splitlines()[0] if result.error else None,
-                "wall_s": result.wall_s, "events": result.events,
-                **result.metrics,
-            })
+    for point in plan:
+        def finished(result: RunResult, params=point.params) -> None:
+            if store is not None:
+                store.add(study_id, result, params)
+            if on_result is not None:
+                on_result(result)
+
+        results = execute(point.study, point.tasks, workers, finished)
+        if resume and store is not None:
+            results = [r for r in store.results(study_id, point.params)
+                       if (r.design, r.scenario, r.run_index) in point.wanted]
+        rows += [_row(point.params, result) for result in results]
     return pd.DataFrame(rows)
+
+
+def _study_id(store: ResultsStore | None, study: Study) -> int | None:
+    if store is None:
+        return None
+    return store.study_id(study.name, study.seed, study.model_dump_json())
+
+
+def _row(params: dict[str, Any], result: RunResult) -> dict[str, Any]:
+    return {
+        **params,
+        "design": result.design, "kind": result.kind, "scenario": result.scenario,
+        "run_index": result.run_index, "seed": result.seed, "ok": result.ok,
+        "error": result.error.splitlines()[0] if result.error else None,
+        "wall_s": result.wall_s, "events": result.events,
+        **result.metrics,
+    }
