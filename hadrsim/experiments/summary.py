@@ -16,6 +16,7 @@ from hadrsim.experiments.paired import paired_differences
 from hadrsim.experiments.policy import PolicyTarget, meets_with_confidence, policy_verdict
 from hadrsim.experiments.run import RunResult
 from hadrsim.experiments.statistics import summarize
+from hadrsim.models.designs import ha_architecture_of
 from hadrsim.models.pricing import DEFAULT_PRICES, monthly_cost
 from hadrsim.spec.study import Study
 
@@ -79,10 +80,12 @@ def summarize_design(study: Study, design: str, results: list[RunResult],
         }
         for name, rs in by_scenario.items()
     }
+    tier, tier_source = ha_architecture_of(study.design(design))
     return {
         "name": design,
         "kind": study.design(design).kind,
-        "ha_architecture": study.design(design).ha_architecture,
+        "ha_architecture": tier,
+        "ha_architecture_source": tier_source,
         "runs": len(mine),
         "failed_runs": len(mine) - len(ok),
         "errors": [r.error.splitlines()[0] for r in mine if not r.ok][:5],

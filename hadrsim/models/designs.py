@@ -36,3 +36,27 @@ def node_names(design) -> list[str]:
     if isinstance(design, DynamoDbGlobalTable):
         return dynamodb_spec.dynamodb_node_names(design)
     return rds_spec.node_names(design)
+
+
+def ha_architecture_of(design) -> tuple[str | None, str]:
+    """The design's DR tier and where it came from: ``(label, "label")`` when the study
+    names it, else ``(tier, "inferred")`` from what the design copies to another Region
+    (AWS's DR strategies, the dr-tiers study): several active Regions -> MultiSite; a
+    running secondary cluster (Aurora Global) -> WarmStandby; a cross-Region read
+    replica promoted by a runbook -> PilotLight; only backups copied to another
+    Region -> BackupAndRestore; nothing outside the Region -> ``(None, "single-Region")``.
+    """
+    if design.ha_architecture is not None:
+        return design.ha_architecture, "label"
+    if isinstance(design, DynamoDbGlobalTable):
+        return ("MultiSite", "inferred") if len(design.regions or []) > 1 else (
+            None, "single-Region")
+    if isinstance(design, AuroraGlobal) and design.secondaries:
+        return "WarmStandby", "inferred"
+    home = design.region
+    if any((r.region or home) != home for r in getattr(design, "replicas", [])):
+        return "PilotLight", "inferred"
+    backups = getattr(design, "backups", None)
+    if backups is not None and getattr(backups, "copy_to_region", None) not in (None, home):
+        return "BackupAndRestore", "inferred"
+    return None, "single-Region"
