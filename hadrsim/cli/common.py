@@ -69,11 +69,15 @@ def _strict_json(value):
     return value
 
 
-def _write_atomically(path: Path, write) -> None:
-    """``write(handle)`` into a temporary file, then rename: never a half-written file."""
+def _write_atomically(path: Path, write, binary: bool = False) -> None:
+    """``write(handle)`` into a temporary file, then rename: never a half-written file.
+
+    Text is UTF-8 whatever the locale; ``binary`` gives a bytes handle.
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", newline="") as handle:
+        with (os.fdopen(fd, "wb") if binary
+              else os.fdopen(fd, "w", newline="", encoding="utf-8")) as handle:
             write(handle)
         os.replace(tmp, path)
     except BaseException:

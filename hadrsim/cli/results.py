@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from hadrsim.cli.common import _check_output, _open_store, _write_csv_atomically, app, console
+from hadrsim.cli.common import (
+    _bad_input,
+    _check_output,
+    _open_store,
+    _write_atomically,
+    _write_csv_atomically,
+    app,
+    console,
+)
 
 results_app = typer.Typer(help="Read a results store.", no_args_is_help=True)
 app.add_typer(results_app, name="results")
@@ -23,10 +31,27 @@ def results_list(url: Annotated[str, typer.Argument(help="SQLAlchemy URL of the 
 @results_app.command("export")
 def results_export(
     url: Annotated[str, typer.Argument(help="SQLAlchemy URL of the store.")],
-    csv_path: Annotated[Path, typer.Option("--csv", help="Where to write the tidy rows.")],
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Write the tidy rows as CSV.")
+                        ] = None,
+    parquet_path: Annotated[Path | None, typer.Option(
+        "--parquet", help="Write them as Parquet (needs pyarrow: 'hadrsim[parquet]').")] = None,
 ) -> None:
-    """Every stored run as one tidy CSV row (parameters and metrics as columns)."""
+    """Every stored run as one tidy row (parameters and metrics as columns)."""
+    if csv_path is None and parquet_path is None:
+        raise _bad_input("results export: give --csv PATH and/or --parquet PATH")
     _check_output(csv_path)
+    _check_output(parquet_path)
+    if parquet_path is not None:
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise _bad_input("--parquet needs pyarrow: python -m pip install "
+                             "'hadrsim[parquet]'") from None
     frame = _open_store(url).frame()
-    _write_csv_atomically(csv_path, frame)
-    console.print(f"{len(frame)} runs written to {csv_path}")
+    if csv_path is not None:
+        _write_csv_atomically(csv_path, frame)
+        console.print(f"{len(frame)} runs written to {csv_path}")
+    if parquet_path is not None:
+        _write_atomically(parquet_path, lambda handle: frame.to_parquet(handle, index=False),
+                          binary=True)
+        console.print(f"{len(frame)} runs written to {parquet_path}")

@@ -1,0 +1,52 @@
+"""``hadrsim results``: a store read back as CSV and Parquet, with clear errors."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from hadrsim.cli import app
+
+TINY = """\
+name: tiny
+seed: 11
+runs: 2
+horizon_s: 300
+designs:
+  - {name: maz, kind: rds_multi_az_instance}
+scenarios:
+  - name: crash
+    scheduled: [{kind: instance_crash, target: primary, at_s: 60}]
+"""
+
+
+def _invoke(*args: object):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def store(tmp_path) -> str:
+    study = tmp_path / "tiny.yaml"
+    study.write_text(TINY)
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    result = _invoke("run", study, "--store", url, "--workers", 1)
+    assert result.exit_code == 0, result.output
+    return url
+
+
+def test_export_csv_and_parquet_hold_the_same_rows(store, tmp_path):
+    pytest.importorskip("pyarrow")
+    csv, parquet = tmp_path / "runs.csv", tmp_path / "runs.parquet"
+    result = _invoke("results", "export", store, "--csv", csv, "--parquet", parquet)
+    assert result.exit_code == 0, result.output
+    from_csv, from_parquet = pd.read_csv(csv), pd.read_parquet(parquet)
+    assert len(from_csv) == len(from_parquet) == 2
+    assert list(from_parquet["run_index"]) == list(from_csv["run_index"])
+    assert from_parquet["rto_write_s"].tolist() == pytest.approx(from_csv["rto_write_s"].tolist())
+
+
+def test_export_without_a_format_exits_2(store):
+    result = _invoke("results", "export", store)
+    assert result.exit_code == 2
+    assert "--csv" in result.output
