@@ -42,6 +42,7 @@ class RunResult:
     episodes: list[dict[str, Any]] = field(default_factory=list)
     history_hash: str = ""
     events: int = 0
+    control: list[tuple[float, str, str | None, str]] = field(default_factory=list)
     wall_s: float = 0.0
     error: str | None = None
 
@@ -119,6 +120,7 @@ def run_once(study: Study, design_name: str, scenario_name: str, run_index: int)
             stops = [e.time_s for e in world.rec.control if e.event == "experiment_stopped"]
             result.metrics["experiment_stopped_s"] = stops[0] if stops else math.nan
         result.history_hash = world.rec.history_hash()
+        result.control = [tuple(e) for e in world.rec.control]  # the RDS-style event log
         result.events = world.events_scheduled
     except Exception as exc:  # noqa: BLE001 - a sweep records a failed run, never aborts
         result.error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"

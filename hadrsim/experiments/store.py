@@ -33,14 +33,15 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from hadrsim.experiments.run import RunResult
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: designs and events tables
 
 metadata = MetaData()
-schema_table = Table("hadrsim_schema", metadata, Column("version", Integer, nullable=False))
+# one row; the primary key makes two processes opening a new store at once agree on it
+schema_table = Table("hadrsim_schema", metadata, Column("version", Integer, primary_key=True))
 studies = Table(
     "studies", metadata,
     Column("id", Integer, primary_key=True),
@@ -48,6 +49,16 @@ studies = Table(
     Column("seed", Integer, nullable=False),
     Column("spec", Text, nullable=False),
     UniqueConstraint("name", "seed", "spec"),
+)
+designs = Table(
+    "designs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("study_id", ForeignKey("studies.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(100), nullable=False),
+    Column("ha_architecture", String(100)),
+    Column("spec", Text, nullable=False),
+    UniqueConstraint("study_id", "name"),
 )
 runs = Table(
     "runs", metadata,
@@ -78,6 +89,15 @@ episodes = Table(
     Column("number", Integer, primary_key=True),
     Column("data", Text, nullable=False),
 )
+events = Table(  # the control plane's event log of each run (hadrsim events words it)
+    "events", metadata,
+    Column("run_id", ForeignKey("runs.id"), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("time_s", Float, nullable=False),
+    Column("event", String(100), nullable=False),
+    Column("node", String(200)),
+    Column("detail", Text, nullable=False),
+)
 
 
 class StoreError(ValueError):
@@ -98,14 +118,18 @@ class ResultsStore:
             raise StoreError(f"{url}: not a usable SQLAlchemy URL ({exc})") from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_wal)
-        metadata.create_all(self.engine)
-        with self.engine.begin() as conn:
+        try:
+            metadata.create_all(self.engine)
+            with self.engine.begin() as conn:
+                if conn.execute(select(schema_table)).first() is None:
+                    conn.execute(insert(schema_table).values(version=SCHEMA_VERSION))
+        except (IntegrityError, OperationalError, ProgrammingError):
+            pass  # another process created the store at the same moment: read what it wrote
+        with self.engine.connect() as conn:
             versions = [row.version for row in conn.execute(select(schema_table))]
-            if not versions:
-                conn.execute(insert(schema_table).values(version=SCHEMA_VERSION))
-            elif versions != [SCHEMA_VERSION]:
-                raise StoreError(f"{url}: results store schema version {versions}, this "
-                                 f"hadrsim reads version {SCHEMA_VERSION}; use a new store")
+        if versions != [SCHEMA_VERSION]:
+            raise StoreError(f"{url}: results store schema version {versions}, this "
+                             f"hadrsim reads version {SCHEMA_VERSION}; use a new store")
 
     def study_id(self, name: str, seed: int, spec: str) -> int:
         """The id of this exact study (name, seed and spec), created if new."""
@@ -115,8 +139,14 @@ class ResultsStore:
             found = conn.execute(query).scalar()
             if found is not None:
                 return found
-            return conn.execute(insert(studies).values(name=name, seed=seed, spec=spec)
-                                ).inserted_primary_key[0]
+            new_id = conn.execute(insert(studies).values(name=name, seed=seed, spec=spec)
+                                  ).inserted_primary_key[0]
+            rows = [{"study_id": new_id, "name": d["name"], "kind": d["kind"],
+                     "ha_architecture": d.get("ha_architecture"), "spec": json.dumps(d)}
+                    for d in json.loads(spec).get("designs", [])]
+            if rows:
+                conn.execute(insert(designs), rows)
+            return new_id
 
     def finished(self, study_id: int, params: dict[str, Any] | None = None
                  ) -> set[tuple[str, str, int]]:
@@ -146,6 +176,11 @@ class ResultsStore:
                     conn.execute(insert(episodes), [
                         {"run_id": run_id, "number": i, "data": json.dumps(e, default=str)}
                         for i, e in enumerate(result.episodes)])
+                if result.control:
+                    conn.execute(insert(events), [
+                        {"run_id": run_id, "number": i, "time_s": t, "event": name,
+                         "node": node, "detail": detail}
+                        for i, (t, name, node, detail) in enumerate(result.control)])
             return True
         except IntegrityError:
             return False
@@ -164,10 +199,13 @@ class ResultsStore:
                 eps = [json.loads(e.data) for e in conn.execute(
                     select(episodes).where(episodes.c.run_id == row.id)
                     .order_by(episodes.c.number))]
+                control = [(e.time_s, e.event, e.node, e.detail) for e in conn.execute(
+                    select(events).where(events.c.run_id == row.id).order_by(events.c.number))]
                 out.append(RunResult(
                     row.design, row.kind, row.scenario, row.run_index, row.seed, 0.0,
                     metrics=values, episodes=eps, history_hash=row.history_hash or "",
                     events=row.events or 0, wall_s=row.wall_s or 0.0, error=row.error,
+                    control=control,
                 ))
         return out
 

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from hadrsim.cli import app
 from hadrsim.experiments.montecarlo import execute, plan_runs
+from hadrsim.experiments.run import run_once
 from hadrsim.experiments.store import ResultsStore, StoreError
 
 STUDY = {
@@ -100,11 +101,38 @@ def test_postgresql_store(make_study):
         if os.environ.get("CI") == "true":
             pytest.fail("CI must test the PostgreSQL store: HADRSIM_PG_URL is not set")
         pytest.skip("no PostgreSQL here: set HADRSIM_PG_URL (\\.ci/run starts one)")
-    study = make_study(runs=2, name=f"pg-store-{time.time_ns()}")
-    store = ResultsStore(url)
-    sid = store.study_id(study.name, study.seed, study.model_dump_json())
-    results = execute(study, plan_runs(study))
-    assert all(store.add(sid, r) for r in results)
-    assert not store.add(sid, results[0])
-    back = store.results(sid)
-    assert [r.history_hash for r in back] == [r.history_hash for r in results]
+    schema = f"hadrsim_test_{time.time_ns()}"  # a store of its own: reruns start empty
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        sep = "&" if "?" in url else "?"
+        store = ResultsStore(f"{url}{sep}options=-csearch_path%3D{schema}")
+        study = make_study(runs=2)
+        sid = store.study_id(study.name, study.seed, study.model_dump_json())
+        results = execute(study, plan_runs(study))
+        assert all(store.add(sid, r) for r in results)
+        assert not store.add(sid, results[0])
+        back = store.results(sid)
+        assert [r.history_hash for r in back] == [r.history_hash for r in results]
+        assert back[0].control == results[0].control
+        store.engine.dispose()
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def test_designs_and_event_logs_are_stored_and_read_back(tmp_path, make_study):
+    """The schema keeps each study's designs and each run's control-plane event log."""
+    study = make_study()
+    store = ResultsStore(f"sqlite:///{tmp_path / 'r.db'}")
+    study_id = store.study_id(study.name, study.seed, study.model_dump_json())
+    result = run_once(study, "maz", "crash", 0)
+    assert any(e[1] == "promotion_completed" for e in result.control)
+    store.add(study_id, result)
+    (back,) = store.results(study_id)
+    assert back.control == result.control
+    with store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT name, kind FROM designs")).all()
+    assert [tuple(r) for r in rows] == [("maz", "rds_multi_az_instance")]
