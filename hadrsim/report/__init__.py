@@ -1,0 +1,30 @@
+"""Figures and a self-contained HTML report of a study's results.
+
+Every figure is rendered without pyplot (a private Agg canvas per figure) and
+returned as deterministic PNG bytes; :func:`render_report` puts them, with the
+comparison and per-design tables, into one HTML file that needs nothing else::
+
+    import hadrsim
+    from hadrsim.report import render_report
+
+    study = hadrsim.load_study("experiments/securecart.yaml")
+    results = hadrsim.run_study(study, runs=5, workers=2)
+    html = render_report(study, results)
+"""
+
+from hadrsim.report.html import TimelinePick, default_timelines, render_report
+from hadrsim.report.pareto import cost_pareto_png, pareto_front
+from hadrsim.report.plots import availability_nines_png, rto_rpo_cdf_png, t_visibility_png
+from hadrsim.report.timeline import episode_timeline_png
+
+__all__ = [
+    "TimelinePick",
+    "availability_nines_png",
+    "cost_pareto_png",
+    "default_timelines",
+    "episode_timeline_png",
+    "pareto_front",
+    "render_report",
+    "rto_rpo_cdf_png",
+    "t_visibility_png",
+]

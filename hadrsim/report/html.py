@@ -1,0 +1,300 @@
+"""One self-contained HTML file: the study's answer, its evidence and its figures.
+
+The file must open offline, be mailed, archived and diffed, so it refers to
+nothing outside itself: no scripts, no web fonts, no stylesheet links; the
+CSS is inline and every figure is a PNG in a ``data:`` URI. The same study and
+results give the same bytes (no clock, no random ids, deterministic PNGs), and
+the text is plain ASCII (anything else as character references), so that no
+locale can garble it.
+
+Episode timelines come from re-simulating chosen runs, which is deterministic:
+the run drawn is the run that was measured. When a stored run's history hash
+is known and the re-simulation's differs (the store was written by another
+hadrsim), the caption says so.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hadrsim.experiments.run import RunResult, simulate
+from hadrsim.experiments.summary import summarize_study
+from hadrsim.report.html_tables import (
+    comparison_table,
+    cost_table,
+    design_metrics_table,
+    esc,
+    paired_table,
+    policy_table,
+    scenario_table,
+    scenarios_table,
+)
+from hadrsim.report.pareto import cost_pareto_png
+from hadrsim.report.plots import availability_nines_png, rto_rpo_cdf_png, t_visibility_png
+from hadrsim.report.timeline import episode_timeline_png
+from hadrsim.spec.study import Study
+
+__all__ = ["TimelinePick", "default_timelines", "render_report"]
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
+       margin: 0 auto; max-width: 1200px; padding: 1rem 1.5rem 3rem; color: #1a1a1a;
+       line-height: 1.45; }
+h1 { font-size: 1.7rem; margin-bottom: 0.2rem; }
+h2 { border-bottom: 2px solid #0072B2; padding-bottom: 0.2rem; margin-top: 2.2rem; }
+h3 { margin-top: 1.8rem; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.15rem 1rem; }
+dl.facts dt { font-weight: 600; }
+dl.facts dd { margin: 0; }
+nav ol { columns: 2; }
+table { border-collapse: collapse; margin: 0.8rem 0 1.2rem; font-size: 0.86rem; width: 100%; }
+table.narrow { width: auto; }
+caption { text-align: left; font-weight: 600; padding-bottom: 0.3rem; }
+th, td { border: 1px solid #c8c8c8; padding: 0.25rem 0.5rem; text-align: right;
+         vertical-align: top; }
+thead th { background: #eef3f8; text-align: center; }
+tbody th { text-align: left; font-weight: 600; }
+table.text td { text-align: left; }
+tr.recommended th, tr.recommended td { background: #eaf6ee; }
+tr.recommended th::after { content: " (recommended)"; font-weight: 400; color: #006b45; }
+.kind { font-weight: 400; color: #555; font-size: 0.8rem; }
+.ci { color: #555; white-space: nowrap; }
+.pass { color: #006b45; font-weight: 600; }
+.met { color: #8a5a00; font-weight: 600; }
+.fail { color: #b00020; font-weight: 600; }
+.none { color: #777; }
+.scroll { overflow-x: auto; }
+.advice { background: #f4f8fb; border-left: 4px solid #0072B2; padding: 0.6rem 1rem; }
+figure { margin: 1.2rem 0 2rem; }
+figure img { max-width: 100%; height: auto; border: 1px solid #e0e0e0; }
+figcaption { font-size: 0.9rem; color: #333; max-width: 60rem; }
+.warning { color: #b00020; }
+footer { margin-top: 3rem; font-size: 0.8rem; color: #666; }
+"""
+
+
+@dataclass(frozen=True)
+class TimelinePick:
+    """One episode to draw: a run (design, scenario, run index) and its episode number."""
+
+    design: str
+    scenario: str
+    run_index: int
+    episode: int = 0
+    history_hash: str = ""
+
+
+def default_timelines(study: Study, results: Sequence[RunResult]) -> list[TimelinePick]:
+    """Per design, its longest recovered episode among its lowest-index runs.
+
+    Run 0 of every design meets the same fault arrivals (common random numbers),
+    so the pictures compare like with like. A recovered episode shows the whole
+    story (detection, promotion, DNS, clients back); only a design that recovered
+    from nothing shows its longest censored one. Designs without episodes get none.
+    """
+    picks = []
+    order = {s.name: i for i, s in enumerate(study.scenarios)}
+    for design in [d.name for d in study.designs]:
+        runs = [r for r in results if r.design == design and r.ok and r.episodes]
+        if not runs:
+            continue
+        first = min(r.run_index for r in runs)
+        best: tuple[Any, ...] | None = None
+        for r in (r for r in runs if r.run_index == first):
+            for number, row in enumerate(r.episodes):
+                rto = float(row["rto_write_s"])
+                key = (row["recovered_write"] is True, rto if rto == rto else -1.0,
+                       -order.get(r.scenario, 0), -number)
+                if best is None or key > best[0]:
+                    best = (key, TimelinePick(design, r.scenario, r.run_index, number,
+                                              r.history_hash))
+        if best is not None:
+            picks.append(best[1])
+    return picks
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """Width and height from the PNG header (so the page does not reflow as it loads)."""
+    return struct.unpack(">II", png[16:24])
+
+
+def _figure(png: bytes, alt: str, caption: str, anchor: str = "") -> str:
+    width, height = _png_size(png)
+    data = base64.b64encode(png).decode("ascii")
+    ident = f' id="{esc(anchor)}"' if anchor else ""
+    return (f"<figure{ident}><img src=\"data:image/png;base64,{data}\" alt=\"{esc(alt)}\" "
+            f"width=\"{width}\" height=\"{height}\">"
+            f"<figcaption>{caption}</figcaption></figure>")
+
+
+def _timeline_section(study: Study, picks: Sequence[TimelinePick]) -> str:
+    parts = []
+    for i, pick in enumerate(picks):
+        world = simulate(study, pick.design, pick.scenario, pick.run_index)
+        title = f"{pick.design} / {pick.scenario} / run {pick.run_index}"
+        png = episode_timeline_png(world.rec, episode=pick.episode, title=title)
+        caption = (f"<strong>{esc(title)}</strong>, episode {pick.episode}: the fault (red "
+                   "line), control-plane steps (diamonds), each observed client's operations "
+                   "(green ok, red failed, amber timed out; faded rows are clients that failed "
+                   "with the fault and do not count for RTO), the outage until every surviving "
+                   "client writes again (green line: fault + write RTO; dashed when censored) "
+                   "and the data-loss window (amber band: from the acknowledgement of the "
+                   "earliest lost write to the fault, the RPO).")
+        if pick.history_hash and world.rec.history_hash() != pick.history_hash:
+            caption += (' <span class="warning">The re-simulation differs from the stored run '
+                        "(written by another hadrsim version?): the figures above may not "
+                        "match this picture.</span>")
+        alt = (f"Episode timeline of design {pick.design} under scenario {pick.scenario}, "
+               f"run {pick.run_index}")
+        parts.append(_figure(png, alt, caption, f"timeline-{i}"))
+    return "\n".join(parts)
+
+
+def _facts(study: Study, document: Mapping[str, Any], results: Sequence[RunResult]) -> str:
+    failed = sum(1 for r in results if not r.ok)
+    items = [
+        ("study", esc(study.name)),
+        ("seed", str(study.seed)),
+        ("runs per scenario", str(document["runs_per_scenario"])),
+        ("designs", str(len(document["designs"]))),
+        ("scenarios", esc(", ".join(document["scenarios"]))),
+        ("simulated runs", f"{len(results)}" + (f' (<span class="fail">{failed} failed</span>)'
+                                                 if failed else "")),
+    ]
+    rows = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in items)
+    return f'<dl class="facts">{rows}</dl>'
+
+
+def _recommendation(study: Study, document: Mapping[str, Any]) -> str:
+    advice = document.get("recommendation")
+    if not study.policy or not advice:
+        return ('<p class="advice">The study has no policy, so no design is recommended; '
+                "add RTO/RPO targets per disruption class to get one.</p>")
+    if advice["design"]:
+        return (f'<p class="advice"><strong>Recommendation: {esc(advice["design"])}</strong> '
+                f"(USD {advice['cost_month_usd']:,.2f} / month): {esc(advice['reason'])}.</p>")
+    return f'<p class="advice"><strong>No design recommended</strong>: {esc(advice["reason"])}.</p>'
+
+
+def _design_sections(document: Mapping[str, Any]) -> str:
+    parts = []
+    for i, entry in enumerate(document["designs"]):
+        heading = f"{esc(entry['name'])} <span class=\"kind\">{esc(entry['kind'])}"
+        if entry.get("ha_architecture"):
+            heading += f", {esc(entry['ha_architecture'])}"
+        heading += f"; {entry['runs']} runs</span>"
+        parts.append(f'<h3 id="design-{i}">{heading}</h3>')
+        if entry["failed_runs"]:
+            errors = "".join(f"<li>{esc(e)}</li>" for e in entry["errors"])
+            parts.append(f'<p class="fail">{entry["failed_runs"]} run(s) failed; first '
+                         f"errors:</p><ul>{errors}</ul>")
+        parts += [scenario_table(entry), design_metrics_table(entry), cost_table(entry)]
+    return "\n".join(parts)
+
+
+def _figures(study: Study, document: Mapping[str, Any], results: Sequence[RunResult]) -> str:
+    policy = study.policy or None
+    return "\n".join([
+        _figure(cost_pareto_png(document, "rto_write_s"),
+                "Scatter of monthly cost against mean write RTO per design, Pareto front "
+                "joined by a step line",
+                "<strong>Cost against mean write RTO.</strong> Lower and further left is "
+                "better. Filled points joined by the step line are the Pareto front: no other "
+                "design is both cheaper and faster to recover. Hollow points are dominated: "
+                "some design on the front costs no more and recovers no slower. Whiskers: "
+                "95% CI of the mean.", "pareto-rto"),
+        _figure(cost_pareto_png(document, "rpo_s"),
+                "Scatter of monthly cost against mean RPO per design, Pareto front joined by "
+                "a step line",
+                "<strong>Cost against mean RPO</strong> (data loss window), read like the "
+                "figure above.", "pareto-rpo"),
+        _figure(rto_rpo_cdf_png(results, policy),
+                "Empirical cumulative distributions of write RTO and RPO per design",
+                "<strong>Distributions of write RTO and RPO</strong> over every fault episode "
+                "of every run (all scenarios pooled): the height at x is the share of "
+                "episodes recovered within x seconds (left) or losing at most x seconds of "
+                "acknowledged writes (right). A curve further up and left is better. "
+                "Triangles mark censored episodes (clients had not written again when the "
+                "episode's window closed: the true RTO is longer). Dotted lines: policy "
+                "targets.", "cdf"),
+        _figure(availability_nines_png(document),
+                "Bar chart of write and read availability in nines per design",
+                "<strong>Availability in nines</strong>, -log10(1 - A): 2 nines = 99%, "
+                "3 = 99.9%. A is the share of each simulated horizon outside the outages "
+                "clients saw; the horizons hold injected faults, so these are figures for "
+                "the scenarios, not annual availability (simulate a year of stochastic "
+                "faults for that).", "nines"),
+        _figure(t_visibility_png(document),
+                "Line chart of the probability that a read sees a write, against the time "
+                "since the write was acknowledged, per design",
+                "<strong>t-visibility</strong> (probabilistically bounded staleness): the "
+                "probability that a read started t seconds after a write's acknowledgement "
+                "returns it or something newer. 1 everywhere means reads are never stale; "
+                "a curve that climbs shows how long replicas take to catch up.", "tvis"),
+    ])
+
+
+def render_report(study: Study, results: Sequence[RunResult],
+                  prices: dict[str, float] | None = None, *,
+                  timelines: Sequence[TimelinePick] | None = None) -> str:
+    """The HTML report of ``results`` (from :func:`hadrsim.run_study` or a results store).
+
+    ``prices`` overrides the price table as in ``hadrsim compare --prices``.
+    ``timelines`` chooses the episodes drawn (default: :func:`default_timelines`;
+    an empty list draws none). Raises ValueError when there is no result at all.
+    """
+    import hadrsim  # late: hadrsim's own __init__ may one day import this module
+
+    results = list(results)
+    if not results:
+        raise ValueError("no results to report: run the study first")
+    document = summarize_study(study, results, prices)
+    picks = default_timelines(study, results) if timelines is None else list(timelines)
+    policy = (policy_table(study.policy) if study.policy
+              else "<p>The study sets no RTO/RPO targets.</p>")
+    toc = [("summary", "Answer"), ("comparison", "Designs side by side"),
+           ("figures", "Figures"), ("timelines", "Episode timelines"),
+           ("scenarios", "Fault scenarios"), ("designs", "Every design in detail"),
+           ("paired", "Paired differences")]
+    body = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>hadrsim report: {esc(study.name)}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<header><h1>hadrsim report: {esc(study.name)}</h1>",
+        f"<p>{esc(study.description)}</p>" if study.description else "",
+        _facts(study, document, results), "</header>",
+        "<nav><ol>" + "".join(f'<li><a href="#{a}">{t}</a></li>' for a, t in toc)
+        + "</ol></nav>",
+        '<section id="summary"><h2>Answer</h2>', _recommendation(study, document), policy,
+        "</section>",
+        '<section id="comparison"><h2>Designs side by side</h2>',
+        comparison_table(document, study.policy), "</section>",
+        '<section id="figures"><h2>Figures</h2>', _figures(study, document, results),
+        "</section>",
+        '<section id="timelines"><h2>Episode timelines</h2>',
+        "<p>Each design's longest recovered episode in its first run (run 0 of every design "
+        "meets the same fault arrivals; a design that never recovered shows its longest "
+        "censored one), re-simulated from the study and seed.</p>"
+        if timelines is None else "",
+        _timeline_section(study, picks) if picks else "<p>No episode to draw.</p>",
+        "</section>",
+        '<section id="scenarios"><h2>Fault scenarios</h2>', scenarios_table(study),
+        "</section>",
+        '<section id="designs"><h2>Every design in detail</h2>', _design_sections(document),
+        "</section>",
+        '<section id="paired"><h2>Paired differences</h2>',
+        paired_table(document["paired"]) or "<p>One design only: nothing to pair.</p>",
+        "</section>",
+        f"<footer>Made by hadrsim {esc(hadrsim.__version__)} from {len(results)} simulated "
+        "runs. Metrics are computed from what simulated clients observed; see the "
+        "README's \"What the metrics mean\". This file needs nothing but itself.</footer>",
+        "</body></html>",
+    ]
+    text = "\n".join(part for part in body if part) + "\n"
+    return text.encode("ascii", "xmlcharrefreplace").decode("ascii")

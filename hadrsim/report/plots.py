@@ -1,0 +1,243 @@
+"""Figures over many runs: RTO/RPO distributions, availability in nines, t-visibility.
+
+Each function takes what the experiments layer already computed (the
+``RunResult`` list of :func:`hadrsim.run_study`, or the summary document of
+:func:`hadrsim.summarize_study`) and returns PNG bytes. Nothing is
+recomputed here: the distributions are the checkers' per-episode rows, the
+bars and error bars the summary's means and 95% intervals.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+
+from hadrsim.experiments.run import RunResult
+from hadrsim.report.canvas import (
+    DesignStyles,
+    empty_message,
+    finite,
+    new_figure,
+    plain,
+    seconds,
+    to_png,
+)
+from hadrsim.simulator.checkers import nines
+from hadrsim.simulator.checkers.run_metrics import TVIS_POINTS
+from hadrsim.simulator.checkers.visibility import DEFAULT_TS
+
+__all__ = ["availability_nines_png", "rto_rpo_cdf_png", "t_visibility_png"]
+
+_SYMLOG = {"linthresh": 1.0, "linscale": 0.5}
+
+
+def _episode_values(results: Sequence[RunResult], design: str, metric: str
+                    ) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(values, censored flags, unobserved count)`` of one episode metric of a design."""
+    values, censored, unobserved = [], [], 0
+    for result in results:
+        if result.design != design or not result.ok:
+            continue
+        for row in result.episodes:
+            value = float(row[metric])
+            if not math.isfinite(value):
+                unobserved += 1
+                continue
+            values.append(value)
+            # Only a write RTO is censored (clients had not written again by the window's end).
+            censored.append(metric == "rto_write_s" and row["recovered_write"] is not True)
+    order = np.argsort(values, kind="stable")
+    return np.asarray(values)[order], np.asarray(censored, dtype=bool)[order], unobserved
+
+
+def _ecdf(ax: Axes, values: np.ndarray, censored: np.ndarray, label: str,
+          styles: DesignStyles, design: str) -> None:
+    """A step ECDF from 0 to 1; censored values marked with a right-pointing triangle."""
+    n = len(values)
+    ys = np.arange(1, n + 1) / n
+    colour = styles.colour(design)
+    ax.step(np.r_[values[0], values], np.r_[0.0, ys], where="post", color=colour,
+            linestyle=styles.linestyle(design), linewidth=1.6, label=label)
+    if censored.any():
+        ax.plot(values[censored], ys[censored], marker=">", linestyle="none", color=colour,
+                markersize=6, markeredgecolor="black", markeredgewidth=0.5)
+
+
+def _targets(ax: Axes, policy: Mapping[str, Any], field: str) -> None:
+    """The policy's targets for this metric as labelled dotted lines (one per value)."""
+    by_value: dict[float, list[str]] = {}
+    for cls, target in policy.items():
+        value = float(target[field] if isinstance(target, Mapping) else getattr(target, field))
+        by_value.setdefault(value, []).append(cls)
+    for value, classes in sorted(by_value.items()):
+        if value > ax.get_xlim()[1]:
+            ax.set_xlim(right=value * 1.5)
+        ax.axvline(value, color="#555555", linestyle=":", linewidth=1)
+        ax.annotate(f"{'/'.join(classes)} target {seconds(value)}", (value, 0.02),
+                    xycoords=("data", "axes fraction"), rotation=90, fontsize=7,
+                    color="#555555", ha="right", va="bottom")
+
+
+def rto_rpo_cdf_png(results: Sequence[RunResult], policy: Mapping[str, Any] | None = None,
+                    *, width_in: float = 11.0) -> bytes:
+    """Empirical CDFs of write RTO and RPO per design, over every episode of every run.
+
+    A censored RTO (clients had not written again when the episode's window
+    closed) is a lower bound, drawn at its value with a ``>`` marker. Episodes
+    with no surviving client observed (RTO unknown) are left out and counted in
+    the legend. ``policy`` (class -> targets) adds the targets as dotted lines.
+    """
+    designs = list(dict.fromkeys(r.design for r in results))
+    styles = DesignStyles(designs)
+    figure = new_figure(width_in, 5.4)
+    rto_ax, rpo_ax = figure.subplots(1, 2, sharey=True)
+    drawn = 0
+    for ax, metric, title in ((rto_ax, "rto_write_s", "write RTO"), (rpo_ax, "rpo_s", "RPO")):
+        for design in designs:
+            values, censored, unobserved = _episode_values(results, design, metric)
+            if not len(values):
+                continue
+            label = f"{plain(design)} ({len(values)} ep."
+            if censored.any():
+                label += f", {int(censored.sum())} censored"
+            if unobserved:
+                label += f", {unobserved} unobserved"
+            _ecdf(ax, values, censored, label + ")", styles, design)
+            drawn += 1
+        ax.set_xscale("symlog", **_SYMLOG)
+        ax.set_xlim(left=0, right=max(ax.get_xlim()[1], 2.0))
+        ax.set_xlabel(f"{title}, seconds (linear below 1 s, log above)")
+        ax.set_title(f"{title} per fault episode", fontsize=10)
+        ax.grid(True, which="major", alpha=0.3)
+        if policy:
+            _targets(ax, policy, "rto_s" if metric == "rto_write_s" else "rpo_s")
+    if not drawn:
+        figure.clear()
+        empty_message(figure, "no fault episode in these results: nothing to distribute")
+        return to_png(figure)
+    rto_ax.set_ylabel("fraction of episodes <= x")
+    rto_ax.set_ylim(0, 1.02)
+    handles, labels = rto_ax.get_legend_handles_labels()
+    handles.append(rto_ax.plot([], [], marker=">", linestyle="none", color="#777777",
+                               markeredgecolor="black", markeredgewidth=0.5)[0])
+    labels.append("censored: true RTO >= marker")
+    figure.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8,
+                  frameon=False)
+    return to_png(figure)
+
+
+def _nines_bounds(summary: Mapping[str, Any], cap: float) -> tuple[float, float, float]:
+    """``(nines of the mean, of the CI's low end, of its high end)``, capped for drawing."""
+    def capped(a: float) -> float:
+        value = nines(min(max(a, 0.0), 1.0))
+        return cap if math.isinf(value) else max(0.0, value)
+
+    low, high = summary["ci95"]
+    return capped(summary["mean"]), capped(low), capped(high)
+
+
+def availability_nines_png(document: Mapping[str, Any], *, width_in: float = 11.0) -> bytes:
+    """Write and read availability per design as nines, -log10(1 - A), with 95% CIs.
+
+    Bars are the summary's mean over runs; whiskers its Student-t interval
+    mapped through the same transform. A design with no downtime in any run
+    has infinite nines: its bar stops at the top of the axis, hatched.
+    """
+    entries = [e for e in document["designs"]
+               if finite(e["metrics"]["availability_write"]["mean"])]
+    figure = new_figure(width_in, 4.2)
+    if not entries:
+        empty_message(figure, "no availability measured (no successful run)")
+        return to_png(figure)
+    finite_nines = [nines(e["metrics"][m]["mean"]) for e in entries
+                    for m in ("availability_write", "availability_read")]
+    top = max([n for n in finite_nines if finite(n)] + [1.0])
+    cap = math.ceil(top) + 1.0
+    ax = figure.subplots()
+    styles = DesignStyles(e["name"] for e in document["designs"])
+    width = 0.38
+    for i, entry in enumerate(entries):
+        for offset, metric, hatch_base, alpha in ((-width / 2, "availability_write", "", 1.0),
+                                                  (width / 2, "availability_read", "..", 0.55)):
+            summary = entry["metrics"][metric]
+            if not summary["n"] or not finite(summary["mean"]):
+                continue
+            mean, low, high = _nines_bounds(summary, cap)
+            perfect = summary["mean"] >= 1.0
+            ax.bar(i + offset, mean, width, color=styles.colour(entry["name"]), alpha=alpha,
+                   hatch="//" if perfect else hatch_base, edgecolor="black", linewidth=0.5)
+            ax.errorbar(i + offset, mean, yerr=[[mean - low], [high - mean]], color="black",
+                        capsize=3, linewidth=1)
+            text = "inf" if perfect else f"{mean:.1f}"
+            ax.annotate(text, (i + offset, max(mean, high)), xytext=(0, 2),
+                        textcoords="offset points",
+                        ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(range(len(entries)), [plain(e["name"]) for e in entries], rotation=20, ha="right",
+                  fontsize=8)
+    ax.set_ylim(0, cap + 0.4)
+    ax.set_ylabel("nines: -log10(1 - availability)")
+    ax.set_title("availability over the simulated horizons (solid: writes, dotted: reads; "
+                 "hatched: no downtime seen)\nwhiskers: 95% CI; one reaching the top: the "
+                 "interval includes 100%", fontsize=10)
+    ax.grid(True, axis="y", alpha=0.3)
+    return to_png(figure)
+
+
+def _tvis_labels() -> list[str]:
+    """Each t-visibility metric's bin, ``[t, next t)``, from the checker's bin starts."""
+    labels = []
+    for t in TVIS_POINTS.values():
+        following = [b for b in DEFAULT_TS if b > t]
+        end = f"{following[0]:g}" if following else "inf"
+        labels.append(f"[{t:g}, {end}) s")
+    return labels
+
+
+def t_visibility_png(document: Mapping[str, Any], *, width_in: float = 9.0) -> bytes:
+    """P(a read started t seconds after a write's acknowledgement sees it), per design.
+
+    One point per ``tvis_p_*`` metric: the mean over runs of the fraction of
+    (write, later read) pairs in that bin of t that were visible, with its 95%
+    CI. A design with no pair in a bin (no read that soon) has no point there.
+    """
+    names = list(TVIS_POINTS)
+    figure = new_figure(width_in, 4.2)
+    styles = DesignStyles(e["name"] for e in document["designs"])
+    ax = figure.subplots()
+    shown = [e for e in document["designs"]
+             if any(e["metrics"].get(n, {}).get("n") for n in names)]
+    if not shown:
+        figure.clear()
+        empty_message(figure, "no read followed an acknowledged write: no t-visibility data")
+        return to_png(figure)
+    for k, entry in enumerate(shown):
+        dodge = (k - (len(shown) - 1) / 2) * 0.04
+        xs, ys, lows, highs = [], [], [], []
+        for i, name in enumerate(names):
+            summary = entry["metrics"].get(name, {})
+            if summary.get("n") and finite(summary["mean"]):
+                low, high = summary["ci95"]
+                xs.append(i + dodge)
+                ys.append(summary["mean"])
+                lows.append(summary["mean"] - max(0.0, low))
+                highs.append(min(1.0, high) - summary["mean"])
+        design = entry["name"]
+        ax.errorbar(xs, ys, yerr=[lows, highs], color=styles.colour(design),
+                    linestyle=styles.linestyle(design), marker=styles.marker(design),
+                    markersize=5, capsize=3, linewidth=1.4, label=plain(design))
+    missing = [e["name"] for e in document["designs"] if e not in shown]
+    ax.set_xticks(range(len(names)), _tvis_labels())
+    ax.set_xlabel("time from a write's acknowledgement to a read's start")
+    ax.set_ylabel("P(read sees the write)")
+    ax.set_ylim(-0.02, 1.05)
+    ax.grid(True, alpha=0.3)
+    title = "t-visibility (PBS): mean over runs, 95% CI"
+    if missing:
+        title += f"\nno data: {plain(', '.join(missing))}"
+    ax.set_title(title, fontsize=10)
+    figure.legend(loc="outside right upper", fontsize=8, frameon=False)
+    return to_png(figure)
