@@ -8,10 +8,13 @@ The public API, in the order a notebook uses it::
     doc = hadrsim.summarize_study(study, results)       # the --json document
     world = hadrsim.simulate(study, "multi-az", "instance-crash", run_index=0)
     frames = world.rec.frames()                         # tidy records as DataFrames
+    log = hadrsim.event_log(world.rec, "multi-az")      # RDS-style event log
+    html = hadrsim.render_report(study, results)        # self-contained HTML report
 """
 
 from __future__ import annotations
 
+from hadrsim.experiments.event_log import event_log
 from hadrsim.experiments.montecarlo import RunTask, execute, plan_runs
 from hadrsim.experiments.run import RunResult, run_once, simulate
 from hadrsim.experiments.summary import summarize_study
@@ -32,15 +35,26 @@ def run_study(
     return execute(study, plan_runs(study, designs, runs), workers=workers)
 
 
+def __getattr__(name: str):
+    """``render_report`` is imported on first use: matplotlib costs 0.3 s at start-up."""
+    if name == "render_report":
+        from hadrsim.report import render_report
+
+        return render_report
+    raise AttributeError(f"module 'hadrsim' has no attribute {name!r}")
+
+
 __all__ = [
     "RunResult",
     "RunTask",
     "SpecError",
     "Study",
+    "event_log",
     "execute",
     "load_study",
     "parse_study",
     "plan_runs",
+    "render_report",
     "run_metrics",
     "run_once",
     "run_study",

@@ -79,6 +79,9 @@ def _write_atomically(path: Path, write, binary: bool = False) -> None:
         with (os.fdopen(fd, "wb") if binary
               else os.fdopen(fd, "w", newline="", encoding="utf-8")) as handle:
             write(handle)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual file mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,4 +1,4 @@
-"""``hadrsim results``: read a results store."""
+"""``hadrsim results``: read a results store (list, show, export); never creates one."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ import typer
 from hadrsim.cli.common import (
     _bad_input,
     _check_output,
-    _open_store,
     _write_atomically,
     _write_csv_atomically,
     app,
     console,
 )
+from hadrsim.cli.stored import open_existing_store, study_from_store
+from hadrsim.experiments.summary import summarize_study
+from hadrsim.experiments.tables import compare_table, design_table
 
 results_app = typer.Typer(help="Read a results store.", no_args_is_help=True)
 app.add_typer(results_app, name="results")
@@ -24,7 +26,7 @@ app.add_typer(results_app, name="results")
 @results_app.command("list")
 def results_list(url: Annotated[str, typer.Argument(help="SQLAlchemy URL of the store.")]) -> None:
     """Runs per study and design in a store."""
-    summary = _open_store(url).summary()
+    summary = open_existing_store(url).summary()
     console.print(summary.to_string(index=False) if not summary.empty else "empty store")
 
 
@@ -47,7 +49,7 @@ def results_export(
         except ImportError:
             raise _bad_input("--parquet needs pyarrow: python -m pip install "
                              "'hadrsim[parquet]'") from None
-    frame = _open_store(url).frame()
+    frame = open_existing_store(url).frame()
     if csv_path is not None:
         _write_csv_atomically(csv_path, frame)
         console.print(f"{len(frame)} runs written to {csv_path}")
@@ -55,3 +57,18 @@ def results_export(
         _write_atomically(parquet_path, lambda handle: frame.to_parquet(handle, index=False),
                           binary=True)
         console.print(f"{len(frame)} runs written to {parquet_path}")
+
+
+@results_app.command("show")
+def results_show(
+    url: Annotated[str, typer.Argument(help="SQLAlchemy URL of the store.")],
+    study: Annotated[str | None, typer.Option(help="The stored study (if several).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Its seed (if several).")] = None,
+) -> None:
+    """A stored study's tables (as ``run`` prints them), from its stored runs only."""
+    spec, results = study_from_store(url, study, seed, None)
+    document = summarize_study(spec, results)
+    for entry in document["designs"]:
+        console.print(design_table(entry))
+    if spec.policy:
+        console.print(compare_table(document, spec.policy))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -50,3 +53,26 @@ def test_export_without_a_format_exits_2(store):
     result = _invoke("results", "export", store)
     assert result.exit_code == 2
     assert "--csv" in result.output
+
+
+def test_show_prints_the_stored_study_tables(store):
+    result = _invoke("results", "show", store)
+    assert result.exit_code == 0, result.output
+    assert "maz" in result.output and "crash" in result.output
+
+
+def test_reading_commands_never_create_a_store(tmp_path):
+    missing = tmp_path / "typo.db"
+    for args in (("list",), ("show",), ("export", "--csv", tmp_path / "x.csv")):
+        result = _invoke("results", args[0], f"sqlite:///{missing}", *args[1:])
+        assert result.exit_code == 2, result.output
+        assert "no such results store" in result.output
+    assert not missing.exists() and not (tmp_path / "x.csv").exists()
+
+
+def test_outputs_get_the_usual_file_mode(store, tmp_path):
+    csv = tmp_path / "runs.csv"
+    assert _invoke("results", "export", store, "--csv", csv).exit_code == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(csv.stat().st_mode) == 0o666 & ~umask
