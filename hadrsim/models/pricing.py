@@ -87,6 +87,8 @@ def monthly_cost(design: Any, workload: Any, prices: dict[str, float]) -> dict[s
             lines["cross_region_transfer"] = (clusters - 1) * stream_gb * prices[
                 "inter_region_transfer_gb"]
     elif kind == "dynamodb_global_table":
+        # replicas only: an MRSC witness Region holds no table and calibration.md gives it
+        # no price, so 2 replicas + witness cost what 2 MREC replicas cost here
         regions = len(design.regions or [])
         lines["writes"] = writes_month / 1e6 * prices["dynamodb_write_per_million"]
         lines["replicated_writes"] = (regions - 1) * writes_month / 1e6 * prices[
