@@ -11,25 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from hadrsim.cli import app
 
 REPO = Path(__file__).resolve().parents[2]
 SECURECART = REPO / "experiments" / "securecart.yaml"
-TINY = """\
-name: tiny
-seed: 11
-runs: 2
-horizon_s: 300
-designs:
-  - {name: maz, kind: rds_multi_az_instance}
-scenarios:
-  - name: crash
-    scheduled: [{kind: instance_crash, target: primary, at_s: 60}]
-"""
-TINY_WITH_POLICY = TINY + "policy:\n  Hardware: {rto_s: 120, rpo_s: 0}\n"
 SUMMARY_METRICS = (
     "rto_write_s",
     "rto_read_s",
@@ -44,13 +31,6 @@ SUMMARY_FIELDS = ("mean", "p50", "p95", "p99", "ci95")
 
 def _invoke(*args: object):
     return CliRunner().invoke(app, [str(a) for a in args])
-
-
-@pytest.fixture
-def tiny(tmp_path) -> Path:
-    path = tmp_path / "tiny.yaml"
-    path.write_text(TINY)
-    return path
 
 
 def test_validate_securecart_is_ok():
@@ -152,10 +132,9 @@ def test_compare_without_policy_exits_2(tiny, tmp_path):
     assert not out.exists()
 
 
-def test_compare_with_policy_prints_verdict(tmp_path):
+def test_compare_with_policy_prints_verdict(tiny_with_policy):
     """With a policy, ``hadrsim compare`` runs and prints the comparison."""
-    study = tmp_path / "tiny.yaml"
-    study.write_text(TINY_WITH_POLICY)
+    study = tiny_with_policy
     result = _invoke("compare", study, "--runs", "1", "--workers", "1")
     assert result.exit_code == 0, result.output
     assert "maz" in result.stdout

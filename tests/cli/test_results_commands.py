@@ -11,27 +11,14 @@ from typer.testing import CliRunner
 
 from hadrsim.cli import app
 
-TINY = """\
-name: tiny
-seed: 11
-runs: 2
-horizon_s: 300
-designs:
-  - {name: maz, kind: rds_multi_az_instance}
-scenarios:
-  - name: crash
-    scheduled: [{kind: instance_crash, target: primary, at_s: 60}]
-"""
-
 
 def _invoke(*args: object):
     return CliRunner().invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture
-def store(tmp_path) -> str:
-    study = tmp_path / "tiny.yaml"
-    study.write_text(TINY)
+def store(tiny, tmp_path) -> str:
+    study = tiny
     url = f"sqlite:///{tmp_path / 'r.db'}"
     result = _invoke("run", study, "--store", url, "--workers", 1)
     assert result.exit_code == 0, result.output
