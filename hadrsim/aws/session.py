@@ -3,8 +3,10 @@
 Every AWS-facing function takes an :class:`AwsContext`: a ``boto3.Session`` plus an
 optional endpoint URL (moto's server in tests, LocalStack or a VPC endpoint in real use).
 Clients share one retry policy — botocore's *adaptive* mode, which retries throttling and
-transient errors with client-side rate limiting — and short connect timeouts so an
-unreachable endpoint fails in seconds. :func:`aws_errors` turns botocore's failures into
+transient errors with client-side rate limiting — so an unreachable endpoint would take
+about a minute to give up; :meth:`AwsContext.account` is the quick check (one STS call, no
+retries) every command makes first, so a dead endpoint or refused credentials fail in
+seconds. :func:`aws_errors` turns botocore's failures into
 one clear line (:class:`AwsError`); the CLI prints it and exits with status 2.
 """
 
@@ -26,14 +28,18 @@ from botocore.exceptions import (
     PartialCredentialsError,
     ProfileNotFound,
 )
+from botocore.parsers import ResponseParserError
 
-__all__ = ["AwsContext", "AwsError", "RETRY_CONFIG", "aws_errors", "open_context"]
+__all__ = ["AwsContext", "AwsError", "PROBE_CONFIG", "RETRY_CONFIG", "aws_errors", "open_context"]
 
 RETRY_CONFIG = Config(
     retries={"max_attempts": 8, "mode": "adaptive"},
     connect_timeout=5,
     read_timeout=60,
 )
+
+PROBE_CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=3,
+                      read_timeout=15)
 
 _CREDENTIAL_CODES = {
     "UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure",
@@ -55,6 +61,7 @@ class AwsContext:
     endpoint_url: str | None = None
     config: Config = RETRY_CONFIG
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+    _account: str | None = field(default=None, repr=False)
 
     def client(self, service: str, region: str) -> Any:
         """A client of ``service`` in ``region`` (cached: one per pair)."""
@@ -63,6 +70,16 @@ class AwsContext:
             self._clients[key] = self.session.client(
                 service, region_name=region, endpoint_url=self.endpoint_url, config=self.config)
         return self._clients[key]
+
+
+    def account(self, region: str) -> str:
+        """The caller's account id from one quick STS call (no retries, cached)."""
+        if self._account is None:
+            probe = self.session.client("sts", region_name=region, endpoint_url=self.endpoint_url,
+                                        config=self.config.merge(PROBE_CONFIG))
+            with aws_errors(f"checking AWS access in {region}"):
+                self._account = probe.get_caller_identity()["Account"]
+        return self._account
 
 
 def open_context(profile: str | None = None, endpoint_url: str | None = None) -> AwsContext:
@@ -99,5 +116,8 @@ def aws_errors(doing: str = "") -> Iterator[None]:
                            "profile, keys and Region") from None
         message = error.get("Message", "")
         raise AwsError(f"{prefix}{operation}: {code}: {message}".rstrip(": ")) from None
+    except ResponseParserError:  # not a BotoCoreError: an HTML page or garbage came back
+        raise AwsError(f"{prefix}the endpoint's answer is not an AWS response (HTTP error page): "
+                       "check --endpoint-url") from None
     except BotoCoreError as exc:
         raise AwsError(f"{prefix}{type(exc).__name__}: {exc}") from None

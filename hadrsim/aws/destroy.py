@@ -1,0 +1,148 @@
+"""Destroy what apply made for a design: in reverse dependency order, idempotently, safely.
+
+Resources are found from the plan's identifiers and deleted only when their hadrsim tags
+say they are this design's (``hadrsim:study`` and ``hadrsim:design``; Route 53 objects by
+hadrsim's CallerReference); anything else of the same name is left alone and reported.
+Steps that only configure a resource (tags, PITR, parameters) go with it.
+
+Safe defaults: a standalone DB instance, a primary DB cluster and a DynamoDB table get a
+final snapshot (an on-demand backup for DynamoDB) named ``<id>-final-<UTC time>``, kept
+after the resource is gone, unless ``final_snapshot=False`` (``--skip-final-snapshot``).
+Read replicas, cluster members and global secondaries hold no data of their own and are
+deleted without one. A backup vault that still holds recovery points is kept. A second
+destroy finds nothing and says so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
+
+from hadrsim.aws.apply import (
+    UNSERVED,
+    Outcome,
+    error_message,
+    preflight,
+    run_waiter,
+    unimplemented,
+    wait_until,
+)
+from hadrsim.aws.kinds import Env, KeptError, NotApplied, Unresolved, kind_of
+from hadrsim.aws.plan import ApiCall, Plan
+from hadrsim.aws.session import AwsContext
+
+__all__ = ["DestroyReport", "destroy_plan"]
+
+
+@dataclass
+class DestroyReport:
+    """Every resource's outcome, in deletion order, up to and including a failure."""
+
+    study: str
+    design: str
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def with_status(self, *statuses: str) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status in statuses]
+
+    @property
+    def deleted(self) -> list[Outcome]:
+        return self.with_status("deleted")
+
+    @property
+    def failed(self) -> Outcome | None:
+        failed = self.with_status("failed")
+        return failed[0] if failed else None
+
+    def to_dict(self) -> dict[str, Any]:
+        counts: dict[str, int] = {}
+        for outcome in self.outcomes:
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        return {"study": self.study, "design": self.design, "ok": self.failed is None,
+                "counts": counts, "outcomes": [o.to_dict() for o in self.outcomes]}
+
+
+def _destroy_one(env: Env, call: ApiCall, *, final_snapshot: bool, wait: bool,
+                 skip: Mapping[str, str], stamp: str) -> tuple[str, str]:
+    res, kind = call.resource, kind_of(call.resource)
+    found = kind.find(env, res)
+    if found is None:
+        return "absent", "nothing to delete"
+    problem = kind.owner_problem(found, res)
+    if problem:
+        return "left", f"left alone: {problem}"
+    if found.status == "deleting":
+        detail = "already being deleted"
+    else:
+        try:
+            detail = kind.delete(env, res, found, final_snapshot=final_snapshot, stamp=stamp)
+        except KeptError as exc:
+            return "kept", str(exc)
+        except NotApplied as exc:
+            return "skipped", f"not applied by this endpoint: {exc}"
+        except (ClientError, ResponseParserError) as exc:
+            after = kind.find(env, res)  # an error reply does not always mean nothing happened
+            if after is not None and after.status != "deleting":
+                raise
+            detail = f"gone, though the endpoint answered: {error_message(exc)[:100]}"
+    env.found.pop(res.key, None)
+    if not wait:
+        return "deleted", detail
+    waiter = kind.deleted_waiter(res)
+    name = waiter[0] if waiter else "poll"
+    if f"wait:{name}" in skip:
+        return "deleted", f"{detail}; wait skipped: {skip[f'wait:{name}']}".lstrip("; ")
+    if waiter:
+        run_waiter(env, kind.service, res.region, *waiter)
+    else:
+        wait_until(env, kind, res, lambda f: f is None, f"{res.identifier} still there")
+    return "deleted", detail
+
+
+def destroy_plan(plan: Plan, ctx: AwsContext, *, final_snapshot: bool = True,
+                 wait: bool = True, skip: Mapping[str, str] | None = None,
+                 allow_unimplemented: bool = False,
+                 progress: Callable[[Outcome], None] | None = None) -> DestroyReport:
+    """Delete the plan's resources in reverse order (see the module docstring).
+
+    ``skip`` names operations of the *plan* whose resources are not looked for (an
+    endpoint without them), and ``wait:<waiter>`` entries for waits not to do. Raises
+    :class:`~hadrsim.aws.session.AwsError` only before the first call.
+    """
+    skip = dict(skip or {})
+    env = Env(ctx, plan, preflight(ctx, plan), allow_unimplemented=allow_unimplemented)
+    report = DestroyReport(plan.study, plan.design)
+    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
+    for call in reversed(plan.calls):
+        if kind_of(call.resource).config:
+            continue
+        start = time.monotonic()
+        if call.operation in skip:
+            status, detail = "skipped", f"not sent: {skip[call.operation]}"
+        else:
+            try:
+                status, detail = _destroy_one(env, call, final_snapshot=final_snapshot,
+                                              wait=wait, skip=skip, stamp=stamp)
+            except (ClientError, BotoCoreError, ResponseParserError) as exc:
+                if allow_unimplemented and unimplemented(exc):
+                    status, detail = "skipped", f"NotImplemented by this endpoint: {UNSERVED}"
+                else:
+                    status, detail = "failed", error_message(exc)
+            except Unresolved as exc:
+                status, detail = "absent", f"its parent {exc} is gone"
+            except TimeoutError as exc:
+                status, detail = "failed", f"timed out waiting: {exc}"
+        outcome = Outcome(call.step, call.operation, call.region, call.resource.kind,
+                          call.resource.identifier, status, env.scrub(detail),
+                          round(time.monotonic() - start, 3))
+        report.outcomes.append(outcome)
+        if progress is not None:
+            progress(outcome)
+        if status == "failed":
+            break
+    return report
