@@ -30,7 +30,8 @@ from hadrsim.aws.kinds import Env, Found, Kind, Unresolved, kind_of
 from hadrsim.aws.plan import ApiCall, Plan
 from hadrsim.aws.session import AwsContext, AwsError, aws_errors
 
-__all__ = ["ApplyReport", "Outcome", "apply_plan", "error_message", "preflight", "unimplemented"]
+__all__ = ["ApplyReport", "Outcome", "OutcomeReport", "apply_plan", "error_message", "preflight",
+           "unimplemented"]
 
 UNSERVED = "it answered with an HTTP 5xx error page (an operation an emulator lacks)"
 
@@ -52,8 +53,8 @@ class Outcome:
 
 
 @dataclass
-class ApplyReport:
-    """Every call's outcome, in plan order, up to and including a failure."""
+class OutcomeReport:
+    """Every call's outcome, in the order it ran, up to and including a failure."""
 
     study: str
     design: str
@@ -61,10 +62,6 @@ class ApplyReport:
 
     def with_status(self, *statuses: str) -> list[Outcome]:
         return [o for o in self.outcomes if o.status in statuses]
-
-    @property
-    def created(self) -> list[Outcome]:
-        return self.with_status("created", "configured")
 
     @property
     def failed(self) -> Outcome | None:
@@ -77,6 +74,15 @@ class ApplyReport:
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
         return {"study": self.study, "design": self.design, "ok": self.failed is None,
                 "counts": counts, "outcomes": [o.to_dict() for o in self.outcomes]}
+
+
+@dataclass
+class ApplyReport(OutcomeReport):
+    """What apply did, in plan order."""
+
+    @property
+    def created(self) -> list[Outcome]:
+        return self.with_status("created", "configured")
 
 
 def error_message(exc: BaseException) -> str:

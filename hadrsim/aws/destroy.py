@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
@@ -26,6 +25,7 @@ from botocore.parsers import ResponseParserError
 from hadrsim.aws.apply import (
     UNSERVED,
     Outcome,
+    OutcomeReport,
     error_message,
     preflight,
     run_waiter,
@@ -40,31 +40,12 @@ __all__ = ["DestroyReport", "destroy_plan"]
 
 
 @dataclass
-class DestroyReport:
-    """Every resource's outcome, in deletion order, up to and including a failure."""
-
-    study: str
-    design: str
-    outcomes: list[Outcome] = field(default_factory=list)
-
-    def with_status(self, *statuses: str) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status in statuses]
+class DestroyReport(OutcomeReport):
+    """What destroy did, in deletion order."""
 
     @property
     def deleted(self) -> list[Outcome]:
         return self.with_status("deleted")
-
-    @property
-    def failed(self) -> Outcome | None:
-        failed = self.with_status("failed")
-        return failed[0] if failed else None
-
-    def to_dict(self) -> dict[str, Any]:
-        counts: dict[str, int] = {}
-        for outcome in self.outcomes:
-            counts[outcome.status] = counts.get(outcome.status, 0) + 1
-        return {"study": self.study, "design": self.design, "ok": self.failed is None,
-                "counts": counts, "outcomes": [o.to_dict() for o in self.outcomes]}
 
 
 def _destroy_one(env: Env, call: ApiCall, *, final_snapshot: bool, wait: bool,
