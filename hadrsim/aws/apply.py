@@ -230,26 +230,39 @@ def apply_plan(plan: Plan, ctx: AwsContext, *, wait: bool = True,
             status, detail = "skipped", f"needs step {unavailable[blocked[0]]}, skipped"
         else:
             step = _Step(env, call, wait=wait, skip=skip, allow_unimplemented=allow_unimplemented)
-            try:
-                status, detail = step.run()
-            except (ClientError, BotoCoreError, ResponseParserError) as exc:
-                if allow_unimplemented and unimplemented(exc):
-                    status, detail = "skipped", ("NotImplemented by this endpoint: "
-                                                 + UNSERVED)
-                else:
-                    status, detail = "failed", error_message(exc)
-            except Unresolved as exc:
-                status, detail = "failed", f"needs {exc}, which does not exist"
-            except TimeoutError as exc:
-                status, detail = "failed", f"timed out waiting: {exc}"
+            status, detail = attempt(step.run, allow_unimplemented,
+                                     ("failed", "needs {}, which does not exist"))
         if status == "skipped":
             unavailable[call.resource.key] = call.step
-        outcome = Outcome(call.step, call.operation, call.region, call.resource.kind,
-                          call.resource.identifier, status, env.scrub(detail),
-                          round(time.monotonic() - start, 3))
-        report.outcomes.append(outcome)
-        if progress is not None:
-            progress(outcome)
-        if status == "failed":
+        if not record(report, env, call, status, detail, start, progress):
             break
     return report
+
+
+def attempt(run: Callable[[], tuple[str, str]], allow_unimplemented: bool,
+            on_unresolved: tuple[str, str]) -> tuple[str, str]:
+    """``run()``'s (status, detail), with AWS failures turned into one: an emulator's
+    missing operation is skipped when allowed, a missing parent gives ``on_unresolved``
+    (status, detail with ``{}`` for the parent), a wait that ran out fails."""
+    try:
+        return run()
+    except (ClientError, BotoCoreError, ResponseParserError) as exc:
+        if allow_unimplemented and unimplemented(exc):
+            return "skipped", f"NotImplemented by this endpoint: {UNSERVED}"
+        return "failed", error_message(exc)
+    except Unresolved as exc:
+        return on_unresolved[0], on_unresolved[1].format(exc)
+    except TimeoutError as exc:
+        return "failed", f"timed out waiting: {exc}"
+
+
+def record(report: OutcomeReport, env: Env, call: ApiCall, status: str, detail: str,
+           start: float, progress: Callable[[Outcome], None] | None) -> bool:
+    """Add the call's outcome (secrets scrubbed) to the report; False once one failed."""
+    outcome = Outcome(call.step, call.operation, call.region, call.resource.kind,
+                      call.resource.identifier, status, env.scrub(detail),
+                      round(time.monotonic() - start, 3))
+    report.outcomes.append(outcome)
+    if progress is not None:
+        progress(outcome)
+    return status != "failed"

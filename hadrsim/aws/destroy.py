@@ -19,20 +19,20 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 
 from hadrsim.aws.apply import (
-    UNSERVED,
     Outcome,
     OutcomeReport,
+    attempt,
     error_message,
     preflight,
+    record,
     run_waiter,
-    unimplemented,
     wait_until,
 )
-from hadrsim.aws.kinds import Env, KeptError, NotApplied, Unresolved, kind_of
+from hadrsim.aws.kinds import Env, KeptError, NotApplied, kind_of
 from hadrsim.aws.plan import ApiCall, Plan
 from hadrsim.aws.session import AwsContext
 
@@ -106,24 +106,12 @@ def destroy_plan(plan: Plan, ctx: AwsContext, *, final_snapshot: bool = True,
         if call.operation in skip:
             status, detail = "skipped", f"not sent: {skip[call.operation]}"
         else:
-            try:
-                status, detail = _destroy_one(env, call, final_snapshot=final_snapshot,
-                                              wait=wait, skip=skip, stamp=stamp)
-            except (ClientError, BotoCoreError, ResponseParserError) as exc:
-                if allow_unimplemented and unimplemented(exc):
-                    status, detail = "skipped", f"NotImplemented by this endpoint: {UNSERVED}"
-                else:
-                    status, detail = "failed", error_message(exc)
-            except Unresolved as exc:
-                status, detail = "absent", f"its parent {exc} is gone"
-            except TimeoutError as exc:
-                status, detail = "failed", f"timed out waiting: {exc}"
-        outcome = Outcome(call.step, call.operation, call.region, call.resource.kind,
-                          call.resource.identifier, status, env.scrub(detail),
-                          round(time.monotonic() - start, 3))
-        report.outcomes.append(outcome)
-        if progress is not None:
-            progress(outcome)
-        if status == "failed":
+            def destroy_one(call: ApiCall = call) -> tuple[str, str]:
+                return _destroy_one(env, call, final_snapshot=final_snapshot, wait=wait,
+                                    skip=skip, stamp=stamp)
+
+            status, detail = attempt(destroy_one, allow_unimplemented,
+                                     ("absent", "its parent {} is gone"))
+        if not record(report, env, call, status, detail, start, progress):
             break
     return report
