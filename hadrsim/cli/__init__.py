@@ -5,8 +5,13 @@ Exit status: 0 ok, 2 bad input (the message names the field path, the value and
 what is allowed; nothing is written), 1 internal error.
 """
 
-from hadrsim.cli import aws, aws_exports, data, report, results, study  # noqa: F401  (registers)
+from importlib import import_module
+
 from hadrsim.cli.common import app
+
+# importing a module registers its commands; this order is the order of `hadrsim --help`
+for _module in ("study", "report", "results", "data", "aws", "aws_exports"):
+    import_module(f"hadrsim.cli.{_module}")
 
 __all__ = ["app", "main"]
 
