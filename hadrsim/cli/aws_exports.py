@@ -221,11 +221,7 @@ def discover_cmd(
     profile: ProfileOpt = None,
 ) -> None:
     """Read an existing deployment and write a study file that simulates it."""
-    parent = output.parent if str(output.parent) else Path(".")
-    if not parent.is_dir():
-        raise _bad_input(f"-o {output}: directory {parent} does not exist")
-    if output.is_dir():
-        raise _bad_input(f"-o {output}: is a directory; give a file name")
+    _check_output(output, "-o")
     regions = list(dict.fromkeys(region))
     ctx = _context(profile, endpoint_url, regions[0])
     from hadrsim.aws.discover import discover

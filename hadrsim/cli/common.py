@@ -48,14 +48,15 @@ def _load(path: Path, seed: int | None = None) -> Study:
     return study
 
 
-def _check_output(path: Path | None) -> None:
+def _check_output(path: Path | None, flag: str = "--json") -> None:
+    """Refuse an output path that cannot be written, naming the option it came from."""
     if path is None:
         return
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise _bad_input(f"--json {path}: directory {parent} does not exist")
+        raise _bad_input(f"{flag} {path}: directory {parent} does not exist")
     if path.is_dir():
-        raise _bad_input(f"--json {path}: is a directory; give a file name")
+        raise _bad_input(f"{flag} {path}: is a directory; give a file name")
 
 
 def _strict_json(value):

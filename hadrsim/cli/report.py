@@ -17,6 +17,7 @@ import typer
 
 from hadrsim.cli.common import (
     _bad_input,
+    _check_output,
     _load,
     _prices,
     _write_atomically,
@@ -29,14 +30,6 @@ from hadrsim.experiments.montecarlo import execute, plan_runs
 from hadrsim.experiments.run import RunResult
 from hadrsim.report import render_report
 from hadrsim.spec.study import Study
-
-
-def _check_report_output(path: Path) -> None:
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise _bad_input(f"-o {path}: directory {parent} does not exist")
-    if path.is_dir():
-        raise _bad_input(f"-o {path}: is a directory; give a file name")
 
 
 def _run_with_progress(study: Study, runs: int | None, workers: int) -> list[RunResult]:
@@ -64,7 +57,7 @@ def report(
 ) -> None:
     """Write one self-contained HTML report: verdicts, tables, figures, episode timelines."""
     price_table = _prices(prices)
-    _check_report_output(output)
+    _check_output(output, "-o")
     if "://" in source:
         study, results = study_from_store(source, study_name, seed, runs)
     else:

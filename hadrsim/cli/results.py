@@ -41,8 +41,8 @@ def results_export(
     """Every stored run as one tidy row (parameters and metrics as columns)."""
     if csv_path is None and parquet_path is None:
         raise _bad_input("results export: give --csv PATH and/or --parquet PATH")
-    _check_output(csv_path)
-    _check_output(parquet_path)
+    _check_output(csv_path, "--csv")
+    _check_output(parquet_path, "--parquet")
     if parquet_path is not None:
         try:
             import pyarrow  # noqa: F401

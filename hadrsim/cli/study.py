@@ -154,7 +154,7 @@ def sweep(
 ) -> None:
     """Run the study over a grid of spec values set by dotted paths; one row per run."""
     study = _load(file, seed)
-    _check_output(csv_path)
+    _check_output(csv_path, "--csv")
     results_store = _open_store(store)
     if resume and results_store is None:
         raise _bad_input("--resume needs --store URL")
@@ -204,7 +204,7 @@ def events(
         if name not in known:
             raise _bad_input(f"{flag} {name!r}: not in the study; choose from {known}")
     _check_output(json_path)
-    _check_output(csv_path)
+    _check_output(csv_path, "--csv")
     world = simulate(study, design, scenario, run_index)
     log = event_log(world.rec, design)
     table = Table(title=f"{design} / {scenario} / run {run_index}: events",

@@ -63,3 +63,9 @@ def test_outputs_get_the_usual_file_mode(store, tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(csv.stat().st_mode) == 0o666 & ~umask
+
+
+def test_a_bad_output_path_names_its_own_option(store, tmp_path):
+    result = _invoke("results", "export", store, "--parquet", tmp_path / "no-dir" / "r.pq")
+    assert result.exit_code == 2
+    assert "--parquet" in result.output and "--json" not in result.output
