@@ -2,8 +2,12 @@
 
 Where the client-seen RTO says *how long*, the breakdown says *where the time
 went*: detecting the failure, deciding to promote, promoting, and updating the
-endpoint (DNS). Each step is the gap between the first events that open and
-close it inside the episode's window; a step whose events are missing is NaN.
+endpoint (DNS). The steps are found in order inside the episode's window:
+the first ``failure_detected`` at or after the fault, the first
+``promotion_started`` at or after that, and so on, each closing event searched
+from the one that opened its step. So a step is never negative (an event left
+over from an earlier episode, or logged before the step it closes, is skipped)
+and is NaN only when its events were not logged in the window.
 """
 
 from __future__ import annotations
@@ -28,21 +32,30 @@ class Breakdown(NamedTuple):
     dns_s: float
 
 
+def _first_at_or_after(steps: dict[str, list[float]], name: str, t: float, end: float) -> float:
+    times = steps.get(name, [])
+    i = bisect_left(times, t)
+    return times[i] if i < len(times) and times[i] < end else math.nan
+
+
 def breakdowns(events: Iterable[ControlEvent], episodes: Sequence[Episode]) -> list[Breakdown]:
     """One :class:`Breakdown` per episode, from events in ``[start_s, window_end_s)``."""
-    # Stable sort: events at equal times keep their recorded order.
-    steps = sorted((e for e in events if e.event in _STEPS), key=lambda e: e.time_s)
-    times = [event.time_s for event in steps]
+    steps: dict[str, list[float]] = {}
+    for event in events:
+        if event.event in _STEPS:
+            steps.setdefault(event.event, []).append(event.time_s)
+    for times in steps.values():
+        times.sort()
     result = []
     for episode in episodes:
-        first: dict[str, float] = {}
-        lo = bisect_left(times, episode.start_s)
-        hi = bisect_left(times, episode.window_end_s)
-        for event in steps[lo:hi]:
-            first.setdefault(event.event, event.time_s)
-            if len(first) == len(_STEPS):
-                break
-        detected, started, completed, updated = (first.get(s, math.nan) for s in _STEPS)
+        times = []
+        anchor = episode.start_s
+        for name in _STEPS:
+            t = _first_at_or_after(steps, name, anchor, episode.window_end_s)
+            times.append(t)
+            if not math.isnan(t):
+                anchor = t
+        detected, started, completed, updated = times
         result.append(
             Breakdown(
                 detection_s=detected - episode.start_s,

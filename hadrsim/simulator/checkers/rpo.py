@@ -1,14 +1,50 @@
-"""RPO: acknowledged writes the surviving database no longer holds.
+"""RPO: acknowledged writes the surviving database no longer holds, and the loss window.
 
-A write is *acknowledged* when its client saw ``outcome == "ok"``. After the run
-the final read lists the observed write ids present in the surviving log; an
-acknowledged write absent from it is *lost* (Jepsen's set semantics). Writes
-whose outcome is unknown are neither lost nor required: they may or may not
-have committed.
+*Lost writes.* A write is *acknowledged* when its client saw ``outcome == "ok"``.
+The final read lists the observed write ids the surviving data holds, after
+conflict resolution (a write that last-writer-wins discarded is not there); an
+acknowledged write absent from it is *lost* (Jepsen's set semantics), whenever
+it was acknowledged: before the fault, by a zombie primary or a wrongly
+promoted replica after it, or between a corruption and its restore point.
+Writes whose outcome is unknown are neither lost nor required: they may or may
+not have committed.
 
-Each lost write is charged to the fault that destroyed it: the first episode
-starting at or after its acknowledgement. The episode's loss window ``rpo_s``
-is the fault time minus the earliest such acknowledgement.
+*Loss window* (DESIGN.md "Metrics", the definition policies are judged on):
+the episode's recovery point is the commit time of the newest acknowledged
+write that survived and is older than the earliest lost one; rpo_s = ack time
+of the LATEST lost acknowledged write − the recovery point (0 when nothing is
+lost).
+
+So an asynchronous failover reads about the replica lag, a point-in-time restore
+after a corruption the span from the restore target to the last lost write,
+last-writer-wins losers scattered over a 10-minute partition about 10 minutes,
+and writes a zombie (or wrongly promoted) primary acknowledged after the fault
+widen the window up to the last of them.
+
+"Acknowledged writes" are read from the commit records as well as from the
+sparse observed writes, so a loss shorter than the gap between two observed
+writes keeps its true width: a :class:`Commit` is a batch the database
+acknowledged, and its ``time_s`` is the ack time used here (an observed write
+with no commit record uses its client's ``complete_s``). A batch counts when
+someone was acknowledged for a write in it: it holds background workload
+writes, or an observed write whose client saw "ok" (a batch holding only a
+timed-out write or an injected corruption does not). It is *lost* when the
+surviving log does not hold it (its ``lsn_to`` lies outside the final read's
+``surviving_ranges``) or when an acknowledged observed write in it is missing
+from the final read (a last-writer-wins loser); otherwise it *survived*. With
+no surviving acknowledged write older than the earliest lost one, the
+recovery point is 0 s, the empty database at the start of the run.
+
+Each lost write is charged to one episode (:mod:`.attribution`); the RTO
+checker uses the same charge for its notion of a useful write.
+
+*Unknown losses.* An episode that recovered (``recovered_write``) has known
+losses. A censored episode's losses are known only when the data it keeps was
+settled inside its window: the final read is available and a surviving timeline
+branched off (a promotion or a restore) between the fault and the window's
+end. Otherwise the recovery that would decide what survives had not happened
+(a Region still down, a corruption not yet restored or never restorable), so
+its ``lost_writes`` and ``rpo_s`` are NaN, never 0 as if known.
 
 :func:`lost_writes_from_commits` counts losses a second, independent way, from
 commit batches that fell outside the surviving log, to cross-check the client
@@ -24,15 +60,49 @@ from collections.abc import Iterable, Sequence
 from itertools import accumulate
 from typing import NamedTuple
 
+from hadrsim.simulator.checkers.attribution import Branches, Charger
 from hadrsim.simulator.checkers.episodes import Episode
-from hadrsim.simulator.records import ClientOp, Commit, FinalRead
+from hadrsim.simulator.records import ClientOp, Commit, FinalRead, RoleChange
 
 
 class EpisodeLoss(NamedTuple):
-    """Writes lost to one episode and its loss window (0.0 when none lost)."""
+    """Observed acknowledged writes lost to one episode and its loss window.
 
-    lost_writes: int
+    Both are 0 when nothing was lost, NaN when the losses are unknowable.
+    """
+
+    lost_writes: float
     rpo_s: float
+
+
+UNKNOWN_LOSS = EpisodeLoss(math.nan, math.nan)
+
+
+class Losses(NamedTuple):
+    """Per-episode losses (aligned with the episodes) and how they were charged.
+
+    ``charged_s`` maps each lost observed write id to the start of the episode
+    charged with it (``inf`` when unexplained: no episode's RTO is judged by
+    it, as no fault lost it); ``branch_times`` lists when
+    each surviving timeline that succeeded another one began.
+    """
+
+    episodes: list[EpisodeLoss]
+    unexplained: int
+    charged_s: dict[int, float]
+    branch_times: list[float]
+    overwritten: frozenset[int] = frozenset()
+
+    def unavailable_s(self) -> dict[int, float]:
+        """``charged_s`` of the writes the service lost *because it was unavailable*.
+
+        For the RTO: a write whose copy was cut off (a zombie, a corrupt copy
+        replaced by a restore, an asynchronous tail) did the client no good. A
+        write last-writer-wins discarded (``overwritten``: its batch lies inside
+        its timeline's surviving ranges) was taken by a live table and lost a
+        conflict: data loss for RPO, not downtime.
+        """
+        return {w: s for w, s in self.charged_s.items() if w not in self.overwritten}
 
 
 def is_acknowledged(op: ClientOp) -> bool:
@@ -46,37 +116,93 @@ def lost_writes(ops: Iterable[ClientOp], final: FinalRead) -> list[ClientOp]:
     return [op for op in ops if is_acknowledged(op) and op.value not in survived]
 
 
-def attribute_losses(
-    lost: Iterable[ClientOp], episodes: Sequence[Episode]
-) -> tuple[list[EpisodeLoss], int]:
-    """Charge each lost write to an episode; return per-episode losses and the unexplained count.
+class _Tally:
+    """Lost items per episode and surviving ack times, turned into :class:`EpisodeLoss`."""
 
-    A write goes to the first episode starting at or after its acknowledgement
-    (``complete_s``); failing that, to the last episode starting before it (a
-    fault still under way when the write was acknowledged). With no episode at
-    all the loss is unexplained, which a correct model never produces.
-    The result list is aligned with ``episodes``.
-    """
-    count = len(episodes)
-    # A stable sort keeps list order among equal starts, so "first" and "last" are well defined.
-    order = sorted(range(count), key=lambda i: episodes[i].start_s)
-    starts = [episodes[i].start_s for i in order]
-    lost_counts = [0] * count
-    first_ack_s = [math.inf] * count
-    unexplained = 0
-    for op in lost:
-        if not count:
-            unexplained += 1
+    def __init__(self, episodes: Sequence[Episode]) -> None:
+        self.episodes = episodes
+        self.charger = Charger(episodes)
+        self.lost_acks: list[list[float]] = [[] for _ in episodes]
+        self.counts = [0] * len(episodes)
+        self.survived: list[float] = []
+        self.charged_s: dict[int, float] = {}
+        self.unexplained = 0
+
+    def lost(self, ack_s: float, cut_off_s: float, write_ids: Iterable[int]) -> None:
+        index = self.charger.charge(cut_off_s, ack_s)
+        ids = list(write_ids)
+        if index is None:
+            self.unexplained += len(ids)
+            self.charged_s.update(dict.fromkeys(ids, math.inf))
+            return
+        self.lost_acks[index].append(ack_s)
+        self.counts[index] += len(ids)
+        self.charged_s.update(dict.fromkeys(ids, self.episodes[index].start_s))
+
+    def result(self) -> list[EpisodeLoss]:
+        survived = sorted(self.survived)
+        losses = []
+        for acks, count in zip(self.lost_acks, self.counts, strict=True):
+            if not acks:
+                losses.append(EpisodeLoss(0, 0.0))
+                continue
+            earliest = min(acks)
+            older = bisect_left(survived, earliest)
+            recovery_point = survived[older - 1] if older else 0.0
+            losses.append(EpisodeLoss(count, max(0.0, max(acks) - recovery_point)))
+        return losses
+
+
+def episode_losses(
+    ops: Iterable[ClientOp],
+    episodes: Sequence[Episode],
+    final: FinalRead,
+    commits: Iterable[Commit] = (),
+    roles: Iterable[RoleChange] = (),
+) -> Losses:
+    """Charge every lost acknowledged write to an episode and measure each loss window."""
+    acked = {op.value: op for op in ops if is_acknowledged(op) and op.value is not None}
+    lost_ids = {value for value in acked if value not in final.write_ids}
+    commits = list(commits)
+    branches = Branches(final, commits, roles)
+    surviving = _SurvivingLog(final.surviving_ranges)
+    tally = _Tally(episodes)
+    recorded: set[int] = set()
+    overwritten: set[int] = set()
+    for commit in commits:
+        observed = [w for w in commit.write_ids if w in acked]
+        recorded.update(observed)
+        if not observed and commit.writes <= len(commit.write_ids):
+            continue  # nobody was acknowledged for anything in this batch
+        held = (commit.timeline, commit.lsn_to) in surviving
+        gone = [w for w in observed if w in lost_ids]
+        if held and not gone:
+            tally.survived.append(commit.time_s)
             continue
-        position = bisect_left(starts, op.complete_s)
-        index = order[position] if position < count else order[-1]
-        lost_counts[index] += 1
-        first_ack_s[index] = min(first_ack_s[index], op.complete_s)
-    losses = [
-        EpisodeLoss(n, max(0.0, episode.start_s - first) if n else 0.0)
-        for episode, n, first in zip(episodes, lost_counts, first_ack_s, strict=True)
-    ]
-    return losses, unexplained
+        if held or not branches.past_end(commit.timeline, commit.lsn_to):
+            overwritten.update(gone)
+        cut_off_s = math.nan if held else branches.cut_off_s(commit.timeline, commit.lsn_to)
+        tally.lost(commit.time_s, cut_off_s, gone)
+    for value, op in acked.items():
+        if value in recorded:
+            continue
+        if value in lost_ids:
+            tally.lost(op.complete_s, math.nan, [value])
+        else:
+            tally.survived.append(op.complete_s)
+    return Losses(tally.result(), tally.unexplained, tally.charged_s, branches.branch_times(),
+                  frozenset(overwritten))
+
+
+def losses_known(
+    episode: Episode, recovered: bool, final: FinalRead, branch_times: Iterable[float]
+) -> bool:
+    """Whether an episode's losses are knowable (module docstring, "Unknown losses")."""
+    if recovered:
+        return True
+    return final.available and any(
+        episode.start_s <= t < episode.window_end_s for t in branch_times
+    )
 
 
 class _SurvivingLog:
@@ -117,3 +243,20 @@ def lost_writes_from_commits(commits: Iterable[Commit], final: FinalRead) -> tup
             observed += sum(1 for w in commit.write_ids if w > 0)  # < 0: injected corruption
             total += commit.writes
     return observed, total
+
+
+def discarded_writes(commits: Iterable[Commit], final: FinalRead) -> frozenset[int]:
+    """Observed write ids lost with a discarded branch of the log.
+
+    A batch past the end of its timeline's surviving ranges (or on a timeline
+    the surviving log does not hold) was cut off with its branch: an
+    asynchronous tail, a zombie's writes. A batch missing from *inside* its
+    timeline's ranges was discarded by last-writer-wins, and is not listed.
+    """
+    ends: dict[int, int] = {}
+    for timeline, _, lsn_to in final.surviving_ranges:
+        ends[timeline] = max(ends.get(timeline, lsn_to), lsn_to)
+    return frozenset(
+        w for commit in commits if commit.lsn_to > ends.get(commit.timeline, -1)
+        for w in commit.write_ids if w > 0
+    )

@@ -13,13 +13,21 @@ this is measured at the client, DNS TTL, caching and retries are all included.
 
 The episode's RTO is the worst client's; it has recovered only if all have.
 With no surviving client observed the RTO is unknown (NaN), not zero.
+
+An acknowledged write that was later lost with the copy that took it (cut off
+by a failover or a restore: a zombie, a corrupt copy) is a failure for the
+episode charged with its loss and for every later one, never for an earlier
+one (:mod:`.attribution`): it did the client good until that fault. A write
+last-writer-wins discarded is not: the table was up; RPO counts that loss. A read that
+returned corrupt data (a negative id) is a failure; a corruption episode must
+also stop serving corrupt data to count as recovered (:mod:`.corruption`).
 """
 
 from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from itertools import accumulate
 
 from hadrsim.simulator.checkers.episodes import Episode
@@ -81,15 +89,17 @@ class _ClientLog:
         return window_end_s - start_s, False
 
 
-def _useful(op: ClientOp, survived: frozenset[int] | None) -> bool:
+def _useful(op: ClientOp, survived: frozenset[int] | None, useless: Collection[int]) -> bool:
     """An acknowledged operation that did the client good.
 
-    A write helps only if it survives in the final data (a write acknowledged
-    by a corrupted or fenced-off copy and then discarded did not recover
-    anything); a read only if it did not return corrupted data (negative ids).
+    A write helps unless it is among ``useless`` (acknowledged, then lost to
+    this episode or an earlier one: a write acknowledged by a corrupted or
+    fenced-off copy and then discarded did not recover anything) or, given
+    ``survived``, missing from the final read; a read only
+    if it did not return corrupted data (negative ids).
     """
     if op.kind == "write":
-        return survived is None or op.value in survived
+        return op.value not in useless and (survived is None or op.value in survived)
     return op.value is None or op.value >= 0
 
 
@@ -97,12 +107,16 @@ class ClientHistories:
     """Every client's ops of one kind, indexed once to answer many episodes."""
 
     def __init__(
-        self, ops: Iterable[ClientOp], kind: str, survived: frozenset[int] | None = None
+        self,
+        ops: Iterable[ClientOp],
+        kind: str,
+        survived: frozenset[int] | None = None,
+        useless: Collection[int] = frozenset(),
     ) -> None:
         groups: dict[tuple[str, str], list[ClientOp]] = {}
         for op in ops:
             if op.kind == kind:
-                if op.outcome == "ok" and not _useful(op, survived):
+                if op.outcome == "ok" and not _useful(op, survived, useless):
                     op = op._replace(outcome="fail")
                 groups.setdefault((op.client, op.client_region), []).append(op)
         self._logs = [(region, _ClientLog(group)) for (_, region), group in groups.items()]
@@ -134,11 +148,28 @@ def rto_by_episodes(
     episodes: Sequence[Episode],
     kind: str,
     survived: frozenset[int] | None = None,
+    charged_s: Mapping[int, float] | None = None,
 ) -> list[tuple[float, bool]]:
-    """:func:`rto_by_episode` for every episode, indexing the ops only once.
+    """:func:`rto_by_episode` for every episode, indexing the ops once per distinct need.
 
-    With ``survived`` (the final read's write ids), an acknowledged write that
-    was later lost does not count as the client having recovered.
+    With ``charged_s`` (lost write id -> start of the episode charged with it,
+    :mod:`.attribution`), an acknowledged write lost to this episode or an
+    earlier one does not count as the client having recovered; one lost in a
+    later episode does, since it did the client good until that fault. With
+    only ``survived`` (the final read's write ids), no lost write counts.
     """
-    histories = ClientHistories(ops, kind, survived)
-    return [histories.rto(episode) for episode in episodes]
+    ops = list(ops)
+    if not charged_s:
+        histories = ClientHistories(ops, kind, survived)
+        return [histories.rto(episode) for episode in episodes]
+    ordered = sorted(charged_s.items(), key=lambda item: item[1])
+    starts = [start_s for _, start_s in ordered]
+    cache: dict[int, ClientHistories] = {}
+    result = []
+    for episode in episodes:
+        cut = bisect_right(starts, episode.start_s)
+        if cut not in cache:
+            useless = frozenset(value for value, _ in ordered[:cut])
+            cache[cut] = ClientHistories(ops, kind, useless=useless)
+        result.append(cache[cut].rto(episode))
+    return result

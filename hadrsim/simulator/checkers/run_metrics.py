@@ -13,19 +13,24 @@ import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from hadrsim.simulator.checkers.availability import availability, success_ratio
+from hadrsim.simulator.checkers.availability import availability, observed_success_ratio
 from hadrsim.simulator.checkers.breakdown import breakdowns
 from hadrsim.simulator.checkers.consistency import (
     monotonic_read_violations,
     read_your_writes_violations,
     stale_reads,
 )
+from hadrsim.simulator.checkers.corruption import combine, corruption_rto
 from hadrsim.simulator.checkers.divergence import divergent_keys
-from hadrsim.simulator.checkers.episodes import episodes
+from hadrsim.simulator.checkers.episodes import Episode, episodes
 from hadrsim.simulator.checkers.latency import latency_percentiles_ms
-from hadrsim.simulator.checkers.lww import lost_updates, lww_conflicts
+from hadrsim.simulator.checkers.lww import indeterminate_writes, lost_updates, lww_conflicts
 from hadrsim.simulator.checkers.rpo import (
-    attribute_losses,
+    UNKNOWN_LOSS,
+    Losses,
+    discarded_writes,
+    episode_losses,
+    losses_known,
     lost_writes,
     lost_writes_from_commits,
 )
@@ -35,6 +40,9 @@ from hadrsim.simulator.checkers.visibility import DEFAULT_TS, t_visibility
 
 if TYPE_CHECKING:
     from hadrsim.simulator.recorder import Recorder
+    from hadrsim.simulator.records import FinalRead
+
+_Rto = tuple[float, bool]
 
 TVIS_POINTS = {"tvis_p_0s": 0.0, "tvis_p_0_1s": 0.1, "tvis_p_1s": 1.0, "tvis_p_5s": 5.0}
 """Run metrics from the t-visibility curve: P(visible) in the bin starting at each time."""
@@ -59,10 +67,12 @@ def _consistency_metrics(recorder: Recorder) -> dict[str, float]:
 
     Lost updates take each key's final value by version (last writer wins), not
     from the end-of-run replica states: a run may hold several datasets (a
-    detached DR copy) or disagreeing replicas, and a surviving write whose
-    client timed out would make the write it overwrote look lost.
+    detached DR copy) or disagreeing replicas. Writes lost with a discarded
+    branch of the log are RPO's, not lost updates; indeterminate writes are
+    counted apart.
     """
     ops = recorder.ops
+    assert recorder.final is not None
     stale, reads = stale_reads(ops)
     curve = {t: p for t, _, p in t_visibility(ops, DEFAULT_TS)}
     return {
@@ -72,7 +82,10 @@ def _consistency_metrics(recorder: Recorder) -> dict[str, float]:
         "monotonic_read_violations": float(monotonic_read_violations(ops)),
         **{name: curve[t] for name, t in TVIS_POINTS.items()},
         "conflicts": float(lww_conflicts(ops)),
-        "lost_updates": float(lost_updates(ops)),
+        "lost_updates": float(
+            lost_updates(ops, discarded=discarded_writes(recorder.commits, recorder.final))
+        ),
+        "indeterminate_writes": float(indeterminate_writes(ops)),
         "split_brain_s": split_brain_seconds(recorder.roles, recorder.faults, recorder.horizon_s),
         "divergent_keys": float(divergent_keys(recorder.replicas)),
         "corrupt_reads": float(sum(
@@ -80,6 +93,55 @@ def _consistency_metrics(recorder: Recorder) -> dict[str, float]:
             if op.kind == "read" and op.outcome == "ok" and op.value is not None and op.value < 0
         )),
     }
+
+
+def _client_rtos(
+    recorder: Recorder, eps: list[Episode], losses: Losses
+) -> tuple[list[_Rto], list[_Rto]]:
+    """Write and read RTOs per episode, lost writes charged as :mod:`.attribution` says,
+    with the corruption rule applied (:mod:`.corruption`)."""
+    final = recorder.final
+    assert final is not None
+    ops = recorder.ops
+    writes = rto_by_episodes(ops, eps, "write", charged_s=losses.unavailable_s())
+    reads = rto_by_episodes(ops, eps, "read")
+    corrupt = any(v < 0 for v in final.write_ids) or any(
+        op.kind == "read" and op.outcome == "ok" and op.value is not None and op.value < 0
+        for op in ops
+    )
+    if corrupt:
+        fault_ids = frozenset(ep.fault_id for ep in eps)
+        rules = [corruption_rto(ops, ep, final, fault_ids) for ep in eps]
+        writes = [combine(rto, rule) for rto, rule in zip(writes, rules, strict=True)]
+        reads = [combine(rto, rule) for rto, rule in zip(reads, rules, strict=True)]
+    return writes, reads
+
+
+def _episode_rows(
+    eps: list[Episode], writes: list[_Rto], reads: list[_Rto], losses: Losses,
+    final: FinalRead, recorder: Recorder,
+) -> list[dict[str, Any]]:
+    steps = breakdowns(recorder.control, eps)
+    rows = []
+    for i, ep in enumerate(eps):
+        write, read = writes[i], reads[i]
+        known = losses_known(ep, write[1], final, losses.branch_times)
+        loss = losses.episodes[i] if known else UNKNOWN_LOSS
+        rows.append({
+            "fault_id": ep.fault_id,
+            "kind": ep.kind,
+            "scope": ep.scope,
+            "disruption": ep.disruption,
+            "start_s": ep.start_s,
+            "rto_write_s": write[0],
+            "rto_read_s": read[0],
+            "recovered_write": write[1],
+            "recovered_read": read[1],
+            "lost_writes": loss.lost_writes,
+            "rpo_s": loss.rpo_s,
+            **steps[i]._asdict(),
+        })
+    return rows
 
 
 def run_metrics(recorder: Recorder) -> tuple[dict[str, float], list[dict[str, Any]]]:
@@ -93,41 +155,25 @@ def run_metrics(recorder: Recorder) -> tuple[dict[str, float], list[dict[str, An
         raise ValueError("run has no final read; lost writes cannot be checked")
     eps = episodes(recorder.faults, recorder.horizon_s)
     lost = lost_writes(recorder.ops, final)
-    losses, unexplained = attribute_losses(lost, eps)
-    writes = rto_by_episodes(recorder.ops, eps, "write", final.write_ids)
-    reads = rto_by_episodes(recorder.ops, eps, "read")
-    steps = breakdowns(recorder.control, eps)
-    rows = [
-        {
-            "fault_id": ep.fault_id,
-            "kind": ep.kind,
-            "scope": ep.scope,
-            "disruption": ep.disruption,
-            "start_s": ep.start_s,
-            "rto_write_s": write[0],
-            "rto_read_s": read[0],
-            "recovered_write": write[1],
-            "recovered_read": read[1],
-            "lost_writes": loss.lost_writes,
-            "rpo_s": loss.rpo_s,
-            **step._asdict(),
-        }
-        for ep, write, read, loss, step in zip(eps, writes, reads, losses, steps, strict=True)
-    ]
+    losses = episode_losses(recorder.ops, eps, final, recorder.commits, recorder.roles)
+    writes, reads = _client_rtos(recorder, eps, losses)
+    rows = _episode_rows(eps, writes, reads, losses, final, recorder)
+    write_rtos = [rto for rto, _ in writes]
+    read_rtos = [rto for rto, _ in reads]
     observed, total = lost_writes_from_commits(recorder.commits, final)
     metrics: dict[str, float] = {
         "episodes": float(len(eps)),
         "lost_writes": float(len(lost)),
-        "unexplained_lost_writes": float(unexplained),
+        "unexplained_lost_writes": float(losses.unexplained),
         "lost_writes_commits": float(observed),
         "lost_writes_total": float(total),
-        "rpo_s": _max_known((loss.rpo_s for loss in losses), empty=0.0),
-        "rto_write_s": _max_known((rto for rto, _ in writes), empty=math.nan),
-        "rto_read_s": _max_known((rto for rto, _ in reads), empty=math.nan),
-        "availability_write": availability(eps, [rto for rto, _ in writes], recorder.horizon_s),
-        "availability_read": availability(eps, [rto for rto, _ in reads], recorder.horizon_s),
-        "write_success_ratio": success_ratio(recorder.ops, "write"),
-        "read_success_ratio": success_ratio(recorder.ops, "read"),
+        "rpo_s": _max_known((row["rpo_s"] for row in rows), empty=0.0),
+        "rto_write_s": _max_known(write_rtos, empty=math.nan),
+        "rto_read_s": _max_known(read_rtos, empty=math.nan),
+        "availability_write": availability(eps, write_rtos, recorder.horizon_s),
+        "availability_read": availability(eps, read_rtos, recorder.horizon_s),
+        "write_success_ratio": observed_success_ratio(recorder.ops, "write", write_rtos),
+        "read_success_ratio": observed_success_ratio(recorder.ops, "read", read_rtos),
         **_latency_metrics(recorder, "write", "commit_latency"),
         **_latency_metrics(recorder, "read", "read_latency"),
         "ops": float(len(recorder.ops)),

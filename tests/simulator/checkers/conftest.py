@@ -91,7 +91,7 @@ def episode() -> Callable[..., Episode]:
 
 @pytest.fixture(scope="session")
 def commit() -> Callable[..., Commit]:
-    """``commit(timeline, lsn_from, lsn_to, write_ids=(), writes=None)``."""
+    """``commit(timeline, lsn_from, lsn_to, write_ids=(), writes=None, time_s=0.0)``."""
 
     def build(
         timeline: int,
@@ -99,21 +99,24 @@ def commit() -> Callable[..., Commit]:
         lsn_to: int,
         write_ids: tuple[int, ...] = (),
         writes: int | None = None,
+        time_s: float = 0.0,
     ) -> Commit:
         count = lsn_to - lsn_from + 1 if writes is None else writes
-        return Commit(0.0, "db-1", timeline, lsn_from, lsn_to, count, write_ids)
+        return Commit(time_s, "db-1", timeline, lsn_from, lsn_to, count, write_ids)
 
     return build
 
 
 @pytest.fixture(scope="session")
 def final() -> Callable[..., FinalRead]:
-    """``final(write_ids=(), ranges=())``: the surviving database state."""
+    """``final(write_ids=(), ranges=(), available=True)``: the surviving database state."""
 
     def build(
-        write_ids: Iterable[int] = (), ranges: tuple[tuple[int, int, int], ...] = ()
+        write_ids: Iterable[int] = (),
+        ranges: tuple[tuple[int, int, int], ...] = (),
+        available: bool = True,
     ) -> FinalRead:
-        return FinalRead(1e9, "db-2", True, 1, 0, frozenset(write_ids), ranges)
+        return FinalRead(1e9, "db-2", available, 1, 0, frozenset(write_ids), ranges)
 
     return build
 

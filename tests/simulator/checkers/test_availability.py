@@ -5,7 +5,13 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hadrsim.simulator.checkers import Episode, availability, nines, success_ratio
+from hadrsim.simulator.checkers import (
+    Episode,
+    availability,
+    nines,
+    observed_success_ratio,
+    success_ratio,
+)
 
 
 def test_no_episodes_is_fully_available():
@@ -34,10 +40,21 @@ def test_outage_outside_horizon_adds_no_downtime(episode):
     assert availability([episode(150.0, 200.0)], [10.0], horizon_s=100.0) == 1.0
 
 
-def test_unknown_rto_adds_no_downtime(episode):
-    """An episode with NaN RTO (unobserved) is ignored."""
+def test_unknown_rto_makes_availability_unknown(episode):
+    """An episode no surviving client observed (RTO NaN) leaves availability unknown.
+
+    Regression (issue 11, item 5): it used to add no downtime, so a single-Region
+    design under a Region outage, all clients dead with it, read 100%.
+    """
     eps = [episode(10.0, 50.0), episode(50.0, 100.0)]
-    assert availability(eps, [math.nan, 10.0], horizon_s=100.0) == 0.9
+    assert math.isnan(availability(eps, [math.nan, 10.0], horizon_s=100.0))
+
+
+def test_observed_success_ratio_is_unknown_when_an_episode_went_unobserved(write):
+    """The success ratio of an unobserved run is NaN, not the dead clients' share."""
+    ops = [write(1.0), write(2.0)]
+    assert math.isnan(observed_success_ratio(ops, "write", [math.nan]))
+    assert observed_success_ratio(ops, "write", [3.0]) == 1.0
 
 
 def test_success_ratio_counts_ok_of_one_kind(write, read):
@@ -69,7 +86,11 @@ def test_nines():
     st.floats(1e-3, 200),
 )
 def test_property_availability_within_unit_interval(outages, horizon_s):
-    """Availability is always within [0, 1]."""
+    """Availability is within [0, 1], or NaN exactly when an episode went unobserved."""
     eps = [Episode(0, "k", "s", "AZ", start, None, start + 1.0, ()) for start, _ in outages]
-    value = availability(eps, [rto for _, rto in outages], horizon_s)
-    assert 0.0 <= value <= 1.0
+    rtos = [rto for _, rto in outages]
+    value = availability(eps, rtos, horizon_s)
+    if any(math.isnan(rto) for rto in rtos):
+        assert math.isnan(value)
+    else:
+        assert 0.0 <= value <= 1.0

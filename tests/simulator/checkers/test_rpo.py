@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 from hadrsim.simulator.checkers import (
     Episode,
     EpisodeLoss,
-    attribute_losses,
+    episode_losses,
     is_acknowledged,
+    losses_known,
     lost_writes,
     lost_writes_from_commits,
 )
@@ -33,48 +34,70 @@ def test_reads_are_not_writes(read, final):
     assert lost_writes([read(1.0, value=5)], final()) == []
 
 
-def test_lost_write_charged_to_next_fault_with_loss_window(write, final, episode):
-    """The loss window is fault time minus the earliest lost acknowledgement."""
+def _losses(ops, eps, survived=(), commits=(), ranges=(), roles=()):
+    final = FinalRead(1e9, "db-2", True, 1, 0, frozenset(survived), ranges)
+    return episode_losses(ops, eps, final, commits, roles)
+
+
+def test_loss_window_runs_from_recovery_point_to_last_lost_ack(write, episode):
+    """rpo_s = last lost ack - newest surviving ack older than the earliest lost one."""
     ops = [write(10.0, 10.5, value=1), write(20.0, 20.5, value=2), write(30.0, 30.5, value=3)]
-    lost = lost_writes(ops, final(write_ids={1}))
-    losses, unexplained = attribute_losses(lost, [episode(40.0, 100.0)])
-    assert losses == [EpisodeLoss(lost_writes=2, rpo_s=19.5)]
-    assert unexplained == 0
+    losses = _losses(ops, [episode(40.0, 100.0)], survived={1})
+    assert losses.episodes == [EpisodeLoss(lost_writes=2, rpo_s=20.0)]
+    assert losses.unexplained == 0
+    assert losses.charged_s == {2: 40.0, 3: 40.0}
 
 
 def test_each_loss_goes_to_first_fault_at_or_after_ack(write, episode):
-    """Losses split between faults by acknowledgement time."""
-    lost = [write(1.0, 5.0, value=1), write(6.0, 10.0, value=2), write(11.0, 12.0, value=3)]
+    """Without a recorded branch, losses split between faults by acknowledgement time."""
+    ops = [write(0.0, 2.0, value=9), write(1.0, 5.0, value=1), write(6.0, 10.0, value=2),
+           write(11.0, 12.0, value=3)]
     eps = [episode(10.0, 20.0, fault_id=1), episode(20.0, 50.0, fault_id=2)]
-    losses, _ = attribute_losses(lost, eps)
-    assert losses == [EpisodeLoss(2, 5.0), EpisodeLoss(1, 8.0)]
+    losses = _losses(ops, eps, survived={9})
+    assert losses.episodes == [EpisodeLoss(2, 8.0), EpisodeLoss(1, 10.0)]
 
 
-def test_loss_after_last_fault_goes_to_last_with_zero_window(write, episode):
-    """A write acknowledged during the last fault is charged to it, with rpo_s 0."""
-    losses, unexplained = attribute_losses([write(30.0, 31.0, value=1)], [episode(20.0, 50.0)])
-    assert losses == [EpisodeLoss(1, 0.0)]
-    assert unexplained == 0
+def test_loss_after_last_permanent_fault_goes_to_it(write, episode):
+    """A write acknowledged during the last (permanent) fault is charged to it."""
+    ops = [write(0.0, 5.0, value=9), write(30.0, 31.0, value=1)]
+    losses = _losses(ops, [episode(20.0, 50.0)], survived={9})
+    assert losses.episodes == [EpisodeLoss(1, 26.0)]
+    assert losses.unexplained == 0
+
+
+def test_nothing_survived_before_means_recovery_point_zero(write, episode):
+    """With no surviving acknowledged write before the loss, the window starts at 0 s."""
+    losses = _losses([write(7.0, 8.0, value=1)], [episode(10.0, 20.0)])
+    assert losses.episodes == [EpisodeLoss(1, 8.0)]
 
 
 def test_simultaneous_faults_first_one_takes_the_loss(write, episode):
     """Among faults starting together, the first listed is charged."""
     eps = [episode(10.0, 50.0, fault_id=1), episode(10.0, 50.0, fault_id=2)]
-    losses, _ = attribute_losses([write(1.0, 2.0, value=1)], eps)
-    assert losses == [EpisodeLoss(1, 8.0), EpisodeLoss(0, 0.0)]
+    losses = _losses([write(1.0, 2.0, value=1)], eps)
+    assert losses.episodes == [EpisodeLoss(1, 2.0), EpisodeLoss(0, 0.0)]
 
 
 def test_loss_without_any_fault_is_unexplained(write):
     """With no fault to blame, a lost write is flagged as unexplained."""
-    losses, unexplained = attribute_losses([write(1.0, value=1)], [])
-    assert losses == []
-    assert unexplained == 1
+    losses = _losses([write(1.0, value=1)], [])
+    assert losses.episodes == []
+    assert losses.unexplained == 1
 
 
 def test_no_loss_means_zero_window(episode):
     """An episode that lost nothing has rpo_s 0."""
-    losses, _ = attribute_losses([], [episode(10.0, 20.0)])
-    assert losses == [EpisodeLoss(0, 0.0)]
+    assert _losses([], [episode(10.0, 20.0)]).episodes == [EpisodeLoss(0, 0.0)]
+
+
+def test_unknown_losses_of_a_censored_episode(episode, final):
+    """A censored episode's losses are known only once its data settled in its window."""
+    ep = episode(10.0, 100.0)
+    assert losses_known(ep, True, final(), [])
+    assert not losses_known(ep, False, final(), [])
+    assert not losses_known(ep, False, final(available=False), [50.0])
+    assert not losses_known(ep, False, final(), [150.0])
+    assert losses_known(ep, False, final(), [50.0])
 
 
 def test_commits_outside_surviving_ranges_are_lost(commit, final):
@@ -130,6 +153,8 @@ def test_property_lost_are_acknowledged_and_windows_non_negative(ops, survived, 
     """Lost writes are always acknowledged writes, and every rpo_s is >= 0."""
     lost = lost_writes(ops, FinalRead(0.0, None, True, 1, 0, survived, ()))
     assert all(is_acknowledged(op) and op.value not in survived for op in lost)
-    losses, unexplained = attribute_losses(lost, eps)
-    assert all(loss.rpo_s >= 0.0 and not math.isnan(loss.rpo_s) for loss in losses)
-    assert sum(loss.lost_writes for loss in losses) + unexplained == len(lost)
+    losses = _losses(ops, eps, survived=survived)
+    assert all(loss.rpo_s >= 0.0 and not math.isnan(loss.rpo_s) for loss in losses.episodes)
+    lost_ids = {op.value for op in lost}
+    charged = sum(loss.lost_writes for loss in losses.episodes) + losses.unexplained
+    assert charged == len(lost_ids)

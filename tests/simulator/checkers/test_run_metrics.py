@@ -36,6 +36,7 @@ RUN_KEYS = {
     "monotonic_read_violations",
     "conflicts",
     "lost_updates",
+    "indeterminate_writes",
     "split_brain_s",
     "divergent_keys",
     "corrupt_reads",
@@ -82,10 +83,10 @@ def region_failover(write, read, fault, commit, final, event) -> Recorder:
         write(109.5, 119.5, "fail", client="east", region=EAST),
     ]
     rec.commits += [
-        commit(1, 1, 50, write_ids=(1,)),
-        commit(1, 51, 60, write_ids=(2,)),
-        commit(1, 61, 70, write_ids=(3, 4)),
-        commit(2, 51, 80, write_ids=(5,)),
+        commit(1, 1, 50, write_ids=(1,), time_s=90.05),
+        commit(1, 51, 60, write_ids=(2,), time_s=95.05),
+        commit(1, 61, 70, write_ids=(3, 4), time_s=98.05),
+        commit(2, 51, 80, write_ids=(5,), time_s=130.1),
     ]
     rec.faults.append(fault(1, 100.0))
     rec.control += [
@@ -103,7 +104,8 @@ def test_region_failover_row(region_failover):
     _, (row,) = run_metrics(region_failover)
     assert set(row) == ROW_KEYS
     assert row["lost_writes"] == 2
-    assert row["rpo_s"] == pytest.approx(100.0 - 95.1)
+    # Recovery point: the surviving commit at 90.05; last lost acknowledgement 98.05.
+    assert row["rpo_s"] == pytest.approx(98.05 - 90.05)
     assert row["rto_write_s"] == pytest.approx(30.2)
     assert row["rto_read_s"] == pytest.approx(15.0)
     assert row["recovered_write"]
