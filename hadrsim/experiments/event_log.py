@@ -65,11 +65,13 @@ _WORDING: dict[str, tuple[tuple[str, ...], str]] = {
     "corruption_detected": (("notification",), "Logical corruption detected {detail}"),
     "corruption_skipped": (("notification",), "Corruption not written: {detail}"),
     "client_failover": (("notification",), "Application switched endpoint: {detail}"),
-    "fault_skipped": (("fault",), "Fault not applicable to this design: {detail}"),
+    "instance_relocated": (("recovery",), "DB instance {node} recreated in another AZ "
+                                          "({detail})"),
+    "fault_not_applicable": (("fault",), "Fault not applicable to this design: {detail}"),
     "fault_cancelled": (("fault",), "Fault cancelled: {detail}"),
     "experiment_stopped": (("fault",), "Fault schedule stopped: {detail}"),
 }
-_FAULT_SOURCE = {"fault_skipped", "fault_cancelled", "experiment_stopped"}
+_FAULT_SOURCE = {"fault_not_applicable", "fault_cancelled", "experiment_stopped"}
 
 
 def event_log(rec: Recorder, design: str, include_faults: bool = True) -> pd.DataFrame:

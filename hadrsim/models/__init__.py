@@ -17,8 +17,14 @@ _BUILDERS = {
 
 
 def build_design(world, net, study, design) -> Deployment:
-    """Build any design kind of the study into ``world``."""
-    return _BUILDERS[design.kind](world, net, study, design)
+    """Build any design kind of the study into ``world``.
+
+    The deployment keeps its spec: fault applicability is decided from it
+    (:mod:`hadrsim.models.applicability`) before any fault is recorded.
+    """
+    deployment = _BUILDERS[design.kind](world, net, study, design)
+    deployment.design = design
+    return deployment
 
 
 __all__ = ["Deployment", "DesignSpec", "build_design"]

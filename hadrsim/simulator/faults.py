@@ -4,8 +4,12 @@ Faults act on the world's state (a node's crash/hang counters, an outage of a
 location, a blocked or degraded path, a broken replication stream), never on a
 design's internals, so every design meets the same faults. Each injected fault
 leaves one :class:`~hadrsim.simulator.records.Fault` record: that record is what
-episodes, RTO and RPO are measured from. A target a design does not have (a
-``standby`` of a single instance) is skipped and logged as ``fault_skipped``.
+episodes, RTO and RPO are measured from. Applicability is decided *before* anything
+is recorded: a fault that cannot apply to the design (no such target or action: a
+``standby`` of a single instance, a switchover without a global database) leaves no
+Fault record, so it is no episode, and is logged as ``fault_not_applicable`` with
+``"<kind>: <reason>"``. A fault that hits the design's footprint but that the managed
+service absorbs (an AZ outage under DynamoDB) *is* an episode.
 
 Stochastic classes alternate up and down times per class: the next arrival is
 drawn from exp(MTTF) when the previous fault is repaired. Arrivals are
@@ -39,15 +43,19 @@ class Targets(Protocol):
 
     def place(self, target: str) -> str | None: ...
 
-    def switch_over(self, region: str) -> bool: ...
+    def not_applicable(self, fault) -> str | None:
+        """Why the fault cannot apply to this design now; None if it applies."""
+        ...
 
-    def corrupt(self, fault_id: int, detection_s: float, decision_s: float) -> bool: ...
+    def switchover_target(self, region: str) -> Node | None: ...
 
-    def fail_backup(self) -> bool: ...
+    def switch_over(self, target: Node) -> None: ...
 
-    def can_corrupt(self) -> bool: ...
+    def corrupt(self, fault_id: int, detection_s: float, decision_s: float) -> None: ...
 
-    def operator_error(self, action: str, detection_s: float, decision_s: float) -> bool: ...
+    def fail_backup(self) -> None: ...
+
+    def operator_error(self, action: str, detection_s: float, decision_s: float) -> None: ...
 
 
 _HOUR = 3600.0
@@ -114,8 +122,8 @@ class FaultInjector:
             self.world.event("fault_cancelled", None, f"{fault.kind}: experiment stopped")
             return
         action = self._resolve(fault)
-        if action is None:
-            self.world.event("fault_skipped", None, f"{fault.kind} {fault.target or fault.between}")
+        if isinstance(action, str):
+            self.world.event("fault_not_applicable", None, f"{fault.kind}: {action}")
             return
         scope, affected, apply, revert = action
         self._next_id += 1
@@ -142,41 +150,53 @@ class FaultInjector:
         self.world.changed()
 
     def _resolve(self, fault):
+        """``(scope, affected, apply, revert)``, or the reason the fault cannot apply."""
+        reason = self.targets.not_applicable(fault)
+        if reason is not None:
+            return reason
         kind = fault.kind
         if kind in ("network_partition", "added_latency"):
-            a, b = (self.targets.place(p) for p in fault.between)
-            if a is None or b is None:
-                return None
-            pairs = [(a, b)] if fault.one_way else [(a, b), (b, a)]
-            scope = f"link:{a}{'->' if fault.one_way else '<->'}{b}"
-            if kind == "network_partition":
-                return (scope, (),
-                        lambda: [self.net.set_blocked(x, y, True) for x, y in pairs],
-                        lambda: [self.net.set_blocked(x, y, False) for x, y in pairs])
-            return (scope, (),
-                    lambda: [self.net.degrade(x, y, fault.latency_ms, fault.loss, True)
-                             for x, y in pairs],
-                    lambda: [self.net.degrade(x, y, fault.latency_ms, fault.loss, False)
-                             for x, y in pairs])
-        if kind == "switchover":
+            return self._path_action(fault)
+        if kind in ("switchover", "az_outage", "region_outage"):
             place = self.targets.place(fault.target)
             if place is None:
-                return None
-            return (f"region:{place}", (),
-                    lambda: self.targets.switch_over(place) or self.world.event(
-                        "switchover_skipped", None, f"no secondary in {place}"),
-                    lambda: None)
-        if kind in ("az_outage", "region_outage"):
-            place = self.targets.place(fault.target)
-            if place is None:
-                return None
+                return f"no {fault.target} in this design now"
+            if kind == "switchover":
+                return self._switchover_action(place)
             affected = (place,) if kind == "az_outage" else (place, *self.net.azs_of(place))
             return (f"{'az' if kind == 'az_outage' else 'region'}:{place}", affected,
                     lambda: self.net.set_down(place, True),
                     lambda: self.net.set_down(place, False))
         node = self.targets.node(fault.target, kind)
         if node is None:
-            return None
+            return f"no {fault.target} in this design now"
+        return self._node_action(fault, node)
+
+    def _path_action(self, fault):
+        a, b = (self.targets.place(p) for p in fault.between)
+        if a is None or b is None:
+            missing = fault.between[0] if a is None else fault.between[1]
+            return f"no {missing} in this design now"
+        pairs = [(a, b)] if fault.one_way else [(a, b), (b, a)]
+        scope = f"link:{a}{'->' if fault.one_way else '<->'}{b}"
+        if fault.kind == "network_partition":
+            return (scope, (),
+                    lambda: [self.net.set_blocked(x, y, True) for x, y in pairs],
+                    lambda: [self.net.set_blocked(x, y, False) for x, y in pairs])
+        return (scope, (),
+                lambda: [self.net.degrade(x, y, fault.latency_ms, fault.loss, True)
+                         for x, y in pairs],
+                lambda: [self.net.degrade(x, y, fault.latency_ms, fault.loss, False)
+                         for x, y in pairs])
+
+    def _switchover_action(self, place: str):
+        target = self.targets.switchover_target(place)
+        if target is None:
+            return f"no secondary in {place}"
+        return (f"region:{place}", (), lambda: self.targets.switch_over(target), lambda: None)
+
+    def _node_action(self, fault, node: Node):
+        kind = fault.kind
         scope = f"node:{node.name}"
         if kind == "instance_crash":
             return scope, (), lambda: _bump(node, "crashed", 1), lambda: _bump(node, "crashed", -1)
@@ -190,25 +210,20 @@ class FaultInjector:
             # the instance dies with its volume; only a replacement/restore brings it back
             return scope, (), lose, lambda: None
         if kind == "logical_corruption":
-            if not self.targets.can_corrupt():
-                return None  # the design has no point-in-time recovery modelled
             fault_id = self._next_id + 1
             detection = float(fault.detection_s.draw(self._rng("corruption"), 1)[0])
             decision = float(fault.decision_s.draw(self._rng("corruption"), 1)[0])
             return (f"data:{node.dataset}", (),
-                    lambda: self.targets.corrupt(fault_id, detection, decision) or None,
+                    lambda: self.targets.corrupt(fault_id, detection, decision),
                     lambda: None)
         if kind == "operator_error":
-            if not self.targets.can_corrupt():
-                return None
             detection = float(fault.detection_s.draw(self._rng("operator"), 1)[0])
             decision = float(fault.decision_s.draw(self._rng("operator"), 1)[0])
             return (f"operator:{fault.action}", (),
-                    lambda: self.targets.operator_error(fault.action, detection, decision)
-                    or None, lambda: None)
+                    lambda: self.targets.operator_error(fault.action, detection, decision),
+                    lambda: None)
         if kind == "backup_failure":
-            return (f"backup:{node.dataset}", (),
-                    lambda: self.targets.fail_backup() or None, lambda: None)
+            return (f"backup:{node.dataset}", (), self.targets.fail_backup, lambda: None)
         if kind == "clock_skew":
             skew = fault.skew_ms / 1000.0
 

@@ -2,7 +2,9 @@
 
 This is the root of the YAML a user writes. Validation resolves defaults that
 depend on the network (a design with no region takes the first one) and checks
-every place name, so that a model builder never meets an unknown name.
+every place name, so that a model builder never meets an unknown name. A fault
+that can apply to no design of the study (a switchover with no global database,
+a backup failure with no backups) is refused: it would measure nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hadrsim.backup_plans.spec import BackupPlanSpec, check_backup_plans
 from hadrsim.experiments.monitoring import AlarmSpec
+from hadrsim.models.applicability import applies_to_none
 from hadrsim.models.designs import DesignSpec, node_names, resolve_locations
 from hadrsim.models.rds_spec import HealthCheckSpec
 from hadrsim.spec.distributions import Dist, constant, lognormal
@@ -104,11 +107,16 @@ class Study(BaseModel):
             for j, (group, fault) in enumerate(faults):
                 index = j if group == "scheduled" else j - len(scenario.scheduled)
                 path = f"scenarios.{s}.{group}.{index}"
+                known = len(errors)
                 _check_fault_places(fault, path, regions, azs, errors)
                 target = fault.target or ""
                 if target.startswith("node:") and target[5:] not in nodes:
                     errors.append(f"{path}.target: no design has node {target[5:]!r}; "
                                   f"nodes: {nodes}")
+                if len(errors) == known:  # places known: can it apply to some design?
+                    problem = applies_to_none(resolved, fault, path)
+                    if problem:
+                        errors.append(problem)
                 if group == "scheduled" and fault.at_s >= horizon:
                     errors.append(f"{path}.at_s: value {fault.at_s:g} is not before the "
                                   f"horizon ({horizon:g} s): the fault would never happen")

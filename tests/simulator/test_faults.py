@@ -31,6 +31,10 @@ class Targets:
                     "replica_region": "r2", "standby_az": None}
         return symbolic.get(target, target)
 
+    def not_applicable(self, fault) -> str | None:
+        """The design's static rule: this one has no backups."""
+        return "no automated backups" if fault.kind == "backup_failure" else None
+
 
 def run(*, scheduled=(), stochastic=(), horizon_s: float = 100.0, seed: int = 0,
         run_index: int = 0, probes=()):
@@ -212,17 +216,22 @@ def test_disruption_class_can_be_overridden():
     assert world.rec.faults[0].disruption == "Software"
 
 
-def test_a_target_the_design_lacks_is_skipped():
-    """A standby fault on a design without a standby is logged as fault_skipped, not recorded."""
+def test_a_fault_that_cannot_apply_leaves_no_record_and_logs_why():
+    """Applicability is decided before recording: no Fault (no episode), one
+    ``fault_not_applicable`` event with ``"<kind>: <reason>"``."""
     world, _, targets, _ = run(
         scheduled=[
             {"kind": "instance_crash", "target": "standby", "at_s": 10.0},
             {"kind": "az_outage", "target": "standby_az", "at_s": 20.0},
+            {"kind": "backup_failure", "at_s": 25.0},
             {"kind": "instance_crash", "target": "primary", "at_s": 30.0, "duration_s": 1.0},
         ],
     )
-    skipped = [(e.time_s, e.detail) for e in world.rec.control if e.event == "fault_skipped"]
-    assert skipped == [(10.0, "instance_crash standby"), (20.0, "az_outage standby_az")]
+    declined = [(e.time_s, e.detail) for e in world.rec.control
+                if e.event == "fault_not_applicable"]
+    assert declined == [(10.0, "instance_crash: no standby in this design now"),
+                        (20.0, "az_outage: no standby_az in this design now"),
+                        (25.0, "backup_failure: no automated backups")]
     assert [(f.fault_id, f.start_s) for f in world.rec.faults] == [(1, 30.0)]
     assert not targets.primary.crashed
 
