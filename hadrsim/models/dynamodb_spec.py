@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hadrsim.models.rds_spec import HaArchitecture, HealthCheckSpec
+from hadrsim.models.rds_spec import HaArchitecture
 from hadrsim.spec.distributions import Dist, lognormal
 
 
@@ -28,15 +28,15 @@ class DynamoDbGlobalTable(BaseModel):
     # S16/S17: MREC replication "typically within one second", no SLA; 0.5 s (ASM shape).
     replication_lag_s: Dist = lognormal(0.5, 2.0)
     lag_regime_s: float = Field(10.0, gt=0)
-    # ASM: single-digit-millisecond local writes.
+    # ASM: single-digit-millisecond local writes; an MRSC member's durable write of a
+    # replicated item takes the same (calibration.md §7, S16: MRSC write = local + RTT
+    # to the nearest member of the set).
     write_ms: Dist = lognormal(4.0, 15.0)
     # ASM: an eventually consistent read may miss writes of the last few milliseconds.
     read_staleness_s: Dist = lognormal(0.01, 0.1)
     consistent_reads: bool = False  # DynamoDB reads are eventually consistent by default
-    # ASM: MRSC leader failover inside the Region set, seconds.
-    detection: HealthCheckSpec = HealthCheckSpec(interval_s=1.0, failure_threshold=3,
-                                                 timeout_s=0.5)
-    promotion_s: Dist = lognormal(3.0, 10.0)
+    # MRSC has no leader to fail over: each Region's write commits with its nearest
+    # reachable member (calibration.md §7, S16), so there is no detection or promotion.
     table_gb: float = Field(10.0, gt=0)
     # S18/S18b: PITR to any second, 1-35 days (default 35); latest restorable ~ now - 5 min.
     pitr_retention_days: int = Field(35, ge=0, le=35)

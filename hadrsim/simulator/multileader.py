@@ -12,6 +12,16 @@ unless the Region never returns.
 An acknowledged write replies with the item it replaced (``ALL_OLD``), which is
 what the lost-update checker needs. Eventually consistent reads see the item as
 of a short staleness ago; strongly consistent reads see the replica's latest.
+
+What survives (the final read): a single-writer design keeps the writes of its
+durable log, a later overwrite included (set semantics: overwritten is not
+lost). A multi-active table has no single log; its equivalent is each key's
+*surviving history*: the item a read returns after quiescence, then the item
+that write replaced at its origin, and so on back (the ``prev`` chain each
+origin recorded when it committed). A write overwritten by one whose origin had
+already applied it is in that chain (a normal overwrite); a write that
+last-writer-wins discarded, or one superseded by a write its origin never saw,
+is not, so it counts as lost, as DESIGN.md's RPO defines.
 """
 
 from __future__ import annotations
@@ -51,9 +61,12 @@ class LwwReplica(Node):
         lag_regime_s: float,
         read_staleness: Sampler,
         consistent_reads: bool,
+        log_id: int | None = None,
     ):
         super().__init__(world, net, name, az, root)
         self.index = index
+        # the commit records' timeline: distinct for a restored table's replicas
+        self.log_id = index if log_id is None else log_id
         self.set_role(ACTIVE)
         self.clock_skew_s = 0.0
         self.write_latency = write_latency
@@ -67,6 +80,7 @@ class LwwReplica(Node):
         self.outbox: list[tuple[int, int, int]] = []  # own writes: (key, version, write id)
         self.received: dict[int, int] = {}  # origin index -> writes applied in order
         self.applied_ids: dict[int, float] = {}  # write id -> when it reached this replica
+        self.prev_of: dict[int, int | None] = {}  # own write id -> item it replaced here
         self.fenced = False  # replaced by a restored table: refuses writes
         self._acked_by: dict[str, int] = {}  # peer name -> own writes it confirmed
         self._lag: dict[str, tuple[float, float]] = {}  # peer -> (lag, until)
@@ -106,11 +120,12 @@ class LwwReplica(Node):
         if not self.responsive:
             return  # died before the write was durable: the client times out
         _, prev = self._current(key)
+        self.prev_of[write_id] = prev
         self._apply(key, version, write_id)
         self.outbox.append((key, version, write_id))
         seq = len(self.outbox)
         self.world.rec.commits.append(
-            Commit(self.world.now, self.name, self.index, seq, seq, 1, (write_id,))
+            Commit(self.world.now, self.name, self.log_id, seq, seq, 1, (write_id,))
         )
         reply(True, version, None, prev)
         for peer in self.peers:
@@ -166,7 +181,7 @@ class LwwReplica(Node):
         if done > have:
             self.received[origin.index] = done
             self.world.rec.applies.append(
-                Apply(self.world.now, self.name, origin.name, origin.index, done)
+                Apply(self.world.now, self.name, origin.name, origin.log_id, done)
             )
         self.net.send(self.az, origin.az, origin._confirm, self, done)
 
@@ -223,13 +238,31 @@ class MultiActiveService:
         return [own] + [e for e in self.local_writers.values() if e is not own]
 
     def final_read(self) -> FinalRead:
-        """The data the business keeps: the first available replica's, in Region order."""
+        """The data the business keeps: the first available replica's, in Region order.
+
+        ``write_ids`` are the writes in each key's surviving history at that replica
+        (see the module docstring), not every write it ever applied: writes that
+        last-writer-wins discarded are lost. ``surviving_ranges`` list the commit
+        records of those writes, one range per run of surviving commits of an origin.
+        """
         holder = next((r for r in self.replicas if r.responsive), self.replicas[0])
-        spans = [(holder.index, 1, len(holder.outbox))]
-        spans += [(i, 1, n) for i, n in sorted(holder.received.items()) if i != holder.index]
+        everyone = list(self.nodes.values())
+        prev_of: dict[int, int | None] = {}
+        for replica in everyone:
+            prev_of.update(replica.prev_of)
+        survived: set[int] = set()
+        for history in holder.items.values():
+            write_id: int | None = history[-1][2]
+            while write_id is not None and write_id not in survived:
+                survived.add(write_id)
+                write_id = prev_of.get(write_id)
+        spans = []
+        for replica in everyone:
+            seqs = [seq for seq, (_k, _v, w) in enumerate(replica.outbox, 1) if w in survived]
+            spans += [(replica.log_id, lo, hi) for lo, hi in _runs(seqs)]
         return FinalRead(
-            self.world.now, holder.name, holder.responsive, holder.index, len(holder.outbox),
-            frozenset(holder.applied_ids), tuple(spans),
+            self.world.now, holder.name, holder.responsive, holder.log_id, len(holder.outbox),
+            frozenset(survived), tuple(spans),
         )
 
     def replica_states(self, keys: range) -> list[ReplicaState]:
@@ -243,9 +276,10 @@ class MultiActiveRestore:
     """Logical corruption of a multi-active table and its point-in-time restore.
 
     The bad writes go through one Region's replica and replicate everywhere (a
-    global table copies the corruption). DynamoDB PITR restores any second of
+    global table copies the corruption; under MRSC through its majority writes,
+    :mod:`hadrsim.simulator.mrsc`). DynamoDB PITR restores any second of
     the retention, up to ~5 minutes ago (S18, S18b), into a *new* table; here the
-    new table gets a replica in every Region seeded from the chosen point, and
+    new table gets a member in every Region seeded from the chosen point, and
     the Regional endpoints are repointed after a configuration change.
     """
 
@@ -293,10 +327,22 @@ class MultiActiveRestore:
         self.service.nodes.update({r.name: r for r in fresh})
         after = self.repoint()
         for replica in fresh:
-            endpoint = self.service.local_writers[replica.region]
-            endpoint.repoint([replica], after_s=after)
+            endpoint = self.service.local_writers.get(replica.region)
+            if endpoint is not None:  # an MRSC witness has no endpoint
+                endpoint.repoint([replica], after_s=after)
         self.world.event("restore_completed", fresh[0].name, f"to t={point:.3f}")
         self.world.changed()
+
+
+def _runs(seqs: list[int]) -> list[tuple[int, int]]:
+    """Consecutive runs ``(first, last)`` of an increasing list of integers."""
+    runs: list[tuple[int, int]] = []
+    for seq in seqs:
+        if runs and runs[-1][1] == seq - 1:
+            runs[-1] = (runs[-1][0], seq)
+        else:
+            runs.append((seq, seq))
+    return runs
 
 
 def _no_reply(*_args) -> None:

@@ -4,8 +4,8 @@ calibration.md section 7: MREC replicates asynchronously, "typically within one
 second", and settles conflicts by last writer wins, silently (S16, S17): every
 Region keeps writing through a partition, and concurrent updates are lost. MRSC
 has three members (three replicas, or two and a witness), RPO 0, and a higher write
-latency (a cross-Region round trip to the nearest member, S16): a Region cut off
-from the majority cannot write.
+latency (a cross-Region round trip to the nearest member, S16): a Region that
+reaches no other member cannot write.
 """
 
 from __future__ import annotations
@@ -88,12 +88,31 @@ def test_mrec_keeps_writing_in_both_regions_through_a_partition(partitioned):
 
 
 def test_mrec_partition_makes_lww_conflicts_and_lost_updates(partitioned):
-    """Both sides update the same keys; LWW keeps one, silently dropping the other."""
+    """Both sides update the same keys; LWW keeps one, silently dropping the other.
+
+    The dropped acknowledged writes are lost writes (DESIGN.md's RPO): the final
+    read holds only each key's surviving history, not every id a replica applied.
+    The commit records agree with the client history.
+    """
     study, results = partitioned
     for r in _pick(results, "mrec"):
         assert r.metrics["conflicts"] > 0
         assert r.metrics["lost_updates"] > 0
-        assert r.metrics["lost_writes"] == 0  # every write is there, just overwritten
+        assert r.metrics["lost_writes"] > 0
+        assert r.metrics["lost_writes_commits"] == r.metrics["lost_writes"]
+
+
+def test_mrec_final_read_keeps_overwritten_but_seen_writes(make_study):
+    """One sequential writer: each overwrite saw the write it replaced (its ``prev``),
+    so the overwritten writes are in their key's surviving history: nothing is lost."""
+    study = _table_study(make_study, [{"name": "calm", "scheduled": []}],
+                         designs=DESIGNS[:1], horizon_s=60.0, observed_clients=1,
+                         client_regions=["us-west-2"])
+    world = simulate(study, "mrec", "calm", 0)
+    metrics, _ = run_metrics(world.rec)
+    acked = [op for op in world.rec.ops if op.kind == "write" and op.outcome == "ok"]
+    assert len(acked) > 20
+    assert metrics["lost_writes"] == 0
 
 
 def test_mrec_regions_diverge_during_the_partition_and_converge_after(partitioned):
@@ -153,37 +172,8 @@ def test_mrsc_loses_nothing_under_a_partition(partitioned, design):
         assert lost_updates(_resolved(simulate(study, design, "cut", seed))) == 0
 
 
-@pytest.mark.parametrize("design", ["mrsc", "mrsc-witness"])
-def test_mrsc_region_cut_off_from_the_leader_cannot_write(partitioned, design):
-    """us-west-2 loses the leader's side: its writes fail; the majority side keeps writing."""
-    study, _ = partitioned
-    for seed in range(3):
-        world = simulate(study, design, "cut", seed)
-        cut_off, majority = _during_cut(world, "us-west-2"), _during_cut(world, "us-east-1")
-        assert len(cut_off) > 20 and all(op.outcome != "ok" for op in cut_off)
-        assert len(majority) > 50 and all(op.outcome == "ok" for op in majority)
-        healed = _writes(world, "us-west-2", CUT_AT_S + CUT_FOR_S + 5.0, HORIZON_S)
-        assert healed and all(op.outcome == "ok" for op in healed)
-
-
-def test_mrsc_isolated_leader_is_replaced_by_the_majority(make_study):
-    """The leader's Region cut off from both others: they elect a leader and go on writing."""
-    isolate = [{**PARTITION, "between": ["us-east-1", other]} for other in
-               ("us-east-2", "us-west-2")]
-    study = _table_study(make_study, [{"name": "isolate", "scheduled": isolate}],
-                         designs=DESIGNS[1:2], observed_keys=100,
-                         client_regions=["us-east-1", "us-east-2", "us-west-2"])
-    for seed in range(3):
-        world = simulate(study, "mrsc", "isolate", seed)
-        promoted = [e.node for e in world.rec.control if e.event == "promotion_completed"]
-        assert len(promoted) == 1 and promoted[0] != "mrsc-us-east-1"
-        metrics, _ = run_metrics(world.rec)
-        assert metrics["lost_writes"] == 0 and metrics["split_brain_s"] == 0
-        isolated = _during_cut(world, "us-east-1")
-        assert len(isolated) > 20 and all(op.outcome != "ok" for op in isolated)
-        for region in ("us-east-2", "us-west-2"):
-            later = _writes(world, region, CUT_AT_S + 20.0, CUT_AT_S + CUT_FOR_S)
-            assert len(later) > 20 and all(op.outcome == "ok" for op in later)
+# Partitions, isolation, conflicts and write latency per Region (no leader: each
+# Region's write commits with its nearest reachable member): tests/models/test_mrsc.py.
 
 
 def test_mrsc_commits_slower_than_mrec(partitioned):
@@ -201,7 +191,8 @@ def test_mrsc_commits_slower_than_mrec(partitioned):
 # --- Region outage and clock skew (MREC) --------------------------------------------------
 @pytest.mark.slow
 def test_mrec_region_outage_loses_only_unreplicated_writes(make_study):
-    """The other Region writes on (RTO 0); lost = acknowledged writes not yet shipped."""
+    """The other Region writes on (RTO 0); lost = acknowledged writes not yet shipped,
+    plus shipped ones that a concurrent write of the other Region discarded (LWW)."""
     study = _table_study(make_study, [{"name": "region", "scheduled": [
         {"kind": "region_outage", "target": "primary_region", "at_s": 60.0}]}],
         designs=DESIGNS[:1], horizon_s=120.0, observed_keys=100)
@@ -212,8 +203,8 @@ def test_mrec_region_outage_loses_only_unreplicated_writes(make_study):
         assert metrics["rto_write_s"] == 0.0
         assert all(op.outcome == "ok" for op in _writes(world, "us-west-2", 0.0, 120.0))
         assert world.rec.final.node == "mrec-us-west-2"
-        assert metrics["lost_writes"] == _unreplicated_acknowledged(world)
-        assert metrics["rpo_s"] < 5.0
+        assert metrics["lost_writes"] >= _unreplicated_acknowledged(world)
+        assert metrics["lost_writes_commits"] == metrics["lost_writes"]
         lost_any += metrics["lost_writes"] > 0
     assert lost_any > 0
 
