@@ -9,7 +9,11 @@
   best promotion tier (then the largest, then the first) becomes writer at the
   volume's recovery point (the newest position among live copies, which a read
   quorum guarantees holds every acknowledged write). With no reader the writer
-  is recreated (S8, ~10 min).
+  is recreated (S8, ~10 min); if its AZ is lost and no reader lives elsewhere,
+  an operator creates one in another AZ on the surviving volume (15 min + the
+  operator, calibration.md §5).
+* Deleting the writer *instance* (an operator error) of a cluster with a live
+  reader is a failover: the volume and the automated backups stay with the cluster.
 * A global database adds, per secondary Region, an asynchronous storage-level
   follower (lag ~0.5 s, S14) with its own idle volume; unplanned failover is
   the study's promotion runbook (detach and promote: loses the lag), a planned
@@ -148,13 +152,14 @@ def build_aurora(world: World, net: Network, study, design) -> Deployment:
 
     promotion = streams.sampler("control/promotion", design.promotion_s)
     recreate = streams.sampler("control/replace_host", design.recreate_writer_s)
+    relocate = _relocation_delay(streams, study.failover, design)
 
     def new_controller(g: ReplicationGroup, vol: _Volume, name: str) -> FailoverController:
         return FailoverController(
             world, net, service, g, name=name, detection=design.detection,
             promotion=promotion, replace=recreate, restore=recreate,
             archive_interval_s=300.0, candidate=choose_reader,
-            recovery_point=vol.recovery_point,
+            recovery_point=vol.recovery_point, relocate=relocate,
         )
 
     controller = new_controller(group, volume, design.name)
@@ -188,6 +193,7 @@ def build_aurora(world: World, net: Network, study, design) -> Deployment:
         new_group=restored_group, on_restored=restored,
         keys=range(study.workload.observed_keys),
     )
+    deployment.operator_actions["delete_instance"] = _DeleteWriter(deployment, choose_reader)
     repairs = [AutoRepair(world, net, log, volume.nodes,
                           streams.sampler("aurora/segment_repair", design.segment_repair_s))]
     deployment.controllers.extend(repairs)
@@ -258,6 +264,47 @@ def build_aurora(world: World, net: Network, study, design) -> Deployment:
         on_promoted=after_switchover,
     )
     return deployment
+
+
+def _relocation_delay(streams, policy, design):
+    """Operator delay (manual policy) + creating a writer in another AZ (§5, ASM)."""
+    create = streams.sampler("control/recreate_elsewhere", design.recreate_elsewhere_s)
+    if policy.mode != "manual":
+        return create
+    operator = streams.sampler("operator/recreate_delay", policy.operator_delay_s)
+    return lambda: operator() + create()
+
+
+class _DeleteWriter:
+    """Operator error ``delete_instance`` on a cluster: the writer *instance* goes.
+
+    With a live reader the cluster fails over to it at once (the control plane
+    knows; no health checks to fail); the volume and the automated backups stay
+    (S8). With none, the deployment's default (the cluster is lost) applies.
+    """
+
+    def __init__(self, deployment: Deployment, choose_reader):
+        self.deployment = deployment
+        self.choose_reader = choose_reader
+
+    def __call__(self, detection_s: float, decision_s: float) -> None:
+        service = self.deployment.service
+        group = service.group
+        controller = next(
+            (c for c in self.deployment.controllers if isinstance(c, FailoverController)
+             and c.active and c.group is group), None)
+        if controller is None or self.choose_reader(group) is None:
+            self.deployment.retire_controllers()  # the cluster goes with its only instance
+            self.deployment.pitr.delete_instance(detection_s, decision_s)
+            return
+        writer = group.primary
+        writer.deleted = True
+        writer.crashed += 1
+        world = service.world
+        world.event("instance_deleted", writer.name,
+                    "writer instance; the cluster volume and automated backups remain")
+        controller.fail_over_now("writer instance deleted")
+        world.changed()
 
 
 def _forward_writes(net: Network, service: Service, node: Node) -> None:

@@ -11,7 +11,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hadrsim.models.rds_spec import BackupSpec, HaArchitecture, HealthCheckSpec, check_route53
+from hadrsim.models.rds_spec import (
+    RESTORE_S,
+    BackupSpec,
+    HaArchitecture,
+    HealthCheckSpec,
+    check_route53,
+)
 from hadrsim.models.route53_spec import Route53Spec
 from hadrsim.spec.distributions import Dist, constant, lognormal
 
@@ -64,10 +70,14 @@ class _AuroraBase(BaseModel):
     promotion_s: Dist = lognormal(18.0, 60.0)
     # S8: no replica: the primary is recreated, "typically less than 10 minutes".
     recreate_writer_s: Dist = lognormal(480.0, 900.0)
+    # calibration.md §5 (ASM, S8): AZ lost with no reader in another AZ: an operator
+    # creates a writer in another AZ on the surviving volume, 15 min + the operator's
+    # delay (the study's failover.operator_delay_s when failover.mode is manual).
+    recreate_elsewhere_s: Dist = lognormal(900.0, 2400.0)
     # S8b: continuous backups (PITR), retention 1-35 days; restores create a new cluster
     # (time non-linear in size, S37; the fixed restore time is an assumption).
     backups: BackupSpec = BackupSpec(retention_days=1)
-    restore_s: Dist = lognormal(900.0, 2400.0)
+    restore_s: Dist = RESTORE_S  # calibration.md §1, S36 (ASM): 15 min, 10-40
     dns_ttl_s: float = Field(5.0, ge=0)  # S11
 
 

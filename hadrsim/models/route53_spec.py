@@ -3,9 +3,13 @@
 Sources are the keys of ../shared/calibration.md section 8: S19 how Route 53
 decides an endpoint is healthy, S20 the HealthCheckConfig API, S21 failover
 records, S22 the Route 53 FAQ. Defaults are AWS's own, so a design that says only
-"Route 53 failover" gets the detection time AWS documents: interval x threshold
-= 90 s (30 s with fast checks), plus up to one interval for where the checkers'
-probe grid happens to fall, then propagation and the record TTL.
+"Route 53 failover" gets the detection time AWS describes (§8, S19: checkers do not
+coordinate, each needs ``failure_threshold`` consecutive failures, the endpoint is
+unhealthy when <= 18% report healthy): (threshold - 1) x interval + the time until
+> 82% of the checkers saw a first failure (~0.82 x interval with many checkers) +
+the timeout, i.e. 64-94 s, mean ~87 s, at 30 s x 3 (24-34 s at 10 s x 3); then
+propagation and the record TTL. The record names the writer endpoint, so an
+in-Region failover costs that endpoint's TTL, not the record's.
 """
 
 from __future__ import annotations

@@ -3,8 +3,13 @@
 RDS-style automated backups (S4, S5): a daily snapshot in a backup window and a
 transaction-log archive every ``archive_interval_s`` (5 min), so the *latest
 restorable time* (LRT) lags now by up to one interval; restores are possible
-to any second between ``now - retention`` and the LRT. With automated backups
-off (retention 0) only snapshots remain, so a restore goes back to the last one.
+to any second between ``now - retention`` and the LRT. Retention 0 turns
+automated backups off altogether (S4: "setting the backup retention period to 0
+disables automated backups"): no daily snapshot and no log archive, so only
+manual snapshots remain and a restore goes back to the last one, or is impossible.
+Deleting an instance deletes its automated backups the same way.
+Every restore, an operator's PITR or a controller's after storage loss, asks
+:meth:`BackupCatalog.restore_point`: one set of rules for what can be restored.
 Positions are read from the primary's commit history (``group.positions``).
 """
 
@@ -77,7 +82,8 @@ class BackupCatalog:
 
         With PITR: ``wanted`` clipped to [now - retention, LRT]; the base snapshot
         (from which the log is replayed) is the newest one before the point, or the
-        start of the history. Without PITR: the newest snapshot before ``wanted``.
+        start of the history. Without automated backups (retention 0, or deleted
+        with the instance) only manual snapshots remain: the newest before ``wanted``.
         """
         if self.pitr_enabled:
             point = min(wanted, self.latest_restorable_time(now))
@@ -85,11 +91,23 @@ class BackupCatalog:
                 return None
             base = self.last_snapshot(point)
             return point, (base if base is not None else 0.0)
-        candidates = [self.last_manual_snapshot(wanted)]
-        if not self.automated_deleted:
-            candidates.append(self.last_snapshot(wanted))
-        snapshot = max((c for c in candidates if c is not None), default=None)
+        snapshot = self.last_manual_snapshot(wanted)
         return None if snapshot is None else (snapshot, snapshot)
+
+    def restore_point(
+        self, group: ReplicationGroup, wanted: float, shipped_until: float
+    ) -> tuple[float, float, tuple[Timeline, int]] | None:
+        """``(point, base snapshot time, position)`` of a restore aiming at ``wanted``.
+
+        ``shipped_until``: backups newer than this never left the instance (the
+        primary stopped answering, or its storage died) or were not yet copied.
+        None: no restore point at all (the data is gone).
+        """
+        choice = self.restore_time(min(wanted, shipped_until), shipped_until)
+        if choice is None:
+            return None
+        point, base = choice
+        return point, base, self.position(group, point)
 
     def position(self, group: ReplicationGroup, at: float) -> tuple[Timeline, int]:
         """The dataset's committed position at time ``at`` (empty before any commit)."""

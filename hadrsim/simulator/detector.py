@@ -3,7 +3,9 @@
 A detector probes a target from an observer location every ``interval_s`` on a
 fixed grid (its phase drawn once per run) and declares it down after
 ``failure_threshold`` consecutive failed probes, so detection takes between
-``(threshold - 1) x interval + timeout`` and ``threshold x interval + timeout``.
+``(threshold - 1) x interval + timeout`` and ``threshold x interval + timeout``
+(one Route 53 checker, calibration.md §8, S19; the record's vote over many
+uncoordinated checkers is in :mod:`hadrsim.simulator.dns_failover`).
 While nothing in the world changes every probe would succeed, so the detector
 sleeps and is woken by :meth:`World.changed`; probing resumes on the same grid.
 This is an exact shortcut, not an approximation: a probe's outcome depends only

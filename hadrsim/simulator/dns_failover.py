@@ -1,23 +1,31 @@
 """DNS failover: a health-checked record that answers primary, or secondary once it fails.
 
 *Health checks.* Checkers in several Regions probe the primary every interval;
-each declares it unhealthy after ``failure_threshold`` failed probes in a row
-(one :class:`~hadrsim.simulator.detector.FailureDetector` per checker, each with
-its own random phase). *Voting.* The record is healthy while more than
-``healthy_fraction`` of the checkers say so (Route 53: more than 18%), so one
-checker cut off from the primary does not fail it over; an outage seen from
-everywhere does. *Failover record.* The DNS answer is the primary while the
-record is healthy, else the secondary (which, like a record without a health
+they do not coordinate: each declares it unhealthy after ``failure_threshold``
+failed probes in a row (one :class:`~hadrsim.simulator.detector.FailureDetector`
+per checker, each with its own random phase). *Voting.* The record is healthy
+while more than ``healthy_fraction`` of the checkers say so (Route 53: more than
+18%), so one checker cut off from the primary does not fail it over; an outage
+seen from everywhere does. *Failover record.* The DNS answer is the primary while
+the record is healthy, else the secondary (which, like a record without a health
 check of its own, is assumed healthy). A change of the vote reaches the DNS
 servers after a propagation delay; a newer change supersedes a pending one.
 *TTL and client caching.* Clients keep the answer they resolved for the record's
 TTL (or their own cache time, see :class:`~hadrsim.simulator.routing.Resolver`),
-so they follow the change only when their cache expires.
+so they follow the change only when their cache expires. The answer may itself
+be a name (the RDS writer endpoint, a CNAME with its own 5-s TTL): the record
+only chooses *which* name; an in-Region failover behind that name reaches
+clients after the inner TTL, not the record's.
 
-Closed form, for a primary that fails at t = 0 and stays down::
+Closed form, for a primary that fails at t = 0 and stays down (calibration.md §8,
+S19: checkers do not coordinate, each needs ``threshold`` consecutive failures,
+unhealthy when <= 18% report healthy)::
 
-    detection     ~ interval x threshold  (in ((threshold-1) x interval + timeout,
-                                               threshold x interval + timeout])
+    detection     ~ (threshold - 1) x interval + u x interval + timeout
+                    u = when > 82% of the reporting checkers have seen a first
+                    failure: the ceil(0.82 N)-th of N uniform phases, mean
+                    ~k/(N+1) (N = 1: 0.5, 8 checkers: ~0.78, many: ~0.82);
+                    30 s x 3 -> 64-94 s, mean ~87 s; 10 s x 3 -> 24-34 s
     client outage ~ detection + propagation + TTL (+ the client's retry)
 
 Choices where Route 53's documentation leaves the model open:
@@ -41,6 +49,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from hadrsim.simulator.detector import FailureDetector
+from hadrsim.simulator.routing import Answer, DnsName
 
 if TYPE_CHECKING:
     from hadrsim.simulator.network import Network
@@ -49,11 +58,20 @@ if TYPE_CHECKING:
     from hadrsim.simulator.world import World
 
 
-class FailoverRecord:
+Target = DnsName | Callable[[], "Node | None"]
+
+
+def _node_of(target: Target) -> Node | None:
+    return target.current() if isinstance(target, DnsName) else target()
+
+
+class FailoverRecord(DnsName):
     """A primary/secondary failover record pair behind one DNS name.
 
-    Usable wherever a :class:`~hadrsim.simulator.routing.Endpoint` is resolved:
-    it has ``name``, ``ttl_s`` and :meth:`resolve`.
+    Usable wherever a :class:`~hadrsim.simulator.routing.Endpoint` is resolved.
+    ``primary`` and ``secondary`` are what each record answers: a name (a CNAME,
+    e.g. the RDS writer endpoint, which the client resolves with its own TTL) or
+    a function giving a node; the checkers probe the node the primary leads to.
     """
 
     def __init__(
@@ -63,8 +81,8 @@ class FailoverRecord:
         name: str,
         *,
         ttl_s: float,
-        primary: Callable[[], Node | None],
-        secondary: Callable[[], Node | None],
+        primary: Target,
+        secondary: Target,
         checker_regions: list[str],
         interval_s: float,
         failure_threshold: int,
@@ -101,7 +119,7 @@ class FailoverRecord:
             self.checkers[region] = FailureDetector(
                 world, net, f"route53/{name}/{region}",
                 observer=lambda region=region: region,
-                target=primary,
+                target=partial(_node_of, primary),
                 on_down=partial(self._checker_down, region),
                 on_up=partial(self._checker_up, region),
                 interval_s=interval_s,
@@ -114,9 +132,10 @@ class FailoverRecord:
         status = "healthy" if self.healthy else "unhealthy"
         return f"FailoverRecord({self.name!r}, {status}, checkers={list(self.checkers)})"
 
-    def resolve(self) -> Node | None:
-        """What an authoritative DNS answer gives right now."""
-        return self.primary() if self.healthy else self.secondary()
+    def resolve(self) -> Answer:
+        """What an authoritative DNS answer gives right now (a node or a name)."""
+        target = self.primary if self.healthy else self.secondary
+        return target if isinstance(target, DnsName) else target()
 
     # --- checkers ----------------------------------------------------------------
     def _checker_down(self, region: str, _node: Node) -> None:
@@ -153,7 +172,7 @@ class FailoverRecord:
         if vote == self.vote_healthy:
             return
         self.vote_healthy = vote
-        target = self.primary()
+        target = _node_of(self.primary)
         self.world.event("dns_health_changed", target.name if target else None,
                          "healthy" if vote else "unhealthy")
         self._version += 1
@@ -170,5 +189,7 @@ class FailoverRecord:
         self.healthy = healthy
         after = self.resolve()
         if after is not before:
-            self.world.event("endpoint_updated", after.name if after else None,
-                             f"{self.name} -> {after.name if after else '-'}")
+            node = after.current() if isinstance(after, DnsName) else after
+            via = f" ({node.name if node else '-'})" if isinstance(after, DnsName) else ""
+            self.world.event("endpoint_updated", node.name if node else None,
+                             f"{self.name} -> {after.name if after else '-'}{via}")

@@ -3,8 +3,14 @@
 :class:`FailoverController` watches the active primary from the control plane in
 its Region (a Region outage takes the control plane too). On detection it
 promotes the most advanced *in-sync* follower; with none, it replaces the failed
-host (restoring from the log archive when the storage is gone). After a
-failover the old primary is replaced too and rejoins as a follower.
+host. When the storage is gone it restores through the design's backups, by the
+same rules as any restore (:meth:`BackupCatalog.restore_point`): with automated
+backups off there is no restore point, the data is gone and the instance stays
+down (``restore_impossible``). After a failover the old primary is replaced too
+and rejoins as a follower, unless it was deleted (:meth:`fail_over_now`). With
+``relocate`` set (shared storage that survives an AZ), a writer whose AZ is down
+and that nobody replaced is recreated in another AZ of its Region after that
+delay instead of waiting for the AZ.
 
 :class:`PromotionRunbook` is the human (or script) path for asynchronous
 replicas: paged on detection, it waits an operator delay, checks that the writer
@@ -18,11 +24,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from hadrsim.simulator.backups import BackupCatalog
 from hadrsim.simulator.detector import FailureDetector
 from hadrsim.simulator.node import PROMOTING
 
 if TYPE_CHECKING:
+    from hadrsim.simulator.backups import BackupCatalog
     from hadrsim.simulator.log import Timeline
     from hadrsim.simulator.network import Network
     from hadrsim.simulator.node import Node
@@ -62,13 +68,15 @@ class FailoverController:
         observer: Callable[[], str] | None = None,
         confirm: Callable[[], bool] | None = None,
         backups: BackupCatalog | None = None,
+        relocate: Sampler | None = None,
     ):
         """``candidate`` overrides whom to promote (default: the most advanced in-sync
         quorum follower); ``recovery_point`` gives the dataset's durable position
         for shared-storage designs, where the promoted node's own log is not the
         data (None from it means the storage cannot be read: no promotion);
         ``observer`` where the detector probes from; ``confirm`` a consensus vote
-        (False: a majority still reaches the primary, so it is not replaced).
+        (False: a majority still reaches the primary, so it is not replaced);
+        ``relocate`` the time to recreate a host in another AZ when its own is down.
         """
         self.world = world
         self._confirm = confirm
@@ -81,16 +89,13 @@ class FailoverController:
         self.promotion = promotion
         self.replace = replace
         self.restore = restore
-        self.backups = backups or BackupCatalog(
-            service.log, archive_interval_s=archive_interval_s,
-            archive_phase_s=float(
-                world.streams.generator(f"archive/{name}").uniform(0, archive_interval_s)
-            ),
-            retention_days=1.0, snapshot_at_s=0.0,
-        )
+        # the design's own backups (None: it has none); ``archive_interval_s`` is theirs
+        self.backups = backups
+        self.relocate = relocate
         self.active = True
         self.busy = False
         self._replacing: set[str] = set()
+        self._relocating: set[str] = set()
         self.detector = FailureDetector(
             world, net, f"control/{name}",
             observer=observer or (lambda: self.group.primary.region),
@@ -129,6 +134,18 @@ class FailoverController:
         elif self.replace is not None:
             self._replace(node)
 
+    def fail_over_now(self, why: str) -> bool:
+        """A failover the control plane starts itself, with no detection delay (the
+        writer instance is being deleted). False: nobody to promote."""
+        if not self.active or self.busy or self.promotion is None:
+            return False
+        candidate = self._candidate()
+        if candidate is None:
+            return False
+        self.world.event("failure_detected", self.group.primary.name, why)
+        self._promote(candidate)
+        return True
+
     def _candidate(self) -> Node | None:
         if self._choose is not None:
             return self._choose(self.group)
@@ -161,6 +178,8 @@ class FailoverController:
             candidate.adopt(*point)
         timeline = self.service.log.branch(candidate.timeline, candidate.lsn)
         self.group.switch_primary(candidate, timeline)
+        if old.deleted:
+            self.group.remove(old)  # a deleted instance does not rejoin
         self.world.event("promotion_completed", candidate.name, self.name)
         self.service.writer.repoint([candidate])
         self.service.reader.repoint(self.service.local_readers())
@@ -171,7 +190,7 @@ class FailoverController:
 
     # --- host replacement -----------------------------------------------------------
     def _replace(self, node: Node) -> None:
-        if node.name in self._replacing:
+        if node.name in self._replacing or node.deleted:
             return
         self._replacing.add(node.name)
         self._start_replacement_when_possible(node)
@@ -184,13 +203,40 @@ class FailoverController:
             self._replacing.discard(node.name)  # it came back by itself
             return
         if not (self.net.is_up(node.az) and self.net.is_up(node.region)):
-            # the AZ (or Region) is down: nowhere to put a new host yet
+            # the AZ (or Region) is down: wait for it, or recreate the writer elsewhere
+            relocatable = self.relocate is not None and node is self.group.primary
+            if relocatable and node.name not in self._relocating:
+                self._relocating.add(node.name)
+                self.world.call_later(self.relocate(), self._relocate, node)
             self.world.on_change(lambda: self._start_replacement_when_possible(node) or True)
             return
         restoring = node.storage_lost
+        if restoring and not self._restorable(node):
+            self._replacing.discard(node.name)
+            self.world.event("restore_impossible", node.name,
+                             "storage lost and no backup to restore from (automated "
+                             "backups off): the data is gone")
+            return
         self.world.event("restore_started" if restoring else "replacement_started", node.name)
         duration = self.restore() if restoring else self.replace()
         self.world.call_later(duration, self._finish_replacement, node, restoring)
+
+    def _relocate(self, node: Node) -> None:
+        """The writer is recreated in another AZ of its Region (its own is still down)."""
+        self._relocating.discard(node.name)
+        if not self.active or node.name not in self._replacing or node.responsive:
+            return
+        if node is not self.group.primary:
+            return  # someone else writes now: this host waits for its AZ like any other
+        if self.net.is_up(node.az) or not self.net.is_up(node.region):
+            return  # its AZ is back (the normal replacement runs), or the Region is down
+        elsewhere = next((az for az in self.net.azs_of(node.region) if self.net.is_up(az)),
+                         None)
+        if elsewhere is None:
+            return
+        self.world.event("instance_relocated", node.name, f"{node.az} -> {elsewhere}")
+        node.az = elsewhere
+        self._finish_replacement(node, node.storage_lost)
 
     def _finish_replacement(self, node: Node, restoring: bool) -> None:
         self._replacing.discard(node.name)
@@ -216,16 +262,42 @@ class FailoverController:
         self.detector.reset()
         self.world.changed()
 
+    def _restorable(self, node: Node) -> bool:
+        """Whether a node whose storage is lost can come back with the data.
+
+        Shared storage and followers (refilled from the primary) always can; a
+        primary's own volume only from a restore point of the design's backups.
+        """
+        if self._recovery_point is not None or node is not self.group.primary:
+            return True
+        return self._archive_point(node) is not None
+
+    def _archive_point(self, node: Node):
+        """The restore point nearest the loss: backups stopped when the storage died."""
+        if self.backups is None:
+            return None
+        lost_at = node.storage_lost_at
+        return self.backups.restore_point(self.group, lost_at, lost_at)
+
     def _restore_from_archive(self, node: Node) -> None:
         """Point-in-time restore to the last archived log position before the loss."""
-        archived_at = self.backups.latest_restorable_time(node.storage_lost_at)
-        timeline, lsn = self.backups.position(self.group, archived_at)
+        point, _base, (timeline, lsn) = self._archive_point(node)
         node.adopt(timeline, lsn)
         node.adopt(self.service.log.branch(timeline, lsn), lsn)
-        self.world.event("restored_to", node.name, f"t={archived_at:.3f} lsn {lsn}")
+        self.world.event("restored_to", node.name, f"t={point:.3f} lsn {lsn}")
 
 
 _RECHECK_S = 30.0
+
+
+def dr_candidate(group: ReplicationGroup, names: Iterable[str]) -> Node | None:
+    """The replica a DR promotion takes now: the most advanced responsive follower of
+    ``group`` among ``names``. One decision for the runbook and the DNS failover
+    record (its secondary asks :meth:`PromotionRunbook.target`), so clients are sent
+    to the replica that is promoted, not to another, read-only one."""
+    wanted = set(names)
+    followers = (link.follower for link in group.links.values())
+    return most_advanced(node for node in followers if node.name in wanted)
 
 
 class DisasterRunbook:
@@ -322,10 +394,16 @@ class PromotionRunbook(DisasterRunbook):
         self.repoint = repoint
         self.new_controller = new_controller
         self.new_group = new_group
+        self.chosen: Node | None = None  # the replica being (or last) promoted
+        service.dr_target = self.target
 
     def _candidate(self) -> Node | None:
-        followers = (link.follower for link in self.service.group.links.values())
-        return most_advanced(node for node in followers if node.name in self.promotion)
+        return dr_candidate(self.service.group, self.promotion)
+
+    def target(self) -> Node | None:
+        """Where DR sends writers: the replica chosen for promotion once the runbook
+        acted, else the one it would choose now."""
+        return self.chosen if self.chosen is not None else self._candidate()
 
     def promote_now(self, candidate: Node) -> None:
         """Operator error: promote this replica now, whatever the writer's health."""
@@ -343,6 +421,7 @@ class PromotionRunbook(DisasterRunbook):
         self._promote(candidate, "operator")
 
     def _promote(self, candidate: Node, why: str) -> None:
+        self.chosen = candidate
         self.world.event("promotion_started", candidate.name, why)
         self.service.group.remove(candidate)
         candidate.set_role(PROMOTING)
@@ -351,6 +430,7 @@ class PromotionRunbook(DisasterRunbook):
     def _finish(self, candidate: Node) -> None:
         if not candidate.responsive:
             self.world.event("failover_aborted", candidate.name, "replica failed")
+            self.chosen = None
             self._stand_down()
             return
         self.done = True

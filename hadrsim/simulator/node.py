@@ -65,6 +65,7 @@ class Node:
         self.hung = 0
         self.storage_lost = False
         self.storage_lost_at = 0.0
+        self.deleted = False  # an operator deleted this instance: nothing replaces it
         self.inbound_broken = 0
         self.role = "new"  # set_role records the first real role
         self.group: ReplicationGroup | None = None

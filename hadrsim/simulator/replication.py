@@ -16,10 +16,14 @@ An optional *RPO lag limit* (Aurora Global's ``rds.global_db_rpo``) blocks
 commits while every ``rpo`` follower (a secondary Region) lags by more than the
 limit, trading availability for a bounded loss.
 
-A follower that does not acknowledge within ``sync_timeout_s`` leaves the in-sync
-set (commits go on without it, as RDS does when a standby fails) and rejoins once
-it has caught up. Failover controllers only promote in-sync followers, which is
-why a synchronous design loses nothing on any single failure.
+A follower that does not acknowledge within ``sync_timeout_s`` is no longer
+waited for (commits go on without it, as RDS does when a standby fails) and
+rejoins once it has caught up. It leaves the *in-sync* set only when the primary
+acknowledges a commit it does not hold: a follower is in sync exactly as long as
+it holds every commit the primary acknowledged. Only a primary that answers
+judges its followers, so a dead primary (crashed, hung, its AZ or Region down)
+never strands a healthy standby. Failover controllers only promote in-sync
+followers, which is why a synchronous design loses nothing on any single failure.
 """
 
 from __future__ import annotations
@@ -307,12 +311,20 @@ class ReplicationGroup:
     def _watchdog(self) -> None:
         """Drop followers that left the oldest pending commit waiting too long.
 
-        One re-armed timer per group instead of one per commit (hot path).
+        Only a primary that answers judges: it drops a follower to acknowledge the
+        commit without it. A dead primary acknowledges nothing more, so its followers
+        hold every acknowledged commit and stay in sync (its pending commits are
+        lost with it). One re-armed timer per group instead of one per commit.
         """
         self._watchdog_armed = False
         if not self._pending:
             return
         head = self._pending[0]
+        if not self.primary.responsive or head.timeline is not self.primary.timeline:
+            self._try_release()  # drops what the dead primary never acknowledged
+            if self._pending:
+                self._arm_watchdog(self.world.now + self.sync_timeout_s)
+            return
         if self.strict_quorum:
             pass  # a storage quorum never degrades: writes wait for it
         elif self.world.now - head.started >= self.sync_timeout_s:

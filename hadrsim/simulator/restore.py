@@ -114,12 +114,11 @@ class PointInTimeRestore:
         shipped = now - copy_lag_s
         if self._down_since is not None:
             shipped = min(shipped, self._down_since)
-        choice = self.catalog.restore_time(min(wanted, shipped), shipped)
+        choice = self.catalog.restore_point(self.service.group, wanted, shipped)
         if choice is None:
             self.world.event("restore_impossible", None, "no restore point")
             return False
-        point, base = choice
-        position = self.catalog.position(self.service.group, point)
+        point, base, position = choice
         duration = self.restore() + self.size_s + max(0.0, point - base) / self.replay_speedup
         self.world.event("restore_started", None, f"to t={point:.3f}")
         self.world.call_later(duration, self._finish, position, point, az)

@@ -9,6 +9,7 @@ the business keeps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hadrsim.simulator.records import FinalRead, ReplicaState
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from hadrsim.simulator.log import Log
     from hadrsim.simulator.node import Node
     from hadrsim.simulator.replication import ReplicationGroup
-    from hadrsim.simulator.routing import Endpoint
+    from hadrsim.simulator.routing import DnsName, Endpoint
     from hadrsim.simulator.world import World
 
 
@@ -41,17 +42,20 @@ class Service:
         # Region-local endpoints (a global database's secondary clusters)
         self.local_writers: dict[str, Endpoint] = {}
         # a DNS failover record in front of the writer (Route 53), if any
-        self.front: Endpoint | None = None
+        self.front: DnsName | None = None
+        # where a DR promotion sends writers (the runbook's choice): the failover
+        # record's secondary asks it, so both fail over to the same replica
+        self.dr_target: Callable[[], Node | None] | None = None
         self.local_readers_by_region: dict[str, Endpoint] = {}
         world.on_change(self._on_change)
 
-    def writer_for(self, region: str) -> Endpoint:
+    def writer_for(self, region: str) -> DnsName:
         return self.local_writers.get(region, self.front or self.writer)
 
     def reader_for(self, region: str) -> Endpoint:
         return self.local_readers_by_region.get(region, self.reader)
 
-    def endpoints_from(self, region: str) -> list[Endpoint]:
+    def endpoints_from(self, region: str) -> list[DnsName]:
         """The client's own endpoint first, then the others (application failover)."""
         own = self.writer_for(region)
         others = [self.writer, *self.local_writers.values()]

@@ -43,14 +43,16 @@ def test_latest_restorable_time_lags_by_at_most_the_archive_interval():
 @pytest.mark.parametrize("kind", ["rds_single_az", "rds_multi_az_instance"])
 def test_pitr_loses_only_writes_after_the_corruption(make_study, kind):
     """Restored to just before the bad write: nothing acknowledged before it is lost;
-    what was written to the corrupted database until the restore is."""
+    what was written to the corrupted database until the restore is, so the loss
+    window runs from the restore target (the corruption) to the last lost write."""
     study = _study(make_study, {"name": "db", "kind": kind})
     for run in range(4):
         rec = simulate(study, "db", "corruption", run).rec
         metrics, episodes = run_metrics(rec)
         lost = lost_writes(rec.ops, rec.final)
         assert lost and all(op.complete_s > CORRUPT_AT - 1.0 for op in lost)
-        assert metrics["rpo_s"] <= 1.0
+        recovery_point = max(op.complete_s for op in lost) - metrics["rpo_s"]
+        assert CORRUPT_AT - 1.0 <= recovery_point <= CORRUPT_AT
         events = {e.event: e.time_s for e in rec.control}
         assert events["restore_completed"] > CORRUPT_AT + 300.0 + 120.0
         # clients write to the restored database only after detection, decision,
@@ -59,14 +61,19 @@ def test_pitr_loses_only_writes_after_the_corruption(make_study, kind):
 
 
 def test_without_pitr_the_loss_reaches_back_to_the_last_snapshot(make_study):
-    """retention_days 0: only the daily snapshot is left, so RPO ~ fault - snapshot."""
+    """retention_days 0 turns automated backups off (S4): no PITR and no daily
+    snapshot, so only manual snapshots remain; the restore goes back to the newest
+    one (every 1000 s: t = 1000) and every write since it is lost."""
     design = {"name": "db", "kind": "rds_single_az",
-              "backups": {"retention_days": 0, "window_start_s": 400.0}}
+              "backups": {"retention_days": 0, "window_start_s": 1100.0,
+                          "manual_snapshot_every_s": 1000.0}}
     for run in range(3):
-        metrics, _ = run_metrics(simulate(_study(make_study, design), "db", "corruption",
-                                          run).rec)
-        # the earliest lost write is the first one after the snapshot (probes ~5 s apart)
-        assert CORRUPT_AT - 400.0 - 10.0 <= metrics["rpo_s"] <= CORRUPT_AT - 400.0
+        rec = simulate(_study(make_study, design), "db", "corruption", run).rec
+        restored = [e.detail for e in rec.control if e.event == "restore_started"]
+        assert restored == ["to t=1000.000"]  # not the window at 1100 s: none is taken
+        lost = lost_writes(rec.ops, rec.final)
+        assert all(op.complete_s > 1000.0 - 1e-6 for op in lost)
+        assert any(op.complete_s < CORRUPT_AT - 200.0 for op in lost)  # reaches back
 
 
 def test_replicas_and_multi_az_copy_the_corruption(make_study):
@@ -122,20 +129,22 @@ def test_backups_copied_to_another_region_restore_after_region_loss(make_study):
     assert not metrics["lost_writes"] and metrics["rto_write_s"] >= 4000.0 - 1200.0 - 1.0
 
 
-def test_a_failed_backup_job_makes_the_snapshot_restore_go_back_a_day(make_study):
-    """Without PITR, a failed nightly snapshot means restoring the one before it."""
+def test_a_failed_backup_job_makes_the_restore_replay_from_the_day_before(make_study):
+    """A failed nightly snapshot leaves PITR's base snapshot a day older: the restore
+    replays the log from the day-1 snapshot (t = 100), twice as long (10x, S5)."""
     day = 86400.0
     design = {"name": "db", "kind": "rds_single_az",
-              "backups": {"retention_days": 0, "window_start_s": 100.0}}
-    scenario = {"name": "s", "horizon_s": 2 * day + 3600.0, "scheduled": [
+              "backups": {"retention_days": 7, "window_start_s": 100.0}}
+    scenario = {"name": "s", "horizon_s": 2 * day + 6 * 3600.0, "scheduled": [
         {"kind": "backup_failure", "target": "primary", "at_s": day},
         {"kind": "logical_corruption", "target": "primary", "at_s": 2 * day,
          "detection_s": 60.0, "decision_s": 60.0}]}
     study = make_study(workload={"observed_clients": 1, "idle_interval_s": 600.0},
                        designs=[design], scenarios=[scenario])
     rec = simulate(study, "db", "s", 0).rec
-    restored_to = [e.detail for e in rec.control if e.event == "restore_started"][0]
-    assert restored_to == "to t=100.000"  # the snapshot of day 2 (t = 86500) failed
+    times = {e.event: e.time_s for e in rec.control}
+    replay_from_day_1 = (2 * day - 100.0) / 10.0  # the snapshot of day 2 (t = 86500) failed
+    assert times["restore_completed"] - times["restore_started"] >= replay_from_day_1
 
 
 def test_global_tables_copy_the_corruption_and_pitr_recovers(make_study):
@@ -157,7 +166,12 @@ def test_global_tables_copy_the_corruption_and_pitr_recovers(make_study):
                     and op.value is not None and op.value < 0]
     assert west_corrupt  # replicated to the other Region
     metrics, _ = run_metrics(rec)
-    assert metrics["lost_writes"] > 0 and metrics["rpo_s"] < 5.0
+    lost = lost_writes(rec.ops, rec.final)
+    assert metrics["lost_writes"] > 0
+    # the loss window spans the writes to the corrupted table up to the restore; it may
+    # start a little before the corruption: LWW losers and unreplicated writes count too
+    recovery_point = max(op.complete_s for op in lost) - metrics["rpo_s"]
+    assert CORRUPT_AT - 60.0 <= recovery_point <= CORRUPT_AT
     assert rec.final.node.endswith("restored1")
 
 
@@ -184,7 +198,8 @@ def test_deleting_the_instance_without_a_final_snapshot(make_study):
     rec = simulate(kept, "db", "oops", 0).rec
     assert [e.detail for e in rec.control if e.event == "restore_started"] == ["to t=3600.000"]
     metrics, _ = run_metrics(rec)
-    assert 390.0 <= metrics["rpo_s"] <= 400.0  # writes since the 3600-s snapshot are lost
+    # writes from the 3600-s snapshot to the deletion at 4000 s are lost
+    assert 395.0 <= metrics["rpo_s"] <= 410.0
     none = _operator_error(make_study, "delete_instance")
     rec = simulate(none, "db", "oops", 0).rec
     metrics, episodes = run_metrics(rec)
@@ -231,4 +246,6 @@ def test_a_restore_behind_route53_retires_controllers_but_keeps_the_dns_record(m
     rec = simulate(study, "db", "corruption", 0).rec
     metrics, episodes = run_metrics(rec)
     assert episodes[0]["recovered_write"]
-    assert rec.final.node == "db-restored1" and metrics["rpo_s"] <= 1.0
+    assert rec.final.node == "db-restored1"
+    recovery_point = max(op.complete_s for op in lost_writes(rec.ops, rec.final)) - metrics["rpo_s"]
+    assert CORRUPT_AT - 1.0 <= recovery_point <= CORRUPT_AT

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from hadrsim.simulator.detector import FailureDetector
@@ -9,11 +10,15 @@ from hadrsim.simulator.dns_failover import FailoverRecord
 from hadrsim.simulator.log import Log
 from hadrsim.simulator.network import Network
 from hadrsim.simulator.node import Node
-from hadrsim.simulator.routing import Resolver
+from hadrsim.simulator.routing import Endpoint, FollowingEndpoint, Resolver
 from hadrsim.simulator.world import World
 from hadrsim.spec.distributions import constant
 
-REGIONS = {"r1": ["a1", "a2"], "r2": ["b1"], "r3": ["c1"], "r4": ["d1"]}
+# S20: the checker Regions a health check may name (all of them by default)
+ROUTE53_CHECKERS = ["us-east-1", "us-west-1", "us-west-2", "eu-west-1", "ap-southeast-1",
+                    "ap-southeast-2", "ap-northeast-1", "sa-east-1"]
+REGIONS = {"r1": ["a1", "a2"], "r2": ["b1"], "r3": ["c1"], "r4": ["d1"],
+           **{region: [f"{region}a"] for region in ROUTE53_CHECKERS}}
 CHECKERS = ["r2", "r3", "r4"]
 RTT_S = 0.060  # between Regions; a probe that left just before a fault can still pass
 
@@ -66,8 +71,9 @@ class Dns:
 
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("interval", [30.0, 10.0])
-def test_detection_takes_interval_times_threshold(seed, interval):
-    """The record fails over within ((threshold-1) x interval, threshold x interval] + timeout."""
+def test_detection_is_within_the_published_range(seed, interval):
+    """The record fails over within ((threshold-1) x interval, threshold x interval] + timeout
+    (calibration.md §8, S19): 30 s x 3 -> 64-94 s, 10 s x 3 -> 24-34 s."""
     threshold, timeout = 3, 4.0
     d = Dns(seed, interval=interval, threshold=threshold, timeout=timeout)
     d.crash(100.0)
@@ -78,6 +84,36 @@ def test_detection_takes_interval_times_threshold(seed, interval):
     assert (threshold - 1) * interval + timeout - RTT_S < delay
     assert delay <= threshold * interval + timeout + 1e-9
     assert d.events("endpoint_updated") == [(t, "n2", "db -> n2")]
+
+
+def _detection_times(interval: float, checkers: list[str], seeds: range) -> np.ndarray:
+    times = []
+    for seed in seeds:
+        d = Dns(seed, horizon_s=400.0, interval=interval, checkers=checkers)
+        d.crash(100.0)
+        d.world.run()
+        (t, _, _), = d.events("dns_health_changed")
+        times.append(t - 100.0)
+    return np.array(times)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("interval", "low", "high", "mean"),
+                         [(30.0, 64.0, 94.0, 87.0), (10.0, 24.0, 34.0, 31.5)])
+def test_detection_distribution_matches_the_published_description(interval, low, high, mean):
+    """calibration.md §8, S19: checkers do not coordinate; each needs 3 consecutive failures;
+    the record is unhealthy when <= 18% of them report healthy. With Route 53's 8 checker
+    Regions (S20) that is 2 intervals + the 7th of 8 uniform first failures (mean 7/9 of an
+    interval) + the 4-s timeout: 30 s x 3 -> 64-94 s, mean ~87 s; 10 s x 3 -> 24-34 s."""
+    times = _detection_times(interval, ROUTE53_CHECKERS, range(200))
+    assert low - RTT_S < times.min() and times.max() <= high + 1e-9
+    expected = 2 * interval + 7 / 9 * interval + 4.0  # order statistic k/(N+1), N=8, k=7
+    assert times.mean() == pytest.approx(expected, abs=0.06 * interval)
+    assert times.mean() == pytest.approx(mean, abs=0.05 * interval)
+    # one reporting checker fails the record at its own first failure: mean half an interval
+    single = _detection_times(interval, ["r2"], range(200))
+    assert single.mean() == pytest.approx(2.5 * interval + 4.0, abs=0.06 * interval)
+    assert single.mean() < times.mean()
 
 
 def test_the_answer_changes_after_detection_plus_propagation():
@@ -135,6 +171,70 @@ def test_a_client_follows_the_change_only_when_its_cache_expires():
     assert any(name == "n1" for t, name in seen["cached"] if t > updated)  # stale answers
     assert updated < switch(seen["uncached"]) <= updated + 1.0
     assert switch(seen["cached"]) - 100.0 <= 3 * 30.0 + 4.0 + 30.0 + 60.0
+
+
+def test_a_record_naming_an_endpoint_follows_the_endpoint_at_its_own_ttl():
+    """Two-level resolution: the record (TTL 300 s) names the writer endpoint (TTL 5 s,
+    calibration.md §2, S11). An in-Region failover repoints the endpoint; a client follows
+    within the endpoint's TTL, though its cached record answer is far from expiring."""
+    d = Dns()
+    n3 = Node(d.world, d.net, "n3", "a2", d.n1.timeline)
+    writer = Endpoint(d.world, "db.writer", 5.0, [d.n1])
+    record = FailoverRecord(
+        d.world, d.net, "db.route53", ttl_s=300.0, primary=writer,
+        secondary=FollowingEndpoint("db.dr", 5.0, lambda: d.n2),
+        checker_regions=CHECKERS, interval_s=30.0, failure_threshold=3, timeout_s=4.0,
+        healthy_fraction=0.18, propagation=None,
+    )
+    resolver = Resolver(d.world, cache_s=None)
+    seen: list[tuple[float, str]] = []
+    healthy: set[bool] = set()
+    for t in range(1, 400):
+        d.world.call_later(float(t), lambda: (seen.append((d.world.now,
+                                                           resolver.lookup(record).name)),
+                                              healthy.add(record.vote_healthy)))
+    d.crash(100.0)
+    d.at(120.0, writer.repoint, [n3])  # the managed failover flips the endpoint
+    d.world.run()
+    assert healthy == {True}  # the checkers followed the endpoint to n3
+    first_n3 = next(t for t, name in seen if name == "n3")
+    assert 120.0 < first_n3 <= 120.0 + 5.0 + 1.0
+    assert {name for t, name in seen if t > first_n3} == {"n3"}
+
+
+def test_a_failed_over_record_answers_its_secondary_name():
+    """When the primary stays down the record answers the secondary name; the client
+    reaches the node that name leads to once its cached record answer expires."""
+    d = Dns(propagation_s=30.0)
+    writer = Endpoint(d.world, "db.writer", 5.0, [d.n1])
+    record = FailoverRecord(
+        d.world, d.net, "db.route53", ttl_s=60.0, primary=writer,
+        secondary=FollowingEndpoint("db.dr", 5.0, lambda: d.n2),
+        checker_regions=CHECKERS, interval_s=30.0, failure_threshold=3, timeout_s=4.0,
+        healthy_fraction=0.18, propagation=d.world.streams.sampler(
+            "test/p2", constant(30.0)),
+    )
+    resolver = Resolver(d.world, cache_s=None)
+    seen: list[tuple[float, str]] = []
+    for t in range(1, 600):
+        d.world.call_later(float(t), lambda: seen.append((d.world.now,
+                                                          resolver.lookup(record).name)))
+    d.crash(100.0)
+    d.world.run()
+    updated = [(t, node, detail) for t, node, detail in d.events("endpoint_updated")
+               if detail.startswith("db.route53")]
+    assert [(node, detail) for _, node, detail in updated] == [("n2", "db.route53 -> db.dr (n2)")]
+    first_n2 = next(t for t, name in seen if name == "n2")
+    assert updated[0][0] < first_n2 <= updated[0][0] + 60.0 + 1.0
+
+
+def test_a_cname_loop_is_an_error():
+    """A chain of names that never reaches a node is a modelling bug, not a hang."""
+    world = World(0, 0, 10.0)
+    a = FollowingEndpoint("a", 5.0, lambda: b)
+    b = FollowingEndpoint("b", 5.0, lambda: a)
+    with pytest.raises(RuntimeError, match="DNS chain"):
+        Resolver(world, cache_s=None).lookup(a)
 
 
 def test_one_checker_cut_off_from_the_primary_does_not_fail_over():
