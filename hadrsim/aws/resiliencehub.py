@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from hadrsim.aws.naming import MANAGED_TAG
 from hadrsim.experiments.policy import DISRUPTION_CLASSES, meets_with_confidence
-from hadrsim.experiments.statistics import summarize
+from hadrsim.experiments.statistics import NONNEGATIVE, summarize, summarize_censored
 
 if TYPE_CHECKING:
     from hadrsim.aws.session import AwsContext
@@ -106,8 +106,12 @@ def _seconds(value: float) -> int | None:
 
 def _compliance(kind: str, verdict: dict | None, episodes: list[dict]) -> dict[str, Any]:
     """One ``DisruptionCompliance`` from the verdict and the episodes of that type."""
-    rto = summarize([float(e["rto_write_s"]) for e in episodes])
-    rpo = summarize([float(e["rpo_s"]) for e in episodes])
+    # Unrecovered episodes are right-censored RTOs (Kaplan-Meier percentiles); a
+    # percentile beyond the last recovery is shown as the longest time seen, a lower
+    # bound, and the description says so.
+    rto = summarize_censored([float(e["rto_write_s"]) for e in episodes],
+                             [e["recovered_write"] is not True for e in episodes])
+    rpo = summarize([float(e["rpo_s"]) for e in episodes], NONNEGATIVE)
     recovered = sum(1 for e in episodes if e["recovered_write"] is True)
     entry: dict[str, Any] = {}
     for field, stats, key in (("RtoInSecs", rto, "p95"), ("RpoInSecs", rpo, "p95")):
@@ -132,10 +136,12 @@ def _compliance(kind: str, verdict: dict | None, episodes: list[dict]) -> dict[s
     if n:
         entry["rtoDescription"] = (f"client-observed write RTO over {n} simulated episodes: "
                                    "current = p95, achievable = p50; "
-                                   f"{recovered}/{n} recovered within the run")
-        entry["rpoDescription"] = (f"loss window (fault time - ack of the earliest lost write) "
-                                   f"over {n} simulated episodes: current = p95, "
-                                   "achievable = p50")
+                                   f"{recovered}/{n} recovered within the run"
+                                   + (f"; {', '.join(rto['above'])} beyond the run: a lower "
+                                      "bound" if rto["above"] else ""))
+        entry["rpoDescription"] = (f"loss window (ack of the latest lost write - the recovery "
+                                   f"point) over {n} simulated episodes: current = p95, "
+                                   "achievable = p50; unknown for unrecovered episodes")
     return entry
 
 

@@ -17,7 +17,7 @@ from hadrsim.cli.common import (
 )
 from hadrsim.cli.stored import open_existing_store, study_from_store
 from hadrsim.experiments.summary import summarize_study
-from hadrsim.experiments.tables import compare_table, design_table
+from hadrsim.experiments.tables import compare_table, design_table, scenario_figures_table
 
 results_app = typer.Typer(help="Read a results store.", no_args_is_help=True)
 app.add_typer(results_app, name="results")
@@ -72,3 +72,4 @@ def results_show(
         console.print(design_table(entry))
     if spec.policy:
         console.print(compare_table(document, spec.policy))
+        console.print(scenario_figures_table(document))

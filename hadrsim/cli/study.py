@@ -33,7 +33,12 @@ from hadrsim.experiments.sequential import run_until_precise
 from hadrsim.experiments.store import ResultsStore
 from hadrsim.experiments.summary import summarize_study
 from hadrsim.experiments.sweep import SweepError, parse_assignment, plan_sweep, run_sweep
-from hadrsim.experiments.tables import compare_table, design_table, sweep_table
+from hadrsim.experiments.tables import (
+    compare_table,
+    design_table,
+    scenario_figures_table,
+    sweep_table,
+)
 from hadrsim.spec.study import Study
 
 
@@ -133,6 +138,7 @@ def compare(
     _check_output(json_path)
     document = _simulate(study, None, runs, workers, price_table, precision, max_runs)
     console.print(compare_table(document, study.policy))
+    console.print(scenario_figures_table(document))
     _print_recommendation(document)
     if json_path is not None:
         _write_json_atomically(json_path, document)

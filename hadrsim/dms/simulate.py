@@ -44,7 +44,7 @@ import simpy
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hadrsim.dms.sizing import TableSize
-from hadrsim.experiments.statistics import Summary, summarize
+from hadrsim.experiments.statistics import NONNEGATIVE, Summary, summarize
 from hadrsim.simulator.random import Sampler, Streams
 from hadrsim.spec.distributions import LogNormal, lognormal
 
@@ -474,5 +474,6 @@ def plan_migration(tables: Sequence[TableSize], spec: DmsTaskSpec | None = None,
         raise ValueError("runs must be >= 1")
     spec = spec or DmsTaskSpec()
     done = tuple(simulate_migration(tables, spec, seed=seed, run_index=i) for i in range(runs))
-    summaries = {m: summarize([float(getattr(r, m)) for r in done]) for m in METRICS}
+    summaries = {m: summarize([float(getattr(r, m)) for r in done], NONNEGATIVE)
+                 for m in METRICS}
     return DmsPlan(spec=spec, tables=tuple(tables), seed=seed, runs=done, summaries=summaries)

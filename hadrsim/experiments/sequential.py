@@ -16,7 +16,7 @@ from collections.abc import Callable
 from hadrsim.experiments.montecarlo import RunTask, execute
 from hadrsim.experiments.policy import PolicyTarget, policy_verdict
 from hadrsim.experiments.run import RunResult
-from hadrsim.experiments.statistics import half_width, summarize
+from hadrsim.experiments.statistics import NONNEGATIVE, half_width, summarize
 from hadrsim.spec.study import Study
 
 PRECISION_METRICS = ("rto_write_s", "rpo_s")
@@ -33,7 +33,7 @@ def imprecise(study: Study, results: list[RunResult], precision: float,
     for (design, scenario), runs in groups.items():
         rows = [row for r in runs for row in r.episodes]
         for metric in metrics:
-            summary = summarize([float(row[metric]) for row in rows])
+            summary = summarize([float(row[metric]) for row in rows], NONNEGATIVE)
             if summary["n"] < 2:
                 problems.append(f"{design}/{scenario}/{metric}: fewer than 2 values")
                 continue
@@ -45,9 +45,10 @@ def imprecise(study: Study, results: list[RunResult], precision: float,
     by_design: dict[str, list[dict]] = {}
     for r in results:
         if r.ok:
-            by_design.setdefault(r.design, []).extend(r.episodes)
+            by_design.setdefault(r.design, []).extend(
+                {**row, "_run": (r.scenario, r.run_index)} for row in r.episodes)
     for design, rows in by_design.items():
-        for cls, verdict in policy_verdict(rows, policy).items():
+        for cls, verdict in policy_verdict(rows, policy, cluster_key="_run").items():
             if verdict["episodes"]:
                 lo, hi = verdict["ci95"]
                 if (hi - lo) / 2 > precision:

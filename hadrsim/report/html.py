@@ -30,6 +30,7 @@ from hadrsim.report.html_tables import (
     esc,
     paired_table,
     policy_table,
+    scenario_figures_table,
     scenario_table,
     scenarios_table,
 )
@@ -142,8 +143,7 @@ def _timeline_section(study: Study, picks: Sequence[TimelinePick]) -> str:
                    "(green ok, red failed, amber timed out; faded rows are clients that failed "
                    "with the fault and do not count for RTO), the outage until every surviving "
                    "client writes again (green line: fault + write RTO; dashed when censored) "
-                   "and the data-loss window (amber band: from the acknowledgement of the "
-                   "earliest lost write to the fault, the RPO).")
+                   "and the data-loss window (amber band).")
         if pick.history_hash and world.rec.history_hash() != pick.history_hash:
             caption += (' <span class="warning">The re-simulation differs from the stored run '
                         "(written by another hadrsim version?): the figures above may not "
@@ -200,27 +200,30 @@ def _figures(study: Study, document: Mapping[str, Any], results: Sequence[RunRes
     policy = study.policy or None
     return "\n".join([
         _figure(cost_pareto_png(document, "rto_write_s"),
-                "Scatter of monthly cost against mean write RTO per design, Pareto front "
-                "joined by a step line",
-                "<strong>Cost against mean write RTO.</strong> Lower and further left is "
-                "better. Filled points joined by the step line are the Pareto front: no other "
-                "design is both cheaper and faster to recover. Hollow points are dominated: "
-                "some design on the front costs no more and recovers no slower. Whiskers: "
-                "95% CI of the mean.", "pareto-rto"),
+                "Scatter of monthly cost against mean write RTO per design, one panel per "
+                "fault scenario, Pareto front joined by a step line",
+                "<strong>Cost against mean write RTO, per scenario.</strong> Lower and further "
+                "left is better. Filled points joined by the step line are the Pareto front: "
+                "no other design is both cheaper and faster to recover. Hollow points are "
+                "dominated: some design on the front costs no more and recovers no slower. "
+                "Whiskers: 95% bootstrap CI of the mean; a label marked (&gt;=) is a mean "
+                "over censored RTOs, a lower bound.", "pareto-rto"),
         _figure(cost_pareto_png(document, "rpo_s"),
-                "Scatter of monthly cost against mean RPO per design, Pareto front joined by "
-                "a step line",
+                "Scatter of monthly cost against mean RPO per design, one panel per fault "
+                "scenario, Pareto front joined by a step line",
                 "<strong>Cost against mean RPO</strong> (data loss window), read like the "
                 "figure above.", "pareto-rpo"),
         _figure(rto_rpo_cdf_png(results, policy),
-                "Empirical cumulative distributions of write RTO and RPO per design",
-                "<strong>Distributions of write RTO and RPO</strong> over every fault episode "
-                "of every run (all scenarios pooled): the height at x is the share of "
-                "episodes recovered within x seconds (left) or losing at most x seconds of "
-                "acknowledged writes (right). A curve further up and left is better. "
-                "Triangles mark censored episodes (clients had not written again when the "
-                "episode's window closed: the true RTO is longer). Dotted lines: policy "
-                "targets.", "cdf"),
+                "Cumulative distributions of write RTO and RPO per design, one row per "
+                "fault scenario",
+                "<strong>Distributions of write RTO and RPO</strong>, one row per fault "
+                "scenario (never pooled): the height at x is the share of episodes recovered "
+                "within x seconds (left) or whose loss window is at most x seconds (right). "
+                "A curve further up and left is better. With censored episodes (clients had "
+                "not written again when the window closed: the true RTO is longer; "
+                "triangles) the RTO curve is the Kaplan-Meier estimate and stops at the "
+                "longest time observed. Unknown values are counted in each legend, never "
+                "drawn as 0. Dotted lines: policy targets.", "cdf"),
         _figure(availability_nines_png(document),
                 "Bar chart of write and read availability in nines per design",
                 "<strong>Availability in nines</strong>, -log10(1 - A): 2 nines = 99%, "
@@ -274,7 +277,8 @@ def render_report(study: Study, results: Sequence[RunResult],
         '<section id="summary"><h2>Answer</h2>', _recommendation(study, document), policy,
         "</section>",
         '<section id="comparison"><h2>Designs side by side</h2>',
-        comparison_table(document, study.policy), "</section>",
+        comparison_table(document, study.policy), scenario_figures_table(document),
+        "</section>",
         '<section id="figures"><h2>Figures</h2>', _figures(study, document, results),
         "</section>",
         '<section id="timelines"><h2>Episode timelines</h2>',

@@ -2,7 +2,10 @@
 
 Every cell comes from the summary document (:func:`hadrsim.summarize_study`),
 formatted, and escaped: design, scenario and study names are user text and
-must never become markup.
+must never become markup. RTO, RPO and lost writes appear per scenario only; a
+censored mean reads "&ge; x (k censored)", a Kaplan-Meier percentile beyond the
+longest time observed "&gt; t", and a scenario whose faults the design
+declined "n/a: reason".
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 
 from hadrsim.experiments.policy import meets_with_confidence
 from hadrsim.experiments.summary import EPISODE_METRICS, RUN_METRICS
-from hadrsim.experiments.tables import design_verdict, policy_cell
+from hadrsim.experiments.tables import design_verdict, interval_note, policy_cell
 from hadrsim.report.canvas import finite
 from hadrsim.simulator.checkers import nines
 
@@ -25,6 +28,7 @@ __all__ = [
     "esc",
     "paired_table",
     "policy_table",
+    "scenario_figures_table",
     "scenario_table",
     "scenarios_table",
 ]
@@ -32,7 +36,8 @@ __all__ = [
 METRIC_MEANINGS: dict[str, str] = {
     "rto_write_s": "seconds from a fault until every surviving client writes again (per episode)",
     "rto_read_s": "the same for reads (per episode)",
-    "rpo_s": "fault time minus the acknowledgement of the earliest lost write (per episode)",
+    "rpo_s": "loss window: ack of the latest lost acknowledged write minus the recovery "
+             "point, 0 when nothing was lost (per episode)",
     "lost_writes": "acknowledged writes of observed clients missing afterwards (per episode)",
     "recovered_ratio": "share of episodes whose clients wrote again before the window closed",
     "lost_writes_total": "every workload write lost, background load included (per run)",
@@ -71,12 +76,28 @@ def number(value: float | None, metric: str = "") -> str:
 
 
 def mean_ci(summary: Mapping[str, Any], metric: str = "") -> str:
-    """``mean [low, high]`` of a summary, or a dash when nothing was measured."""
+    """``mean [low, high]``; ``&ge; mean (k censored)`` for a censored mean; unknowns counted."""
+    if not summary or not summary.get("n"):
+        unknown = (summary or {}).get("n_unknown")
+        return f"unknown ({unknown})" if unknown else "&ndash;"
+    if summary.get("mean_is_lower_bound"):
+        text = (f"&ge; {number(summary['mean'], metric)} "
+                f"<span class=\"ci\">({summary['n_censored']} censored)</span>")
+    else:
+        low, high = summary["ci95"]
+        text = (f"{number(summary['mean'], metric)} "
+                f"<span class=\"ci\">[{number(low, metric)}, {number(high, metric)}]</span>")
+    if summary.get("n_unknown"):
+        text += f' <span class="ci">({summary["n_unknown"]} unknown)</span>'
+    return text
+
+
+def percentile(summary: Mapping[str, Any], name: str, metric: str = "") -> str:
+    """A percentile; ``&gt; t`` when Kaplan-Meier puts it beyond the longest time observed."""
     if not summary or not summary.get("n"):
         return "&ndash;"
-    low, high = summary["ci95"]
-    return (f"{number(summary['mean'], metric)} "
-            f"<span class=\"ci\">[{number(low, metric)}, {number(high, metric)}]</span>")
+    value = number(summary[name], metric)
+    return f"&gt; {value}" if name in summary.get("above", ()) else value
 
 
 def nines_text(summary: Mapping[str, Any]) -> str:
@@ -119,14 +140,12 @@ def _policy_class(verdict: Mapping[str, Any]) -> str:
 
 
 def comparison_table(document: Mapping[str, Any], policy: Mapping[str, Any]) -> str:
-    """Designs side by side: P(policy met) per class, RTO, RPO, availability, cost, verdict."""
+    """The verdict: one row per design, P(policy met) per class, cost, verdict."""
     classes = list(policy)
-    head = ["design", *[f"{c}: P(met) [95% CI]" for c in classes], "write RTO s",
-            "RPO s", "lost writes", "write availability", "USD / month", "verdict"]
+    head = ["design", *[f"{c}: P(met) [95% CI]" for c in classes], "USD / month", "verdict"]
     advice = document.get("recommendation") or {}
     rows, marks = [], []
     for entry in document["designs"]:
-        m = entry["metrics"]
         name = f"{esc(entry['name'])}<br><span class=\"kind\">{esc(entry['kind'])}"
         if entry.get("ha_architecture"):
             name += f", {esc(entry['ha_architecture'])}"
@@ -139,15 +158,38 @@ def comparison_table(document: Mapping[str, Any], policy: Mapping[str, Any]) -> 
             if interval:  # the interval may wrap under the share, never inside itself
                 cell += f' <span class="ci">[{esc(interval)}</span>'
             cells.append(cell)
-        rows.append([name, *cells, mean_ci(m["rto_write_s"]), mean_ci(m["rpo_s"]),
-                     mean_ci(m["lost_writes"]), nines_text(m["availability_write"]),
-                     number(entry["cost_month_usd"]["total"]),
+        rows.append([name, *cells, number(entry["cost_month_usd"]["total"]),
                      esc(design_verdict(entry) if classes else "no policy")])
         marks.append("recommended" if advice.get("design") == entry["name"] else "")
-    caption = ("Designs side by side: means with 95% confidence intervals; P(policy met) "
-               "with Wilson intervals (green: met with &ge; 95% confidence; amber: met in "
-               "every episode seen but with less confidence; red: missed)")
+    caption = (f"The verdict per disruption class: P(policy met) with 95% intervals "
+               f"({esc(interval_note(document))}; green: met with &ge; 95% confidence; amber: "
+               "met in every episode seen but with less confidence; red: missed; not "
+               "exercised: no fault of that class applied to the design, neither passed "
+               "nor failed)")
     return _table(caption, head, rows, "compare", marks)
+
+
+def scenario_figures_table(document: Mapping[str, Any]) -> str:
+    """Below the verdict: one row per design and scenario (RTO, RPO, losses, availability)."""
+    head = ["design / scenario", "write RTO s (mean)", "write RTO p50", "write RTO p95",
+            "RPO s (mean)", "RPO max s", "lost writes", "write availability"]
+    rows = []
+    for entry in document["designs"]:
+        for name, scenario in entry["scenarios"].items():
+            label = f"{esc(entry['name'])} <span class=\"kind\">/ {esc(name)}</span>"
+            if scenario.get("not_applicable"):
+                rows.append([label, f"n/a: {esc(scenario['not_applicable'])}",
+                             *["&ndash;"] * (len(head) - 2)])
+                continue
+            m = scenario["metrics"]
+            rto, rpo = m["rto_write_s"], m["rpo_s"]
+            rows.append([label, mean_ci(rto), percentile(rto, "p50"), percentile(rto, "p95"),
+                         mean_ci(rpo), number(rpo["max"]) if rpo["n"] else "&ndash;",
+                         mean_ci(m["lost_writes"]), nines_text(m["availability_write"])])
+    caption = ("Per fault scenario, never pooled: RTO percentiles are Kaplan-Meier estimates "
+               "(&gt; t: beyond the longest time observed); a censored mean is a lower bound; "
+               "n/a: the design declines the scenario's faults")
+    return _table(caption, head, rows, "figures")
 
 
 def scenarios_table(study: Any) -> str:
@@ -172,57 +214,74 @@ def cost_table(entry: Mapping[str, Any]) -> str:
 
 
 def design_metrics_table(entry: Mapping[str, Any]) -> str:
-    """Every summarised metric of one design: n, mean, 95% CI, p50/p95/p99."""
+    """Every summarised metric of one design, a table per scenario: n, mean, CI, percentiles."""
+    return "\n".join(_scenario_metrics_table(entry["name"], name, scenario)
+                     for name, scenario in entry["scenarios"].items()
+                     if not scenario.get("not_applicable"))
+
+
+def _scenario_metrics_table(design: str, name: str, scenario: Mapping[str, Any]) -> str:
     rows = []
-    names = [*EPISODE_METRICS, "recovered_ratio", *RUN_METRICS]
-    for name in names:
-        s = entry["metrics"].get(name)
+    for metric in [*EPISODE_METRICS, "recovered_ratio", *RUN_METRICS]:
+        s = scenario["metrics"].get(metric)
         if not s:
             continue
-        meaning = METRIC_MEANINGS.get(name, "")
-        label = f"{esc(name)}" + (f'<br><span class="kind">{esc(meaning)}</span>'
-                                  if meaning else "")
+        meaning = METRIC_MEANINGS.get(metric, "")
+        label = f"{esc(metric)}" + (f'<br><span class="kind">{esc(meaning)}</span>'
+                                    if meaning else "")
+        unknown = str(s.get("n_unknown", 0))
         if not s["n"]:
-            rows.append([label, "0", "&ndash;", "&ndash;", "&ndash;", "&ndash;", "&ndash;"])
+            rows.append([label, "0", unknown, *["&ndash;"] * 5])
             continue
         low, high = s["ci95"]
-        rows.append([label, str(s["n"]), number(s["mean"], name),
-                     f"[{number(low, name)}, {number(high, name)}]",
-                     number(s["p50"], name), number(s["p95"], name), number(s["p99"], name)])
-    return _table(f"{esc(entry['name'])}: every metric, all scenarios pooled",
-                  ["metric", "n", "mean", "95% CI", "p50", "p95", "p99"], rows, "metrics")
+        mean = number(s["mean"], metric)
+        interval = f"[{number(low, metric)}, {number(high, metric)}]"
+        if s.get("mean_is_lower_bound"):
+            mean, interval = f"&ge; {mean}", f"{s['n_censored']} censored"
+        rows.append([label, str(s["n"]), unknown, mean, interval,
+                     *(percentile(s, p, metric) for p in ("p50", "p95", "p99"))])
+    return _table(f"{esc(design)} / {esc(name)}: every metric",
+                  ["metric", "n", "unknown", "mean", "95% CI", "p50", "p95", "p99"], rows,
+                  "metrics")
 
 
 def scenario_table(entry: Mapping[str, Any]) -> str:
     """One design, a row per fault scenario (what ``hadrsim run`` prints)."""
+    head = ["scenario", "runs", "write RTO s", "write RTO p50 / p95", "read RTO s", "RPO s",
+            "lost writes", "recovered", "write availability", "commit p99 ms", "stale reads",
+            "lost updates"]
     rows = []
     for name, scenario in entry["scenarios"].items():
+        runs = f"{scenario['runs']}" + (f" ({scenario['failed_runs']} failed)"
+                                        if scenario["failed_runs"] else "")
+        if scenario.get("not_applicable"):
+            rows.append([esc(name), runs, f"n/a: {esc(scenario['not_applicable'])}",
+                         *["&ndash;"] * (len(head) - 3)])
+            continue
         m = scenario["metrics"]
-        recovered = m["recovered_ratio"]
+        recovered, rto = m["recovered_ratio"], m["rto_write_s"]
         rows.append([
-            esc(name), f"{scenario['runs']}" + (f" ({scenario['failed_runs']} failed)"
-                                                if scenario["failed_runs"] else ""),
-            mean_ci(m["rto_write_s"]), mean_ci(m["rto_read_s"]), mean_ci(m["rpo_s"]),
-            mean_ci(m["lost_writes"]),
+            esc(name), runs, mean_ci(rto),
+            f"{percentile(rto, 'p50')} / {percentile(rto, 'p95')}",
+            mean_ci(m["rto_read_s"]), mean_ci(m["rpo_s"]), mean_ci(m["lost_writes"]),
             number(recovered["mean"], "_ratio") if recovered["n"] else "&ndash;",
             nines_text(m["availability_write"]), number(m["commit_latency_p99_ms"]["mean"]),
             number(m["stale_read_ratio"]["mean"], "_ratio"), number(m["lost_updates"]["mean"]),
         ])
-    head = ["scenario", "runs", "write RTO s", "read RTO s", "RPO s", "lost writes",
-            "recovered", "write availability", "commit p99 ms", "stale reads", "lost updates"]
     return _table(f"{esc(entry['name'])}: per fault scenario (means, 95% CI)", head, rows)
 
 
 def paired_table(paired: Sequence[Mapping[str, Any]]) -> str:
-    """Each design minus the baseline, run by run (common random numbers)."""
+    """Each design minus the baseline, run by run within a scenario (common random numbers)."""
     if not paired:
         return ""
-    rows = [[esc(p["design"]), esc(p["metric"]), str(p["pairs"]),
+    rows = [[esc(p["design"]), esc(p.get("scenario", "")), esc(p["metric"]), str(p["pairs"]),
              number(p["mean_diff"], p["metric"]),
              f"[{number(p['ci95'][0], p['metric'])}, {number(p['ci95'][1], p['metric'])}]",
              f"[{number(p['unpaired_ci95'][0], p['metric'])}, "
              f"{number(p['unpaired_ci95'][1], p['metric'])}]"] for p in paired]
-    caption = (f"Paired differences against {esc(paired[0]['baseline'])} (same scenario and "
-               "run index: common random numbers), next to the independent-samples interval")
-    return _table(caption, ["design", "metric", "pairs", "mean difference",
+    caption = (f"Paired differences against {esc(paired[0]['baseline'])}, per scenario (same "
+               "scenario and run index: common random numbers; Student t), next to the "
+               "independent-samples (Welch) interval")
+    return _table(caption, ["design", "scenario", "metric", "pairs", "mean difference",
                             "paired 95% CI", "unpaired 95% CI"], rows)

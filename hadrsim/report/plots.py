@@ -4,7 +4,9 @@ Each function takes what the experiments layer already computed (the
 ``RunResult`` list of :func:`hadrsim.run_study`, or the summary document of
 :func:`hadrsim.summarize_study`) and returns PNG bytes. Nothing is
 recomputed here: the distributions are the checkers' per-episode rows, the
-bars and error bars the summary's means and 95% intervals.
+bars and error bars the summary's means and 95% intervals (bootstrap intervals
+inside the metric's domain, so nothing is clipped here). RTO and RPO are drawn
+per scenario; availability and t-visibility are per-run figures over all runs.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
+from scipy import stats
 
 from hadrsim.experiments.run import RunResult
 from hadrsim.report.canvas import (
@@ -35,36 +38,48 @@ __all__ = ["availability_nines_png", "rto_rpo_cdf_png", "t_visibility_png"]
 _SYMLOG = {"linthresh": 1.0, "linscale": 0.5}
 
 
-def _episode_values(results: Sequence[RunResult], design: str, metric: str
+def _episode_values(results: Sequence[RunResult], design: str, scenario: str, metric: str
                     ) -> tuple[np.ndarray, np.ndarray, int]:
-    """``(values, censored flags, unobserved count)`` of one episode metric of a design."""
-    values, censored, unobserved = [], [], 0
+    """``(values, censored flags, unknown count)`` of one episode metric of a design in
+    one scenario (NaN values are unknown: counted, never drawn as 0)."""
+    values, censored, unknown = [], [], 0
     for result in results:
-        if result.design != design or not result.ok:
+        if result.design != design or result.scenario != scenario or not result.ok:
             continue
         for row in result.episodes:
             value = float(row[metric])
             if not math.isfinite(value):
-                unobserved += 1
+                unknown += 1
                 continue
             values.append(value)
             # Only a write RTO is censored (clients had not written again by the window's end).
             censored.append(metric == "rto_write_s" and row["recovered_write"] is not True)
     order = np.argsort(values, kind="stable")
-    return np.asarray(values)[order], np.asarray(censored, dtype=bool)[order], unobserved
+    return np.asarray(values)[order], np.asarray(censored, dtype=bool)[order], unknown
+
+
+def _cdf_steps(values: np.ndarray, censored: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The Kaplan-Meier CDF (the plain ECDF when nothing is censored) as step points,
+    drawn up to the largest observed time: beyond it the estimate says nothing."""
+    if not censored.any():
+        return values, np.arange(1, len(values) + 1) / len(values)
+    km = stats.ecdf(stats.CensoredData(uncensored=values[~censored],
+                                       right=values[censored])).cdf
+    return np.r_[km.quantiles, values[-1]], np.r_[km.probabilities, km.probabilities[-1]]
 
 
 def _ecdf(ax: Axes, values: np.ndarray, censored: np.ndarray, label: str,
           styles: DesignStyles, design: str) -> None:
-    """A step ECDF from 0 to 1; censored values marked with a right-pointing triangle."""
-    n = len(values)
-    ys = np.arange(1, n + 1) / n
+    """A step CDF from 0; censored values marked with a right-pointing triangle."""
+    xs, ys = _cdf_steps(values, censored)
     colour = styles.colour(design)
-    ax.step(np.r_[values[0], values], np.r_[0.0, ys], where="post", color=colour,
+    ax.step(np.r_[xs[0], xs], np.r_[0.0, ys], where="post", color=colour,
             linestyle=styles.linestyle(design), linewidth=1.6, label=label)
     if censored.any():
-        ax.plot(values[censored], ys[censored], marker=">", linestyle="none", color=colour,
-                markersize=6, markeredgecolor="black", markeredgewidth=0.5)
+        at = np.searchsorted(xs, values[censored], side="right") - 1
+        ax.plot(values[censored], ys[np.clip(at, 0, len(ys) - 1)], marker=">",
+                linestyle="none", color=colour, markersize=6, markeredgecolor="black",
+                markeredgewidth=0.5)
 
 
 def _targets(ax: Axes, policy: Mapping[str, Any], field: str) -> None:
@@ -84,50 +99,62 @@ def _targets(ax: Axes, policy: Mapping[str, Any], field: str) -> None:
 
 def rto_rpo_cdf_png(results: Sequence[RunResult], policy: Mapping[str, Any] | None = None,
                     *, width_in: float = 11.0) -> bytes:
-    """Empirical CDFs of write RTO and RPO per design, over every episode of every run.
+    """CDFs of write RTO and RPO per design, one row of panels per fault scenario.
 
-    A censored RTO (clients had not written again when the episode's window
-    closed) is a lower bound, drawn at its value with a ``>`` marker. Episodes
-    with no surviving client observed (RTO unknown) are left out and counted in
-    the legend. ``policy`` (class -> targets) adds the targets as dotted lines.
+    Scenarios are never pooled. The RTO curve is the Kaplan-Meier estimate when
+    some episodes are censored (clients had not written again when the window
+    closed: the true RTO is longer, marked ``>``); it stops at the longest time
+    observed. Unknown values (NaN) are left out and counted in the panel's
+    legend. ``policy`` (class -> targets) adds the targets as dotted lines.
     """
     designs = list(dict.fromkeys(r.design for r in results))
+    scenarios = list(dict.fromkeys(r.scenario for r in results if r.ok and r.episodes))
     styles = DesignStyles(designs)
-    figure = new_figure(width_in, 5.4)
-    rto_ax, rpo_ax = figure.subplots(1, 2, sharey=True)
-    drawn = 0
-    for ax, metric, title in ((rto_ax, "rto_write_s", "write RTO"), (rpo_ax, "rpo_s", "RPO")):
-        for design in designs:
-            values, censored, unobserved = _episode_values(results, design, metric)
-            if not len(values):
-                continue
-            label = f"{plain(design)} ({len(values)} ep."
-            if censored.any():
-                label += f", {int(censored.sum())} censored"
-            if unobserved:
-                label += f", {unobserved} unobserved"
-            _ecdf(ax, values, censored, label + ")", styles, design)
-            drawn += 1
-        ax.set_xscale("symlog", **_SYMLOG)
-        ax.set_xlim(left=0, right=max(ax.get_xlim()[1], 2.0))
-        ax.set_xlabel(f"{title}, seconds (linear below 1 s, log above)")
-        ax.set_title(f"{title} per fault episode", fontsize=10)
-        ax.grid(True, which="major", alpha=0.3)
-        if policy:
-            _targets(ax, policy, "rto_s" if metric == "rto_write_s" else "rpo_s")
-    if not drawn:
-        figure.clear()
+    figure = new_figure(width_in, 1.2 + 3.0 * max(len(scenarios), 1))
+    if not scenarios:
         empty_message(figure, "no fault episode in these results: nothing to distribute")
         return to_png(figure)
-    rto_ax.set_ylabel("fraction of episodes <= x")
-    rto_ax.set_ylim(0, 1.02)
-    handles, labels = rto_ax.get_legend_handles_labels()
-    handles.append(rto_ax.plot([], [], marker=">", linestyle="none", color="#777777",
-                               markeredgecolor="black", markeredgewidth=0.5)[0])
+    axes = figure.subplots(len(scenarios), 2, sharey=True, squeeze=False)
+    for row, scenario in enumerate(scenarios):
+        for ax, metric, title in ((axes[row][0], "rto_write_s", "write RTO"),
+                                  (axes[row][1], "rpo_s", "RPO")):
+            _cdf_panel(ax, results, designs, scenario, metric, styles)
+            ax.set_title(f"{plain(scenario)}: {title} per episode", fontsize=10)
+            if policy:
+                _targets(ax, policy, "rto_s" if metric == "rto_write_s" else "rpo_s")
+        axes[row][0].set_ylabel("fraction of episodes <= x")
+    axes[-1][0].set_xlabel("write RTO, seconds (linear below 1 s, log above)")
+    axes[-1][1].set_xlabel("RPO, seconds (linear below 1 s, log above)")
+    axes[0][0].set_ylim(0, 1.02)
+    handles = [axes[0][0].plot([], [], color=styles.colour(d), linestyle=styles.linestyle(d))[0]
+               for d in designs]
+    labels = [plain(d) for d in designs]
+    handles.append(axes[0][0].plot([], [], marker=">", linestyle="none", color="#777777",
+                                   markeredgecolor="black", markeredgewidth=0.5)[0])
     labels.append("censored: true RTO >= marker")
-    figure.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8,
+    figure.legend(handles, labels, loc="outside lower center", ncol=4, fontsize=8,
                   frameon=False)
     return to_png(figure)
+
+
+def _cdf_panel(ax: Axes, results: Sequence[RunResult], designs: Sequence[str], scenario: str,
+               metric: str, styles: DesignStyles) -> None:
+    """One panel: each design's curve in one scenario, counts in a small legend."""
+    for design in designs:
+        values, censored, unknown = _episode_values(results, design, scenario, metric)
+        if not len(values):
+            continue
+        label = f"{plain(design)} ({len(values)} ep."
+        if censored.any():
+            label += f", {int(censored.sum())} censored"
+        if unknown:
+            label += f", {unknown} unknown"
+        _ecdf(ax, values, censored, label + ")", styles, design)
+    ax.set_xscale("symlog", **_SYMLOG)
+    ax.set_xlim(left=0, right=max(ax.get_xlim()[1], 2.0))
+    ax.grid(True, which="major", alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=6, loc="lower right", frameon=False)
 
 
 def _nines_bounds(summary: Mapping[str, Any], cap: float) -> tuple[float, float, float]:

@@ -187,14 +187,15 @@ def episode_timeline_png(recorder: Recorder, *, episode: int = 0, title: str = "
         ops_ax.plot([op.complete_s - start for op in lost],
                     [write_rows.get((op.client, op.client_region), 0) for op in lost],
                     marker="x", color="black", markersize=5, linestyle="none")
+    loss_end = max((op.complete_s - start for op in lost), default=0.0)
     others = [e.start_s - start for i, e in enumerate(eps)
               if i != episode and lo <= e.start_s <= hi]
     for ax in (control, ops_ax):
         ax.axvline(0.0, color=FAULT_COLOUR, linewidth=1.6)
         for x in others:  # other faults in view: drawn, but this picture is not about them
             ax.axvline(x, color=FAULT_COLOUR, linewidth=0.8, linestyle="--", alpha=0.7)
-        if rpo > 0:
-            ax.axvspan(-rpo, 0.0, color=LOSS_COLOUR, alpha=0.25, linewidth=0)
+        if rpo > 0:  # the loss window ends at the latest lost acknowledged write seen
+            ax.axvspan(loss_end - rpo, loss_end, color=LOSS_COLOUR, alpha=0.25, linewidth=0)
         if finite(rto) and rto > 0:
             ax.axvspan(0.0, rto, color=FAULT_COLOUR, alpha=0.06, linewidth=0)
             ax.axvline(rto, color=OK_COLOUR, linewidth=1.6,
@@ -205,8 +206,9 @@ def episode_timeline_png(recorder: Recorder, *, episode: int = 0, title: str = "
     heading = plain(title) or "episode timeline"
     figure.suptitle(
         f"{heading}: {row['kind']} on {plain(row['scope'])} ({row['disruption']}); "
-        f"RTO write {_rto_text(rto, row['recovered_write'])}, RPO {seconds(rpo)}, "
-        f"{int(row['lost_writes'])} lost write(s)", fontsize=10)
+        f"RTO write {_rto_text(rto, row['recovered_write'])}, RPO {_known(rpo, seconds)}, "
+        f"{_known(float(row['lost_writes']), lambda n: f'{n:.0f}')} lost write(s)",
+        fontsize=10)
     return to_png(figure)
 
 
@@ -214,6 +216,11 @@ def _control_rows(events: Sequence[ControlEvent], lo: float, hi: float) -> int:
     """How many step rows :func:`_draw_control` will draw (for the panel heights)."""
     steps = {CONTROL_STEPS.get(e.event, "other") for e in events if lo <= e.time_s <= hi}
     return max(1, len(steps))
+
+
+def _known(value: float, show) -> str:
+    """A figure, or "unknown" for NaN (a censored episode's losses), never 0."""
+    return show(value) if finite(value) else "unknown"
 
 
 def _rto_text(rto: float, recovered: bool) -> str:
@@ -233,6 +240,7 @@ def _legend(figure: Figure, row: dict, rto: float, rpo: float, has_lost: bool) -
                else "RTO unknown"),
         Patch(color=LOSS_COLOUR, alpha=0.25,
               label=f"data-loss window (RPO {seconds(rpo)})" if rpo > 0
+              else "loss unknown (not recovered)" if not finite(rpo)
               else "no acknowledged write lost"),
         Line2D([], [], color=OK_COLOUR, marker="|", linestyle="none", markersize=9,
                label="op ok"),

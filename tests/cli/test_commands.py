@@ -64,10 +64,17 @@ def test_run_writes_json_summary(tiny, tmp_path):
     assert (design["name"], design["kind"]) == ("maz", "rds_multi_az_instance")
     assert (design["runs"], design["failed_runs"]) == (2, 0)
     assert "policy" in design
-    for metric in SUMMARY_METRICS:
-        summary = design["metrics"][metric]
-        assert set(SUMMARY_FIELDS) <= set(summary), metric
-        assert len(summary["ci95"]) == 2, metric
+    # Per scenario only: RTO, RPO and lost writes are never pooled across scenarios.
+    assert not {"rto_write_s", "rpo_s", "lost_writes"} & set(design["metrics"])
+    for scenario in design["scenarios"].values():
+        for metric in SUMMARY_METRICS:
+            summary = scenario["metrics"][metric]
+            assert set(SUMMARY_FIELDS) <= set(summary), metric
+            assert len(summary["ci95"]) == 2, metric
+            assert summary["ci_method"] in ("point", "bootstrap-bca", "bootstrap-percentile",
+                                            "none"), metric
+    assert all(v["ci_method"] in (None, "wilson", "wilson-runs", "cluster-bootstrap")
+               for v in design["policy"].values())
     assert not list(tmp_path.glob("*.tmp")), "the temporary file of the atomic write remains"
 
 

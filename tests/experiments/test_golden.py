@@ -18,10 +18,12 @@ STUDY = Path(__file__).resolve().parents[2] / "experiments" / "securecart.yaml"
 GOLDEN = {
     ("multi-az", "instance-crash"): (72.258677, 75.820105, 0.0, 0.0),
     ("multi-az-cluster", "az-outage"): (22.085991, 17.230059, 0.0, 0.0),
-    ("multi-az-dr", "region-outage"): (1025.952526, 1025.228864, 63.0, 17.807157),
+    # issue 11: rpo_s = latest lost ack - recovery point, from commit records
+    ("multi-az-dr", "region-outage"): (1025.952526, 1025.228864, 63.0, 18.110256),
     ("single-az", "instance-crash"): (958.439744, 957.31786, 0.0, 0.0),
-    ("aurora-global", "region-outage"): (752.730676, 752.960959, 3.0, 0.263196),
-    ("dynamodb-global", "region-partition"): (0.0, 0.0, 0.0, 0.0),
+    ("aurora-global", "region-outage"): (752.730676, 752.960959, 3.0, 0.384843),
+    # issue 11: writes last-writer-wins discarded during the 10-min partition are lost
+    ("dynamodb-global", "region-partition"): (0.0, 0.0, 339.0, 586.476086),
 }
 
 

@@ -50,8 +50,12 @@ def test_interval_matches_scipy_one_sample_t():
 
 
 def test_nan_is_dropped():
-    """NaN means "not measured": it changes neither n nor any figure."""
-    assert summarize([1.0, math.nan, 2.0, 3.0, math.nan]) == summarize([1.0, 2.0, 3.0])
+    """NaN means "unknown": it changes neither n nor any figure, and is counted."""
+    with_nan = summarize([1.0, math.nan, 2.0, 3.0, math.nan])
+    assert with_nan.pop("n_unknown") == 2
+    plain = summarize([1.0, 2.0, 3.0])
+    assert plain.pop("n_unknown") == 0
+    assert with_nan == plain
 
 
 def test_empty_is_all_nan():

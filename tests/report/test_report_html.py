@@ -72,11 +72,17 @@ def test_tables_are_real_tables(report_html, report_document):
     """The comparison is a <table> with a row per design and a column per policy class."""
     page = Page(report_html)
     tables = page.all("table")
-    # policy, comparison, scenarios, paired; per design: scenarios, metrics, cost.
-    assert len(tables) == 4 + 3 * len(report_document["designs"])
+    # policy, verdict, per-scenario figures, scenarios, paired; per design: its scenarios,
+    # cost, and every metric per scenario (nothing pooled across scenarios).
+    scenarios = len(report_document["scenarios"])
+    assert len(tables) == 5 + (2 + scenarios) * len(report_document["designs"])
     compare = report_html.split('<table class="compare">', 1)[1].split("</table>", 1)[0]
     assert compare.count("<tr") == 1 + len(report_document["designs"])
     assert "Hardware: P(met)" in compare and "Region: P(met)" in compare
+    assert "RTO" not in compare.split("</thead>")[0].replace("P(met)", "")  # verdict only
+    figures = report_html.split('<table class="figures">', 1)[1].split("</table>", 1)[0]
+    assert figures.count("<tr") == 1 + scenarios * len(report_document["designs"])
+    assert "all scenarios pooled" not in report_html
     text = "".join(page.text)
     assert "Recommendation" in text or "No design recommended" in text
     assert "report-tiny" in text and "seed" in text

@@ -32,11 +32,13 @@ def _entry(name: str, cost: float, rto: float, rpo: float, availability: float,
            tvis: float | None) -> dict:
     tv = _summary(tvis, max(0.0, tvis - 0.1), min(1.0, tvis + 0.1)) if tvis is not None \
         else NAN_SUMMARY
+    episode_metrics = {"rto_write_s": _summary(rto, rto * 0.8, rto * 1.2),
+                       "rpo_s": _summary(rpo, 0.0, rpo * 2)}
     return {
         "name": name, "kind": "rds_multi_az_instance", "cost_month_usd": {"total": cost},
+        "scenarios": {"crash": {"metrics": episode_metrics},
+                      "declined": {"not_applicable": "az_outage: no AZ", "metrics": {}}},
         "metrics": {
-            "rto_write_s": _summary(rto, rto * 0.8, rto * 1.2),
-            "rpo_s": _summary(rpo, 0.0, rpo * 2),
             "availability_write": _summary(availability, availability - 1e-3,
                                            min(1.0, availability + 1e-3)),
             "availability_read": _summary(availability, availability - 1e-3, 1.0),
