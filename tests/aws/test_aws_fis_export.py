@@ -33,9 +33,12 @@ def study(make_study):
                 {"kind": "instance_crash", "mttf_h": 100, "mttr_h": 1},
             ]},
             {"name": "dynamo", "scheduled": [
-                {"kind": "replication_break", "target": "primary", "at_s": 60,
+                # the replica receives the replication stream (the primary has none to
+                # break: a validation error); its table is in us-west-2, so the
+                # partition is cut from there too (a template acts in one Region)
+                {"kind": "replication_break", "target": "replica", "at_s": 60,
                  "duration_s": 300},
-                {"kind": "network_partition", "between": ["us-east-1", "us-west-2"],
+                {"kind": "network_partition", "between": ["us-west-2", "us-east-1"],
                  "at_s": 400, "duration_s": 600},
             ]},
         ])
@@ -139,19 +142,24 @@ def test_aurora_crash_is_a_cluster_failover(study):
 
 
 def test_dynamodb_replication_break_and_partition(study):
-    """A global table's replication break is FIS's pause-replication; a Region partition
-    blocks routes to the other Region and pauses replication; a host crash is refused."""
+    """A break of the replica's replication is FIS's pause-replication, run in the
+    replica table's Region; a Region partition from there blocks routes to the other
+    Region and pauses replication; a host crash is refused."""
     export = export_fis(study, "dynamo", "ddb")
+    assert export.unsupported == [] and export.region == "us-west-2"
     actions = export.template["actions"]
     pause = actions["replication-break-0"]
     assert pause["actionId"] == "aws:dynamodb:global-table-pause-replication"
     assert pause["parameters"] == {"duration": "PT5M"}
+    assert pause["startAfter"] == ["wait-until-60s"]
     assert export.template["targets"][pause["targets"]["Tables"]]["resourceType"] == \
         "aws:dynamodb:global-table"
     routes = actions["network-partition-1-routes"]
     assert routes["actionId"] == "aws:network:route-table-disrupt-cross-region-connectivity"
-    assert routes["parameters"] == {"region": "us-west-2", "duration": "PT10M"}
+    assert routes["parameters"] == {"region": "us-east-1", "duration": "PT10M"}
     assert routes["startAfter"] == ["wait-until-400s"]
+    assert actions["network-partition-1-replication"]["actionId"] == \
+        "aws:dynamodb:global-table-pause-replication"
     crash = export_fis(study, "mixed", "ddb")
     reasons = {u["fault"]: u["reason"] for u in crash.unsupported}
     assert "Regional managed service" in reasons["scenarios.0.scheduled.1"]

@@ -57,6 +57,11 @@ def _max_known(values: Iterable[float], empty: float) -> float:
     return max(known) if known else math.nan
 
 
+def _nan_first(value: float) -> tuple[bool, float]:
+    """Sort key under which NaN (unknown) is the largest: max() returns it if present."""
+    return (math.isnan(value), 0.0 if math.isnan(value) else value)
+
+
 def _latency_metrics(recorder: Recorder, kind: str, prefix: str) -> dict[str, float]:
     percentiles = latency_percentiles_ms(recorder.ops, kind)
     return {f"{prefix}_{key.replace('.', '')}_ms": value for key, value in percentiles.items()}
@@ -167,7 +172,8 @@ def run_metrics(recorder: Recorder) -> tuple[dict[str, float], list[dict[str, An
         "unexplained_lost_writes": float(losses.unexplained),
         "lost_writes_commits": float(observed),
         "lost_writes_total": float(total),
-        "rpo_s": _max_known((row["rpo_s"] for row in rows), empty=0.0),
+        # one unknown episode makes the run's worst loss window unknown too
+        "rpo_s": max((row["rpo_s"] for row in rows), default=0.0, key=_nan_first),
         "rto_write_s": _max_known(write_rtos, empty=math.nan),
         "rto_read_s": _max_known(read_rtos, empty=math.nan),
         "availability_write": availability(eps, write_rtos, recorder.horizon_s),
