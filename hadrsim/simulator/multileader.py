@@ -31,7 +31,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hadrsim.simulator.node import Node
-from hadrsim.simulator.records import Apply, Commit, FinalRead, ReplicaState
+from hadrsim.simulator.records import (
+    Apply,
+    Commit,
+    FinalRead,
+    ReplicaState,
+    corrupt_write_id,
+)
 
 if TYPE_CHECKING:
     from hadrsim.simulator.log import Timeline
@@ -300,7 +306,7 @@ class MultiActiveRestore:
         source = self.service.replicas[0]
         at = self.world.now
         for key in self.keys:
-            source.receive_write(key, -(fault_id * 1_000_000 + key), _no_reply)
+            source.receive_write(key, corrupt_write_id(fault_id, key), _no_reply)
         self.world.event("corruption_written", source.name, f"{len(self.keys)} keys")
         self.world.call_later(detection_s + decision_s, self._start, at - 1e-3)
 

@@ -15,6 +15,15 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+CORRUPT_BASE = 1_000_000
+"""Logical corruption writes negative ids, ``-(fault_id * CORRUPT_BASE + key)``, so a read
+that returns one is known to be corrupt and the checker knows which fault wrote it."""
+
+
+def corrupt_write_id(fault_id: int, key: int) -> int:
+    """The write id a corrupting write of ``fault_id`` puts in ``key``."""
+    return -(fault_id * CORRUPT_BASE + key)
+
 
 class ClientOp(NamedTuple):
     """One operation of an observed client, from invocation to outcome.

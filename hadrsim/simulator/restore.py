@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from hadrsim.simulator.records import corrupt_write_id
+
 if TYPE_CHECKING:
     from hadrsim.simulator.backups import BackupCatalog
     from hadrsim.simulator.node import Node
@@ -22,7 +24,6 @@ if TYPE_CHECKING:
     from hadrsim.simulator.service import Service
     from hadrsim.simulator.world import World
 
-CORRUPT_BASE = 1_000_000  # corrupt values are negative ids: -(fault id x base + key)
 
 
 class PointInTimeRestore:
@@ -77,7 +78,7 @@ class PointInTimeRestore:
             return
         at = self.world.now
         for key in self.keys:
-            group.commit(key, -(fault_id * CORRUPT_BASE + key), _ignore_reply)
+            group.commit(key, corrupt_write_id(fault_id, key), _ignore_reply)
         self.world.event("corruption_written", group.primary.name, f"{len(self.keys)} keys")
         self.world.call_later(detection_s, self._detected, at, decision_s)
 

@@ -26,10 +26,7 @@ from collections.abc import Iterable
 
 from hadrsim.simulator.checkers.episodes import Episode
 from hadrsim.simulator.checkers.rto import _ClientLog
-from hadrsim.simulator.records import ClientOp, FinalRead
-
-CORRUPT_BASE = 1_000_000
-"""The id convention of corrupting writes (hadrsim.simulator.restore, multileader)."""
+from hadrsim.simulator.records import CORRUPT_BASE, ClientOp, FinalRead
 
 
 def corrupting_fault(value: int | None) -> int | None:

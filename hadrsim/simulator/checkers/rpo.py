@@ -40,9 +40,9 @@ checker uses the same charge for its notion of a useful write.
 
 *Unknown losses.* An episode that recovered (``recovered_write``) has known
 losses. A censored episode's losses are known only when the data it keeps was
-settled inside its window: the final read is available and a surviving timeline
-branched off (a promotion or a restore) between the fault and the window's
-end. Otherwise the recovery that would decide what survives had not happened
+settled after it began: the final read is available and a surviving timeline
+branched off (a promotion or a restore) at or after the fault, in its window or a
+later one. Otherwise the recovery that would decide what survives had not happened
 (a Region still down, a corruption not yet restored or never restorable), so
 its ``lost_writes`` and ``rpo_s`` are NaN, never 0 as if known.
 
@@ -200,9 +200,9 @@ def losses_known(
     """Whether an episode's losses are knowable (module docstring, "Unknown losses")."""
     if recovered:
         return True
-    return final.available and any(
-        episode.start_s <= t < episode.window_end_s for t in branch_times
-    )
+    # a branch after the window (a later episode's promotion or restore) settles the data
+    # this episode left behind just as well: what it lost is then in the final read
+    return final.available and any(episode.start_s <= t for t in branch_times)
 
 
 class _SurvivingLog:

@@ -91,12 +91,14 @@ def test_no_loss_means_zero_window(episode):
 
 
 def test_unknown_losses_of_a_censored_episode(episode, final):
-    """A censored episode's losses are known only once its data settled in its window."""
+    """A censored episode's losses are known only once its data settled after it began
+    (a promotion or restore in its window or a later one), never before."""
     ep = episode(10.0, 100.0)
     assert losses_known(ep, True, final(), [])
     assert not losses_known(ep, False, final(), [])
     assert not losses_known(ep, False, final(available=False), [50.0])
-    assert not losses_known(ep, False, final(), [150.0])
+    assert not losses_known(ep, False, final(), [5.0])
+    assert losses_known(ep, False, final(), [150.0])
     assert losses_known(ep, False, final(), [50.0])
 
 
