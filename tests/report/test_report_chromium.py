@@ -77,7 +77,8 @@ def test_chromium_renders_tables_and_decodes_every_image(chromium, report_study,
     for (complete, width, height, shown), size in zip(probe["images"], declared, strict=True):
         assert complete and shown
         assert (width, height) == size
-    assert probe["tables"] == html.count("<table") == 10
+    # compare, per-scenario figures, per design x scenario metrics, paired, ...: every one renders
+    assert probe["tables"] == html.count("<table") == 13
     assert probe["compareRows"] == 2
     assert probe["title"] == "hadrsim report: report-tiny"
     assert probe["fetched"] == []
