@@ -20,9 +20,9 @@ Each design's simulated figures take the shape of ``DescribeAppAssessment``'s
   episode was of that type; ``MissingPolicy`` for a type with episodes but no target.
 
 P(met) and its interval come from :func:`hadrsim.summarize_study`'s verdicts (not
-recomputed); the percentiles from :func:`hadrsim.experiments.statistics.summarize` over
-the same episodes. A censored RTO (clients not recovered by the end of the run) enters at
-its censored value, a lower bound, so ``recovered_ratio`` is reported with it.
+recomputed); RTO percentiles are Kaplan-Meier estimates over the same episodes (a
+censored RTO, clients not recovered by the end of the run, is a lower bound, and a
+percentile beyond the last recovery says so), and ``recovered_ratio`` is given per scenario.
 """
 
 from __future__ import annotations
@@ -179,7 +179,9 @@ def assessments(study: Study, results: list[RunResult], summary: dict[str, Any],
             "hadrsim": {
                 "runs": entry["runs"], "failed_runs": entry["failed_runs"],
                 "policy": entry["policy"],
-                "recovered_ratio": entry["metrics"]["recovered_ratio"]["mean"],
+                "recovered_ratio": {  # per scenario: never pooled across scenarios
+                    name: scenario["metrics"]["recovered_ratio"]["mean"]
+                    for name, scenario in entry["scenarios"].items()},
             },
         })
     return out

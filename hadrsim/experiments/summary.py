@@ -125,8 +125,7 @@ def summarize_design(study: Study, design: str, results: list[RunResult],
         "runs": len(mine),
         "failed_runs": len(mine) - len(ok),
         "errors": [r.error.splitlines()[0] for r in mine if not r.ok][:5],
-        "metrics": {**_run_metrics(ok), "recovered_ratio": _episode_metrics(
-            [row for r in ok for row in r.episodes])["recovered_ratio"]},
+        "metrics": _run_metrics(ok),  # per-run figures; episode figures are per scenario
         "policy": verdict,
         "not_exercised": [cls for cls, v in verdict.items() if not v["episodes"]],
         "cost_month_usd": monthly_cost(study.design(design), study.workload,

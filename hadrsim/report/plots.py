@@ -170,8 +170,8 @@ def _nines_bounds(summary: Mapping[str, Any], cap: float) -> tuple[float, float,
 def availability_nines_png(document: Mapping[str, Any], *, width_in: float = 11.0) -> bytes:
     """Write and read availability per design as nines, -log10(1 - A), with 95% CIs.
 
-    Bars are the summary's mean over runs; whiskers its Student-t interval
-    mapped through the same transform. A design with no downtime in any run
+    Bars are the summary's mean over runs; whiskers its bootstrap interval
+    (inside [0, 1]) mapped through the same transform. A design with no downtime in any run
     has infinite nines: its bar stops at the top of the axis, hatched.
     """
     entries = [e for e in document["designs"]
