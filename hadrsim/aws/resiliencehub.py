@@ -104,8 +104,13 @@ def _seconds(value: float) -> int | None:
     return math.ceil(value) if math.isfinite(value) else None
 
 
-def _compliance(kind: str, verdict: dict | None, episodes: list[dict]) -> dict[str, Any]:
-    """One ``DisruptionCompliance`` from the verdict and the episodes of that type."""
+def _compliance(kind: str, verdict: dict | None, episodes: list[dict],
+                decided: dict | None = None) -> dict[str, Any]:
+    """One ``DisruptionCompliance`` from the verdict and the episodes of that type.
+
+    ``decided`` is the class's entry of the design's ``decision`` (the compare rule:
+    PolicyMet only when the always-valid lower bound proves P(met) >= target).
+    """
     # Unrecovered episodes are right-censored RTOs (Kaplan-Meier percentiles); a
     # percentile beyond the last recovery is shown as the longest time seen, a lower
     # bound, and the description says so.
@@ -127,12 +132,16 @@ def _compliance(kind: str, verdict: dict | None, episodes: list[dict]) -> dict[s
         entry["complianceStatus"] = "NotApplicable"
         entry["message"] = f"no simulated {kind} episode: the scenarios never disrupt this way"
     else:
-        met = meets_with_confidence(verdict)
-        lo, hi = verdict["ci95"]
+        if decided is not None:
+            met, lo, hi = decided["status"] == "meets", decided["lower"], decided["upper"]
+            how = "one-sided always-valid bounds"
+        else:
+            met = meets_with_confidence(verdict)
+            (lo, hi), how = verdict["ci95"], "Wilson 95% CI"
         entry["complianceStatus"] = "PolicyMet" if met else "PolicyBreached"
-        entry["message"] = (f"P(policy met) {verdict['p_met']:.0%} [Wilson 95% CI {lo:.0%}-"
+        entry["message"] = (f"P(policy met) {verdict['p_met']:.0%} [{how} {lo:.0%}-"
                             f"{hi:.0%}] over {verdict['episodes']} episodes; PolicyMet needs "
-                            "the lower bound >= 95%")
+                            "the lower bound >= the target")
     if n:
         entry["rtoDescription"] = (f"client-observed write RTO over {n} simulated episodes: "
                                    "current = p95, achievable = p50; "
@@ -161,7 +170,8 @@ def assessments(study: Study, results: list[RunResult], summary: dict[str, Any],
             verdict = entry["policy"].get(kind)
             if verdict is None and not by_kind.get(kind):
                 continue
-            compliance[kind] = _compliance(kind, verdict, by_kind.get(kind, []))
+            decided = (entry.get("decision") or {}).get("classes", {}).get(kind)
+            compliance[kind] = _compliance(kind, verdict, by_kind.get(kind, []), decided)
         statuses = {c["complianceStatus"] for c in compliance.values()}
         overall = ("PolicyBreached" if "PolicyBreached" in statuses
                    else "PolicyMet" if "PolicyMet" in statuses else "NotApplicable")

@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import socket
+import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
@@ -21,8 +24,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from hadrsim.experiments.store import ResultsStore, StoreError
 from hadrsim.models.pricing import load_prices
+from hadrsim.spec.bounds import combine, estimate, estimate_decision, too_costly
 from hadrsim.spec.loader import SpecError, load_study
 from hadrsim.spec.study import Study
+from hadrsim.spec.types import escape_controls
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Simulate and compare database HA/DR designs: RTO, RPO, availability.")
@@ -30,11 +35,19 @@ console = Console(width=None if Console().is_terminal else 160)
 errors = Console(stderr=True)
 
 FileArg = Annotated[Path, typer.Argument(help="Study file (YAML).", show_default=False)]
+MAX_RUNS = 1_000_000  # the study file's cap on runs (spec/study.py)
+RunsOpt = Annotated[int | None, typer.Option(
+    min=1, max=MAX_RUNS, help="Runs per scenario (default: the study's).")]
+YesOpt = Annotated[bool, typer.Option(
+    "--yes", help="Run even when the estimate says it takes hours or exhausts memory.")]
 
 
 def _bad_input(message: str) -> typer.Exit:
+    """Print ``error: message`` (control characters escaped: a file name or value
+    holding an ANSI escape must not drive the terminal) and return exit status 2."""
     errors.print("error:", style="red", end=" ")
-    errors.print(message, markup=False, highlight=False, soft_wrap=True)
+    errors.print(escape_controls(message, keep="\n"), markup=False, highlight=False,
+                 soft_wrap=True)
     return typer.Exit(2)
 
 
@@ -49,14 +62,61 @@ def _load(path: Path, seed: int | None = None) -> Study:
 
 
 def _check_output(path: Path | None, flag: str = "--json") -> None:
-    """Refuse an output path that cannot be written, naming the option it came from."""
+    """Refuse, before any work, an output path that cannot become a new regular file.
+
+    Outputs are written by replacing a regular file (``_write_atomically``), so a
+    device (``/dev/null``, ``/dev/full``), a FIFO, a socket or a directory is refused,
+    and so is a symbolic link: replacing it would silently cut the link, writing
+    through it would write somewhere the command line does not name; give the
+    file's own path instead. A read-only file, a missing directory or one the
+    process cannot create files in (tried, not guessed from permission bits: root
+    passes ``os.access``) is refused too, so a long simulation never ends in an
+    unwritable path. The message names the option the path came from.
+    """
     if path is None:
         return
+    problem = _target_problem(path) or _directory_problem(path)
+    if problem:
+        raise _bad_input(f"{flag} {path}: {problem}")
+
+
+_KINDS = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"))
+
+
+def _target_problem(path: Path) -> str | None:
+    """Why ``path`` must not be replaced by an output file (None: absent or a writable file)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot be checked ({exc.strerror})"
+    if stat.S_ISLNK(mode):
+        return ("is a symbolic link; outputs replace only regular files: give the path "
+                "of the file itself")
+    if stat.S_ISDIR(mode):
+        return "is a directory; give a file name"
+    for test, kind in _KINDS:
+        if test(mode):
+            return f"is {kind}, not a regular file; outputs replace only regular files"
+    if not mode & 0o222 or not os.access(path, os.W_OK):
+        return "is read-only; make it writable or choose another name"
+    return None
+
+
+def _directory_problem(path: Path) -> str | None:
+    """Why no file can be created next to ``path`` (None: a probe file was created)."""
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise _bad_input(f"{flag} {path}: directory {parent} does not exist")
-    if path.is_dir():
-        raise _bad_input(f"{flag} {path}: is a directory; give a file name")
+        return f"directory {parent} does not exist"
+    try:
+        fd, probe = tempfile.mkstemp(dir=parent, prefix=".hadrsim-probe-")
+    except OSError as exc:
+        return f"cannot create files in {parent} ({exc.strerror})"
+    os.close(fd)
+    os.unlink(probe)
+    return None
 
 
 def _strict_json(value):
@@ -73,9 +133,19 @@ def _strict_json(value):
 def _write_atomically(path: Path, write, binary: bool = False) -> None:
     """``write(handle)`` into a temporary file, then rename: never a half-written file.
 
-    Text is UTF-8 whatever the locale; ``binary`` gives a bytes handle.
+    Text is UTF-8 whatever the locale; ``binary`` gives a bytes handle. Only a
+    regular file is ever replaced: the target is checked again right before the
+    rename (it may have changed since ``_check_output``), and a device, FIFO,
+    symbolic link or directory there is an exit-2 error with nothing written.
     """
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", suffix=".tmp")
+    problem = _target_problem(path)
+    if problem:
+        raise _bad_input(f"{path}: {problem}; nothing written")
+    parent = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=parent, suffix=".tmp")
+    except OSError as exc:
+        raise _bad_input(f"{path}: cannot create files in {parent} ({exc.strerror})") from None
     try:
         with (os.fdopen(fd, "wb") if binary
               else os.fdopen(fd, "w", newline="", encoding="utf-8")) as handle:
@@ -83,7 +153,14 @@ def _write_atomically(path: Path, write, binary: bool = False) -> None:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual file mode
+        problem = _target_problem(path)
+        if problem:
+            raise _bad_input(f"{path}: {problem}; nothing written")
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise _bad_input(f"{path}: cannot write ({exc.strerror or exc}); nothing "
+                         "written") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -105,13 +182,6 @@ def _prices(path: Path | None) -> dict[str, float]:
         raise _bad_input(f"--prices {path}: {exc}") from None
 
 
-def _print_recommendation(document: dict) -> None:
-    advice = document.get("recommendation")
-    if advice:
-        pick = advice["design"] or "none"
-        console.print(f"recommendation: {pick} — {advice['reason']}", markup=False)
-
-
 def _check_dask(scheduler: str) -> None:
     if scheduler != "local" and not scheduler.startswith(("tcp://", "tls://")):
         raise _bad_input(f"--scheduler {scheduler!r}: use 'local' or tcp://HOST:PORT")
@@ -119,6 +189,52 @@ def _check_dask(scheduler: str) -> None:
         import dask.distributed  # noqa: F401
     except ImportError:
         raise _bad_input("--scheduler needs Dask: python -m pip install 'hadrsim[dask]'") from None
+    if scheduler != "local":
+        _check_reachable(scheduler)
+
+
+DASK_CONNECT_TIMEOUT_S = 3.0  # a scheduler on a LAN answers in milliseconds
+
+
+def _check_reachable(url: str, timeout: float = DASK_CONNECT_TIMEOUT_S) -> None:
+    """Open (and close) a TCP connection to the scheduler before anything is simulated.
+
+    Dask's own client retries for its 30 s connect timeout and then raises a long
+    traceback; this says in seconds, in one line, that nothing answers there.
+    """
+    parts = urlsplit(url)
+    try:
+        host, port = parts.hostname, parts.port or 8786  # Dask's default scheduler port
+    except ValueError:
+        raise _bad_input(f"--scheduler {url}: the port is not a number") from None
+    if not host:
+        raise _bad_input(f"--scheduler {url}: no host; use tcp://HOST:PORT")
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        why = exc.strerror or f"no answer within {timeout:g} s"
+        raise _bad_input(f"--scheduler {url}: cannot reach a Dask scheduler there ({why}); "
+                         "start one (dask scheduler) or check the address") from None
+
+
+def _check_resources(studies: Study | Sequence[Study], runs: int | None,
+                     designs: Sequence[str] | None, yes: bool, workers: int = 0,
+                     sequential: bool = False) -> None:
+    """Refuse (exit 2) a command estimated to exhaust memory or take hours, unless ``--yes``.
+
+    ``studies`` is the study, or every study one command runs (a sweep's grid
+    points); ``runs`` overrides their runs; ``sequential``: the decision's worst
+    case instead (compare without --runs); the estimate is spec/bounds.py's.
+    """
+    if yes:
+        return
+    studies = [studies] if isinstance(studies, Study) else list(studies)
+    costs = (estimate_decision(s, designs) if sequential else estimate(s, runs, designs)
+             for s in studies)
+    problem = too_costly(combine(costs), workers)
+    if problem:
+        raise _bad_input(problem)
 
 
 def _open_store(url: str | None) -> ResultsStore | None:

@@ -11,14 +11,17 @@ import typer
 from rich.table import Table
 
 from hadrsim.cli.common import (
+    MAX_RUNS,
     FileArg,
+    RunsOpt,
+    YesOpt,
     _bad_input,
     _check_dask,
     _check_output,
+    _check_resources,
     _load,
     _open_store,
     _prices,
-    _print_recommendation,
     _write_csv_atomically,
     _write_json_atomically,
     app,
@@ -26,10 +29,10 @@ from hadrsim.cli.common import (
     errors,
     run_progress,
 )
+from hadrsim.experiments.comparison import compare_designs
 from hadrsim.experiments.event_log import describe_events, event_log
 from hadrsim.experiments.montecarlo import execute, plan_runs
 from hadrsim.experiments.run import simulate
-from hadrsim.experiments.sequential import run_until_precise
 from hadrsim.experiments.store import ResultsStore
 from hadrsim.experiments.summary import summarize_study
 from hadrsim.experiments.sweep import SweepError, parse_assignment, plan_sweep, run_sweep
@@ -43,9 +46,8 @@ from hadrsim.spec.study import Study
 
 
 def _simulate(study: Study, designs: list[str] | None, runs: int | None, workers: int,
-              prices: dict[str, float] | None = None, precision: float | None = None,
-              max_runs: int = 1000, store: ResultsStore | None = None,
-              resume: bool = False, scheduler: str | None = None):
+              store: ResultsStore | None = None, resume: bool = False,
+              scheduler: str | None = None):
     tasks = plan_runs(study, designs, runs)
     study_id = None
     if store is not None:
@@ -53,34 +55,26 @@ def _simulate(study: Study, designs: list[str] | None, runs: int | None, workers
         if resume:
             done = store.finished(study_id)
             tasks = [t for t in tasks if (t.design, t.scenario, t.run_index) not in done]
-    with run_progress(None if precision is not None else len(tasks)) as tick:
+    with run_progress(len(tasks)) as tick:
         def advance(result) -> None:
             if store is not None:
                 store.add(study_id, result)  # committed as soon as it finishes
             tick(result)
 
-        if precision is None:
-            results = execute(study, tasks, workers=workers, on_result=advance,
-                              scheduler=scheduler)
-        else:
-            results, left = run_until_precise(
-                study, precision, designs=designs, batch=runs or 10, max_runs=max_runs,
-                workers=workers, on_result=advance)
-            if left:
-                errors.print(f"stopped at {max_runs} runs; still imprecise: "
-                             + "; ".join(left[:5]), markup=False)
+        results = execute(study, tasks, workers=workers, on_result=advance,
+                          scheduler=scheduler)
     if store is not None and resume:
         wanted = {(t.design, t.scenario, t.run_index) for t in plan_runs(study, designs, runs)}
         results = [r for r in store.results(study_id)
                    if (r.design, r.scenario, r.run_index) in wanted]
-    return summarize_study(study, results, prices)
+    return summarize_study(study, results)
 
 
 @app.command()
 def run(
     file: FileArg,
     design: Annotated[list[str] | None, typer.Option(help="Only this design (repeatable).")] = None,
-    runs: Annotated[int | None, typer.Option(min=1, help="Runs per scenario.")] = None,
+    runs: RunsOpt = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: study's).")] = None,
     workers: Annotated[int, typer.Option(min=0, help="Processes; 0 = one per CPU.")] = 0,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")] = None,
@@ -89,6 +83,7 @@ def run(
     resume: Annotated[bool, typer.Option(help="Skip runs the store already has.")] = False,
     scheduler: Annotated[str | None, typer.Option(
         help="Dask: 'local' (a LocalCluster of --workers processes) or tcp://HOST:PORT.")] = None,
+    yes: YesOpt = False,
 ) -> None:
     """Simulate every design under every fault scenario; a table per design."""
     study = _load(file, seed)
@@ -102,6 +97,7 @@ def run(
     _check_output(json_path)
     if scheduler is not None:
         _check_dask(scheduler)
+    _check_resources(study, runs, design, yes, workers)
     document = _simulate(study, design, runs, workers, store=results_store, resume=resume,
                          scheduler=scheduler)
     for entry in document["designs"]:
@@ -119,27 +115,63 @@ def run(
 @app.command()
 def compare(
     file: FileArg,
-    runs: Annotated[int | None, typer.Option(min=1, help="Runs per scenario.")] = None,
+    design: Annotated[list[str] | None, typer.Option(
+        help="Only this design (repeatable): decide it alone.")] = None,
+    runs: Annotated[int | None, typer.Option(
+        min=1, max=MAX_RUNS, help="A fixed number of runs per scenario instead of the "
+        "sequential decision.")] = None,
+    max_runs: Annotated[int | None, typer.Option(
+        min=1, max=100_000, help="Cap of the sequential decision (default: the study's "
+        "decision.max_runs).")] = None,
     seed: Annotated[int | None, typer.Option(min=0)] = None,
     workers: Annotated[int, typer.Option(min=0, help="Processes; 0 = one per CPU.")] = 0,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")] = None,
     prices: Annotated[Path | None, typer.Option(help="Price overrides (YAML key: USD).")] = None,
-    precision: Annotated[float | None, typer.Option(
-        min=0.0, help="Run batches until every CI half-width <= this (relative; P(met): "
-        "absolute) instead of a fixed number of runs.")] = None,
-    max_runs: Annotated[int, typer.Option(min=1, help="Cap for --precision.")] = 1000,
+    store: Annotated[str | None, typer.Option(
+        help="Results store: an SQLAlchemy URL, e.g. sqlite:///results.db.")] = None,
+    resume: Annotated[bool, typer.Option(help="Reuse the runs the store already has.")] = False,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Dask: 'local' (a LocalCluster of --workers processes) or tcp://HOST:PORT.")] = None,
+    detail: Annotated[bool, typer.Option(
+        help="Also a table per design: means with intervals, percentiles.")] = False,
+    yes: YesOpt = False,
 ) -> None:
-    """The designs of a study side by side, with the policy verdict and a recommendation."""
+    """Decide which design to choose: the cheapest one proven to meet the policy.
+
+    Runs seeds in batches until each verdict that matters is proven at the study's
+    confidence (decision: block), then prints the decision, the verdict table and
+    the figures per scenario.
+    """
     study = _load(file, seed)
     price_table = _prices(prices)
     if not study.policy:
         raise _bad_input(f"{file}: policy: compare needs a policy (e.g. Hardware: "
                          "{rto_s: 120, rpo_s: 0})")
+    known = [d.name for d in study.designs]
+    for name in design or []:
+        if name not in known:
+            raise _bad_input(f"--design {name!r}: no such design; designs: {known}")
+    results_store = _open_store(store)
+    if resume and results_store is None:
+        raise _bad_input("--resume needs --store URL")
     _check_output(json_path)
-    document = _simulate(study, None, runs, workers, price_table, precision, max_runs)
+    if scheduler is not None:
+        _check_dask(scheduler)
+    if max_runs is not None:
+        study = study.model_copy(update={
+            "decision": study.decision.model_copy(update={"max_runs": max_runs})})
+    _check_resources(study, runs, design, yes, workers, sequential=runs is None)
+    with run_progress(None, "deciding") as tick:
+        document = compare_designs(study, designs=design, runs=runs, workers=workers,
+                                   prices=price_table, store=results_store, resume=resume,
+                                   scheduler=scheduler, on_result=tick)
+    advice = document["recommendation"]
+    console.print(advice["sentence"], markup=False, highlight=False)
     console.print(compare_table(document, study.policy))
     console.print(scenario_figures_table(document))
-    _print_recommendation(document)
+    if detail:
+        for entry in document["designs"]:
+            console.print(design_table(entry))
     if json_path is not None:
         _write_json_atomically(json_path, document)
         console.print(f"results written to {json_path}")
@@ -149,7 +181,7 @@ def compare(
 def sweep(
     file: FileArg,
     set_: Annotated[list[str], typer.Option("--set", help="PATH=V1,V2 (repeatable): a grid.")],
-    runs: Annotated[int | None, typer.Option(min=1, help="Runs per scenario.")] = None,
+    runs: RunsOpt = None,
     seed: Annotated[int | None, typer.Option(min=0)] = None,
     workers: Annotated[int, typer.Option(min=0, help="Processes; 0 = one per CPU.")] = 0,
     csv_path: Annotated[Path | None, typer.Option("--csv", help="Write the tidy rows.")] = None,
@@ -157,6 +189,7 @@ def sweep(
         help="Results store (SQLAlchemy URL): every run committed as it finishes, with its "
         "grid point's parameters.")] = None,
     resume: Annotated[bool, typer.Option(help="Skip runs the store already has.")] = False,
+    yes: YesOpt = False,
 ) -> None:
     """Run the study over a grid of spec values set by dotted paths; one row per run."""
     study = _load(file, seed)
@@ -169,6 +202,7 @@ def sweep(
         plan = plan_sweep(study, assignments, runs, results_store, resume)  # validates all
     except SweepError as exc:
         raise _bad_input(str(exc)) from None
+    _check_resources([point.study for point in plan], runs, None, yes, workers)
     with run_progress(sum(len(point.tasks) for point in plan), "sweeping") as tick:
         frame = run_sweep(study, assignments, workers=workers, on_result=tick,
                           store=results_store, resume=resume, plan=plan)

@@ -22,6 +22,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from hadrsim.simulator.recorder import Recorder
+from hadrsim.spec.types import Integer, Number
 
 MetricName = Literal[
     "write_error_rate", "read_error_rate", "commit_latency_p99_ms", "write_availability",
@@ -42,13 +43,13 @@ class AlarmSpec(BaseModel):
 
     name: str = Field(min_length=1)
     metric: MetricName
-    threshold: float
+    threshold: Number
     comparison: Literal["GreaterThanThreshold", "GreaterThanOrEqualToThreshold",
                         "LessThanThreshold", "LessThanOrEqualToThreshold"] = (
         "GreaterThanThreshold")
-    period_s: float = Field(60.0, gt=0)  # CloudWatch standard resolution: 60 s
-    evaluation_periods: int = Field(1, ge=1)
-    datapoints_to_alarm: int | None = Field(None, ge=1)
+    period_s: Number = Field(60.0, gt=0)  # CloudWatch standard resolution: 60 s
+    evaluation_periods: Integer = Field(1, ge=1)
+    datapoints_to_alarm: Integer | None = Field(None, ge=1)
     treat_missing_data: Literal["missing", "breaching", "notBreaching", "ignore"] = "missing"
 
 

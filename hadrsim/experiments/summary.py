@@ -17,8 +17,10 @@ import math
 from collections import defaultdict
 from typing import Any
 
+from hadrsim.experiments.advice import recommendation
+from hadrsim.experiments.decision import Decision, judge
 from hadrsim.experiments.paired import paired_differences
-from hadrsim.experiments.policy import PolicyTarget, meets_with_confidence, policy_verdict
+from hadrsim.experiments.policy import PolicyTarget, policy_verdict
 from hadrsim.experiments.run import RunResult
 from hadrsim.experiments.statistics import NONNEGATIVE, UNIT, summarize, summarize_censored
 from hadrsim.models.designs import ha_architecture_of
@@ -135,59 +137,37 @@ def summarize_design(study: Study, design: str, results: list[RunResult],
 
 
 def summarize_study(study: Study, results: list[RunResult],
-                    prices: dict[str, float] | None = None) -> dict[str, Any]:
-    """The document ``hadrsim run --json`` writes."""
+                    prices: dict[str, float] | None = None,
+                    decision: Decision | None = None) -> dict[str, Any]:
+    """The document ``hadrsim run --json`` and ``compare --json`` write.
+
+    With a policy, each design carries its ``decision`` (per-class status and
+    always-valid bounds, :mod:`hadrsim.experiments.decision`) and the document the
+    ``recommendation`` (:mod:`hadrsim.experiments.advice`). Without a ``decision``
+    (a fixed number of runs) the same rule is read once on ``results``.
+    """
     designs = list(dict.fromkeys(r.design for r in results))
     entries = [summarize_design(study, name, results, prices) for name in designs]
+    advice = None
+    if study.policy:
+        if decision is None:
+            rule = study.decision
+            decision = Decision(results, judge(study, results, prices, designs), False,
+                                rule.p_target, rule.confidence, rule.max_runs)
+        for entry in entries:
+            entry["decision"] = decision.designs[entry["name"]].as_dict()
+        advice = recommendation(study, decision)
+    rule = study.decision
     return {
         "scenario": study.name,
         "seed": study.seed,
         "runs_per_scenario": max((r.run_index for r in results), default=-1) + 1,
         "scenarios": [s.name for s in study.scenarios],
+        "decision_rule": {"p_target": rule.p_target, "confidence": rule.confidence,
+                          "max_runs": rule.max_runs, "batch": rule.batch,
+                          "sequential": bool(decision is not None and decision.sequential),
+                          "method": "one-sided beta-binomial mixture confidence sequence"},
         "designs": entries,
-        "recommendation": recommend(entries) if study.policy else None,
+        "recommendation": advice,
         "paired": paired_differences(results),
     }
-
-
-def recommend(entries: list[dict[str, Any]], threshold: float = 0.95) -> dict[str, Any]:
-    """The cheapest design whose every exercised policy class is met with >= 95%
-    confidence (the interval's lower bound), or why none is.
-
-    A class with no episode for a design (no fault of that class applied to it)
-    is *not exercised*: it neither passes nor fails, and the answer names it
-    (``not_exercised`` and the reason), so that nobody reads it as passed.
-    """
-    def unexercised(entry: dict[str, Any]) -> list[str]:
-        return [cls for cls, v in entry["policy"].items() if not v["episodes"]]
-
-    def confident(entry: dict[str, Any]) -> bool:
-        seen = [v for v in entry["policy"].values() if v["episodes"]]
-        return bool(seen) and all(meets_with_confidence(v, threshold) for v in seen)
-
-    good = [e for e in entries if confident(e)]
-    if good:
-        best = min(good, key=lambda e: e["cost_month_usd"]["total"])
-        skipped = unexercised(best)
-        reason = (f"cheapest design meeting every exercised policy class with >= "
-                  f"{threshold:.0%} confidence")
-        if skipped:
-            reason += (f"; not exercised for {best['name']} (no episode, neither passed nor "
-                       f"failed): {', '.join(skipped)}")
-        return {"design": best["name"], "cost_month_usd": best["cost_month_usd"]["total"],
-                "not_exercised": skipped, "reason": reason}
-    def nearness(entry: dict[str, Any]) -> tuple[int, float]:
-        seen = [v for v in entry["policy"].values() if v["episodes"]]
-        return (sum(meets_with_confidence(v, threshold) for v in seen),
-                sum(float(v["ci95"][0]) for v in seen))
-
-    closest = max(entries, key=nearness)  # most classes met, then the highest lower bounds
-    weak = {cls: round(v["ci95"][0], 3) for cls, v in closest["policy"].items()
-            if v["episodes"] and not meets_with_confidence(v, threshold)}
-    skipped = unexercised(closest)
-    reason = (f"no design meets every class with >= {threshold:.0%} confidence; "
-              f"closest is {closest['name']} (lower bounds below target: {weak}")
-    if skipped:
-        reason += f"; not exercised: {', '.join(skipped)}"
-    return {"design": None, "cost_month_usd": None, "not_exercised": skipped,
-            "reason": reason + "); more runs narrow the intervals"}

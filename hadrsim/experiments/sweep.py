@@ -84,8 +84,16 @@ def _copy(value: Any) -> Any:
 
 
 def grid(assignments: Sequence[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
-    """Every combination of the assigned values (the cartesian product)."""
+    """Every combination of the assigned values (the cartesian product).
+
+    A path given twice is an error: the grid point's parameters are keyed by path,
+    so the second --set would silently replace the first.
+    """
     paths = [path for path, _ in assignments]
+    for i, path in enumerate(paths):
+        if path in paths[:i]:
+            raise SweepError(f"--set {path}: given twice; give all its values in one "
+                             f"--set {path}=V1,V2,...")
     return [dict(zip(paths, combo, strict=True))
             for combo in itertools.product(*(values for _, values in assignments))]
 

@@ -97,43 +97,82 @@ def _percent(summary: dict[str, Any]) -> str:
     return f"{summary['mean'] * 100:.2f}%"
 
 
+def duration(seconds: float) -> str:
+    """A target as people write it: 0, 45 s, 2 min, 3 h."""
+    if seconds == 0:
+        return "0"
+    if seconds % 3600 == 0:
+        return f"{seconds / 3600:g} h"
+    if seconds % 60 == 0 and seconds >= 120:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:,.0f} s"
+
+
 def policy_cell(verdict: dict[str, Any]) -> str:
-    """``P(met) [low, high]`` in percent; a class without episodes is "not exercised"."""
-    if verdict["episodes"] == 0:
-        return "not exercised"
-    lo, hi = verdict["ci95"]
-    mark = "*" if verdict.get("ci_method") not in (None, "wilson") else ""
-    return f"{verdict['p_met'] * 100:.0f}%{mark} [{lo * 100:.0f}, {hi * 100:.0f}]"
+    """P(met) with the one-sided bound that decided it: ``100% >=95``, ``0% <=4``,
+    ``97% 91-99`` while open, ``no episode`` when the class was not exercised."""
+    status = verdict["status"]
+    if status == "not exercised":
+        return "no episode"
+    share = f"{verdict['p_met'] * 100:.0f}%"
+    lo, hi = verdict["lower"] * 100, verdict["upper"] * 100
+    if status == "meets":
+        return f"{share} >={lo:.0f}"
+    if status == "fails":
+        return f"{share} <={hi:.0f}"
+    return f"{share} {lo:.0f}-{hi:.0f}"
 
 
-def interval_note(document: dict[str, Any]) -> str:
-    """How the P(met) intervals were computed, for a caption."""
-    methods = {v.get("ci_method") for e in document["designs"] for v in e["policy"].values()}
-    if methods <= {None, "wilson"}:
-        return "Wilson intervals; one episode per run of each class"
-    return ("Wilson intervals; * = a run held several episodes of the class: run-level "
-            "cluster bootstrap (or Wilson over runs when each run met all or none)")
+def design_verdict(entry: dict[str, Any], recommended: str | None = None,
+                   needed: bool = True) -> str:
+    """The verdict column: meets / fails: CLASS / open / undecided / not a candidate."""
+    decision = entry["decision"]
+    if not decision["candidate"]:
+        return "not a candidate: " + decision["not_candidate"].split(" ")[0]
+    status = decision["status"]
+    if status == "meets":
+        return "meets, chosen" if entry["name"] == recommended else "meets"
+    if status == "fails":
+        return "fails: " + ", ".join(c for c, v in decision["classes"].items()
+                                     if v["status"] == "fails")
+    if status == "open":
+        return "open (not needed)" if not needed else "undecided"
+    return status
 
 
 def compare_table(document: dict[str, Any], policy: dict[str, Any]) -> Table:
-    """The verdict: one row per design, P(policy met) per disruption class, cost, verdict."""
-    table = Table(title=f"{document['scenario']}: P(policy met) [95% CI] "
-                        f"({interval_note(document)})", title_justify="left")
-    table.add_column("design")
+    """The verdict: one row per design, P(met) per class with its bound, cost, verdict.
+
+    Fits 120 columns: the targets are in the title, design names never wrap.
+    """
+    rule = document.get("decision_rule") or {}
+    confidence = rule.get("confidence", 0.975)
+    targets = "; ".join(f"{cls} RTO {duration(t.rto_s)} RPO {duration(t.rpo_s)}"
+                        for cls, t in policy.items())
+    table = Table(title=f"{document['scenario']}: P(policy met) per class, with its one-sided "
+                        f"{confidence:.1%} bound (>= proves meets, <= proves fails, "
+                        f"a range is still open). Targets: {targets}",
+                  title_justify="left")
+    width = max((len(e["name"]) for e in document["designs"]), default=6)
+    table.add_column("design", no_wrap=True, min_width=width)
     classes = list(policy)
     for cls in classes:
-        target = policy[cls]
-        table.add_column(f"{cls}\nRTO<={target.rto_s:g}s RPO<={target.rpo_s:g}s",
-                         justify="right")
-    table.add_column("USD / month", justify="right")
+        table.add_column(cls, justify="right", no_wrap=True)
+    table.add_column("runs", justify="right")
+    table.add_column("$/month", justify="right")
     table.add_column("verdict")
+    advice = document.get("recommendation") or {}
+    chosen = advice.get("design")
+    chosen_cost = advice.get("cost_month_usd")
     for entry in document["designs"]:
-        cells = [policy_cell(entry["policy"][cls]) for cls in classes]
+        cells = [policy_cell(entry["decision"]["classes"][cls]) for cls in classes]
         name = entry["name"]
         if entry.get("ha_architecture"):
             name += f"\n({entry['ha_architecture']})"
-        table.add_row(name, *cells, _fmt(entry["cost_month_usd"]["total"], 0),
-                      design_verdict(entry))
+        cost = entry["cost_month_usd"]["total"]
+        needed = chosen_cost is None or cost < chosen_cost
+        table.add_row(name, *cells, str(entry["decision"]["runs"]), _fmt(cost, 0),
+                      design_verdict(entry, chosen, needed))
     return table
 
 
@@ -142,19 +181,22 @@ def scenario_figures_table(document: dict[str, Any]) -> Table:
     table = Table(title="per scenario (RTO percentiles Kaplan-Meier; '> t': beyond the "
                         "longest time observed; n/a: the design declines the fault)",
                   title_justify="left")
-    for column in ("design", "scenario", "RTO write p50 s", "RTO write p95 s", "censored",
-                   "RPO max s", "lost writes (mean)"):
-        table.add_column(column, justify="left" if column in ("design", "scenario")
-                         else "right")
+    width = max((len(e["name"]) for e in document["designs"]), default=6)
+    table.add_column("design", no_wrap=True, min_width=width)
+    table.add_column("scenario")
+    for column in ("runs", "RTO p50 s", "RTO p95 s", "censored", "RPO max s", "lost writes"):
+        table.add_column(column, justify="right")
     for entry in document["designs"]:
         for name, scenario in entry["scenarios"].items():
             skipped = not_applicable(scenario)
             if skipped:
-                table.add_row(entry["name"], name, skipped, "", "", "", "")
+                table.add_row(entry["name"], name, str(scenario["runs"]), skipped,
+                              "", "", "", "")
                 continue
             m = scenario["metrics"]
             rto, rpo, lost = m["rto_write_s"], m["rpo_s"], m["lost_writes"]
-            table.add_row(entry["name"], name, percentile(rto, "p50"), percentile(rto, "p95"),
+            table.add_row(entry["name"], name, str(scenario["runs"]), percentile(rto, "p50"),
+                          percentile(rto, "p95"),
                           f"{rto.get('n_censored', 0)}/{rto['n']}" if rto["n"] else "-",
                           _with_unknown(_fmt(rpo["max"], 2), rpo),
                           _with_unknown(_fmt(lost["mean"], 1), lost))
@@ -163,21 +205,6 @@ def scenario_figures_table(document: dict[str, Any]) -> Table:
 
 def _with_unknown(text: str, summary: dict[str, Any]) -> str:
     return f"{text} ({summary['n_unknown']} unknown)" if summary.get("n_unknown") else text
-
-
-def design_verdict(entry: dict[str, Any], threshold: float = 0.95) -> str:
-    """"meets" when every exercised class is met with confidence; names unexercised ones."""
-    verdicts = [v for v in entry["policy"].values() if v["episodes"]]
-    skipped = [cls for cls, v in entry["policy"].items() if not v["episodes"]]
-    if not verdicts:
-        return "not exercised" if skipped else "no policy"
-    note = f"; not exercised: {', '.join(skipped)}" if skipped else ""
-    if all(v["ci95"][0] >= threshold for v in verdicts):
-        return f"meets (>= {threshold:.0%}, 95% conf.){note}"
-    if all(v["p_met"] == 1.0 for v in verdicts):
-        return f"met in every run{note}"
-    worst = min(entry["policy"].items(), key=lambda kv: kv[1]["p_met"] if kv[1]["episodes"] else 2)
-    return f"fails ({worst[0]}: {worst[1]['p_met'] * 100:.0f}%)"
 
 
 def sweep_table(frame, params: list[str]) -> Table:

@@ -60,3 +60,9 @@ def ha_architecture_of(design) -> tuple[str | None, str]:
     if backups is not None and getattr(backups, "copy_to_region", None) not in (None, home):
         return "BackupAndRestore", "inferred"
     return None, "single-Region"
+
+
+def engine_of(design) -> str:
+    """The database engine a design runs (``constraints.engine``): RDS and Aurora designs
+    here are PostgreSQL (the engine ``hadrsim plan`` creates), DynamoDB is its own."""
+    return "dynamodb" if isinstance(design, DynamoDbGlobalTable) else "postgresql"

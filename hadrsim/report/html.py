@@ -174,10 +174,12 @@ def _recommendation(study: Study, document: Mapping[str, Any]) -> str:
     if not study.policy or not advice:
         return ('<p class="advice">The study has no policy, so no design is recommended; '
                 "add RTO/RPO targets per disruption class to get one.</p>")
-    if advice["design"]:
-        return (f'<p class="advice"><strong>Recommendation: {esc(advice["design"])}</strong> '
-                f"(USD {advice['cost_month_usd']:,.2f} / month): {esc(advice['reason'])}.</p>")
-    return f'<p class="advice"><strong>No design recommended</strong>: {esc(advice["reason"])}.</p>'
+    head = (f"Recommendation: {esc(advice['design'])}" if advice["design"]
+            else "No design recommended")
+    if not advice.get("decided", True):
+        head += " (undecided)"
+    return (f'<p class="advice"><strong>{head}</strong>. '
+            f'{esc(advice.get("sentence") or advice["reason"])}</p>')
 
 
 def _design_sections(document: Mapping[str, Any]) -> str:

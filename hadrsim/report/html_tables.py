@@ -15,9 +15,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from hadrsim.experiments.policy import meets_with_confidence
 from hadrsim.experiments.summary import EPISODE_METRICS, RUN_METRICS
-from hadrsim.experiments.tables import design_verdict, interval_note, policy_cell
+from hadrsim.experiments.tables import design_verdict, policy_cell
 from hadrsim.report.canvas import finite
 from hadrsim.simulator.checkers import nines
 
@@ -131,42 +130,44 @@ def policy_table(policy: Mapping[str, Any]) -> str:
                   ["disruption class", "RTO target", "RPO target"], rows, "narrow")
 
 
-def _policy_class(verdict: Mapping[str, Any]) -> str:
-    if not verdict["episodes"]:
-        return "none"
-    if meets_with_confidence(verdict):
-        return "pass"
-    return "met" if verdict["p_met"] == 1.0 else "fail"
-
-
 def comparison_table(document: Mapping[str, Any], policy: Mapping[str, Any]) -> str:
-    """The verdict: one row per design, P(policy met) per class, cost, verdict."""
+    """The verdict: one row per design, P(policy met) per class with its bound, cost, verdict."""
     classes = list(policy)
-    head = ["design", *[f"{c}: P(met) [95% CI]" for c in classes], "USD / month", "verdict"]
+    rule = document.get("decision_rule") or {}
+    confidence = rule.get("confidence", 0.975)
+    head = ["design", *[f"{c}: P(met), bound" for c in classes], "runs", "USD / month",
+            "verdict"]
     advice = document.get("recommendation") or {}
+    chosen, chosen_cost = advice.get("design"), advice.get("cost_month_usd")
     rows, marks = [], []
     for entry in document["designs"]:
         name = f"{esc(entry['name'])}<br><span class=\"kind\">{esc(entry['kind'])}"
         if entry.get("ha_architecture"):
             name += f", {esc(entry['ha_architecture'])}"
         name += "</span>"
+        decision = entry.get("decision") or {"classes": {}, "runs": entry["runs"]}
         cells = []
         for cls in classes:
-            verdict = entry["policy"][cls]
-            share, _, interval = policy_cell(verdict).partition(" [")
-            cell = f'<span class="{_policy_class(verdict)}">{esc(share)}</span>'
-            if interval:  # the interval may wrap under the share, never inside itself
-                cell += f' <span class="ci">[{esc(interval)}</span>'
+            verdict = decision["classes"][cls]
+            share, _, bound = policy_cell(verdict).partition(" ")
+            cell = f'<span class="{_STATUS_CLASS[verdict["status"]]}">{esc(share)}</span>'
+            if bound:
+                cell += f' <span class="ci">{esc(bound)}</span>'
             cells.append(cell)
-        rows.append([name, *cells, number(entry["cost_month_usd"]["total"]),
-                     esc(design_verdict(entry) if classes else "no policy")])
-        marks.append("recommended" if advice.get("design") == entry["name"] else "")
-    caption = (f"The verdict per disruption class: P(policy met) with 95% intervals "
-               f"({esc(interval_note(document))}; green: met with &ge; 95% confidence; amber: "
-               "met in every episode seen but with less confidence; red: missed; not "
-               "exercised: no fault of that class applied to the design, neither passed "
-               "nor failed)")
+        cost = entry["cost_month_usd"]["total"]
+        needed = chosen_cost is None or cost < chosen_cost
+        rows.append([name, *cells, number(decision["runs"]), number(cost),
+                     esc(design_verdict(entry, chosen, needed) if classes else "no policy")])
+        marks.append("recommended" if chosen == entry["name"] else "")
+    caption = (f"The verdict per disruption class: P(policy met) and its one-sided "
+               f"{confidence:.1%} bound from a confidence sequence valid at every look "
+               "(green, &ge;: proven to meet; red, &le;: proven to fail; amber, a range: "
+               "still open; no episode: no fault of that class applied to the design, "
+               "neither passed nor failed)")
     return _table(caption, head, rows, "compare", marks)
+
+
+_STATUS_CLASS = {"meets": "pass", "fails": "fail", "open": "met", "not exercised": "none"}
 
 
 def scenario_figures_table(document: Mapping[str, Any]) -> str:

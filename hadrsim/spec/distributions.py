@@ -13,7 +13,16 @@ import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
+
+from hadrsim.spec.types import BOOLEAN_IS_NOT_A_NUMBER, Number
 
 _Z99 = 2.3263478740408408  # standard normal 99th percentile
 
@@ -33,7 +42,7 @@ class Constant(_Dist):
     """Always the same value."""
 
     dist: Literal["constant"] = "constant"
-    value: float = Field(ge=0)
+    value: Number = Field(ge=0)
 
     @property
     def mean(self) -> float:
@@ -47,7 +56,7 @@ class Exponential(_Dist):
     """Memoryless: times between independent failures (MTTF), simple repairs."""
 
     dist: Literal["exponential"]
-    mean_value: float = Field(gt=0, alias="mean")
+    mean_value: Number = Field(gt=0, alias="mean")
 
     model_config = ConfigDict(
         frozen=True, extra="forbid", allow_inf_nan=False, populate_by_name=True
@@ -65,8 +74,8 @@ class LogNormal(_Dist):
     """Right-skewed delays (lag, human reaction, promotion) from median and p99."""
 
     dist: Literal["lognormal"]
-    median: float = Field(gt=0)
-    p99: float = Field(gt=0)
+    median: Number = Field(gt=0)
+    p99: Number = Field(gt=0)
 
     @model_validator(mode="after")
     def _p99_above_median(self) -> LogNormal:
@@ -90,8 +99,8 @@ class Uniform(_Dist):
     """Equally likely anywhere in [low, high] (e.g. where a backup window falls)."""
 
     dist: Literal["uniform"]
-    low: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: Number = Field(ge=0)
+    high: Number = Field(ge=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -107,10 +116,26 @@ class Uniform(_Dist):
         return rng.uniform(self.low, self.high, size)
 
 
-def _number_is_constant(value: Any) -> Any:
+_UNITS = {"_s": "seconds", "_ms": "milliseconds", "_min": "minutes", "_h": "hours"}
+FAMILIES = "constant|exponential|lognormal|uniform"
+
+
+def _number_is_constant(value: Any, info: ValidationInfo) -> Any:
+    """A number is a constant; anything but a number or a mapping says what is allowed.
+
+    Without this a word (``mttr_h: soon``) got pydantic's "a valid dictionary or
+    object to extract fields from", which names neither numbers nor families.
+    """
+    if isinstance(value, (dict, _Dist)):
+        return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return {"dist": "constant", "value": value}
-    return value
+    name = info.field_name or ""
+    unit = next((u for suffix, u in _UNITS.items() if name.endswith(suffix)), "")
+    number = f"a number of {unit}" if unit else "a number"
+    reason = f"{BOOLEAN_IS_NOT_A_NUMBER}; " if isinstance(value, bool) else ""
+    raise ValueError(f"{reason}expected {number} or {{dist: {FAMILIES}, ...}} "
+                     "(see `hadrsim schema`)")
 
 
 Dist = Annotated[

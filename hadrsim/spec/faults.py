@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hadrsim.spec.distributions import Dist, lognormal
+from hadrsim.spec.types import Name, Number
 
 FaultKind = Literal[
     "instance_crash",
@@ -71,9 +72,9 @@ class _FaultBase(BaseModel):
     target: str | None = Field(None, description="What fails; see the module docstring.")
     between: list[str] | None = Field(None, min_length=2, max_length=2)
     one_way: bool = Field(False, description="Partition only traffic from between[0].")
-    latency_ms: float = Field(0.0, ge=0, description="added_latency: extra one-way delay.")
-    loss: float = Field(0.0, ge=0, le=1, description="added_latency: packet loss probability.")
-    skew_ms: float = Field(0.0, description="clock_skew: how far the node's clock runs ahead.")
+    latency_ms: Number = Field(0.0, ge=0, description="added_latency: extra one-way delay.")
+    loss: Number = Field(0.0, ge=0, le=1, description="added_latency: packet loss probability.")
+    skew_ms: Number = Field(0.0, description="clock_skew: how far the node's clock runs ahead.")
     # ASM (no published figure): someone notices bad data in ~30 min, decides in ~15.
     detection_s: Dist = Field(lognormal(1800.0, 14400.0),
                               description="logical_corruption: time until it is noticed.")
@@ -127,14 +128,14 @@ def _default_target(kind: str) -> str:
 class ScheduledFault(_FaultBase):
     """One fault at ``at_s`` lasting ``duration_s`` (None: until replaced/repaired)."""
 
-    at_s: float = Field(ge=0)
-    duration_s: float | None = Field(None, gt=0)
+    at_s: Number = Field(ge=0)
+    duration_s: Number | None = Field(None, gt=0)
 
 
 class StochasticFault(_FaultBase):
     """A failure class: arrivals every exp(``mttf_h``) hours, repairs from ``mttr_h``."""
 
-    mttf_h: float = Field(gt=0)
+    mttf_h: Number = Field(gt=0)
     mttr_h: Dist
 
 
@@ -143,9 +144,9 @@ class FaultScenario(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    name: str = Field(min_length=1)
+    name: Name
     description: str = ""
-    horizon_s: float | None = Field(None, gt=0, description="Overrides the study horizon.")
+    horizon_s: Number | None = Field(None, gt=0, description="Overrides the study horizon.")
     scheduled: list[ScheduledFault] = Field(default_factory=list)
     stochastic: list[StochasticFault] = Field(default_factory=list)
     stop_conditions: list[str] = Field(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hadrsim.spec.types import Name, Number
+
 # Calibrated inter-Region RTTs, calibration.md section 13 (ASM, source S40 cloudping).
 KNOWN_REGION_RTT_MS: dict[frozenset[str], float] = {
     frozenset({"us-east-1", "us-east-2"}): 12.0,
@@ -17,8 +19,8 @@ class RegionSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    name: str = Field(min_length=1)
-    azs: list[str] = Field(min_length=1)
+    name: Name
+    azs: list[Name] = Field(min_length=1)
 
 
 class RegionLink(BaseModel):
@@ -28,7 +30,7 @@ class RegionLink(BaseModel):
 
     a: str
     b: str
-    rtt_ms: float = Field(gt=0)
+    rtt_ms: Number = Field(gt=0)
 
 
 def _default_regions() -> list[RegionSpec]:
@@ -44,10 +46,10 @@ class NetworkSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     regions: list[RegionSpec] = Field(default_factory=_default_regions, min_length=1)
-    inter_az_rtt_ms: float = Field(1.0, gt=0)  # calibration 13: 1 ms, 0.25-3.4 (S33, S34, S39)
-    intra_az_rtt_ms: float = Field(0.2, gt=0)  # ASM: same-AZ round trip, well under inter-AZ
+    inter_az_rtt_ms: Number = Field(1.0, gt=0)  # calibration 13: 1 ms, 0.25-3.4 (S33, S34, S39)
+    intra_az_rtt_ms: Number = Field(0.2, gt=0)  # ASM: same-AZ round trip, well under inter-AZ
     region_rtt_ms: list[RegionLink] = Field(default_factory=list)
-    jitter_sigma: float = Field(0.1, ge=0, le=2)  # ASM: lognormal sigma of per-message jitter
+    jitter_sigma: Number = Field(0.1, ge=0, le=2)  # ASM: lognormal sigma of per-message jitter
 
     @model_validator(mode="after")
     def _names_unique_and_links_known(self) -> NetworkSpec:

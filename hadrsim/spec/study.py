@@ -18,6 +18,7 @@ from hadrsim.experiments.monitoring import AlarmSpec
 from hadrsim.models.applicability import applies_to_none
 from hadrsim.models.designs import DesignSpec, node_names, resolve_locations
 from hadrsim.models.rds_spec import HealthCheckSpec
+from hadrsim.spec.decision import ENGINES, ConstraintsSpec, DecisionSpec
 from hadrsim.spec.distributions import Dist, constant, lognormal
 from hadrsim.spec.faults import (
     AZ_TARGETS,
@@ -27,6 +28,7 @@ from hadrsim.spec.faults import (
     FaultScenario,
 )
 from hadrsim.spec.network import NetworkSpec
+from hadrsim.spec.types import Integer, Name, Number, is_control
 from hadrsim.spec.workload import WorkloadSpec
 
 
@@ -49,8 +51,8 @@ class PolicyTargetSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    rto_s: float = Field(ge=0)
-    rpo_s: float = Field(ge=0)
+    rto_s: Number = Field(ge=0)
+    rpo_s: Number = Field(ge=0)
 
 
 class Study(BaseModel):
@@ -58,11 +60,11 @@ class Study(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    name: str = Field(min_length=1)
+    name: Name
     description: str = ""
-    seed: int = Field(0, ge=0, strict=True)
-    runs: int = Field(20, ge=1, le=1_000_000, strict=True)
-    horizon_s: float = Field(1800.0, gt=0)
+    seed: Integer = Field(0, ge=0, strict=True)
+    runs: Integer = Field(20, ge=1, le=1_000_000, strict=True)
+    horizon_s: Number = Field(1800.0, gt=0)
     network: NetworkSpec = NetworkSpec()
     workload: WorkloadSpec = WorkloadSpec()
     failover: FailoverPolicySpec = FailoverPolicySpec()
@@ -74,6 +76,8 @@ class Study(BaseModel):
     )
     # calibration 9 (S23): AWS Backup plans; none by default (audited by backup-audit).
     backup_plans: list[BackupPlanSpec] = Field(default_factory=list)
+    decision: DecisionSpec = DecisionSpec()
+    constraints: ConstraintsSpec = ConstraintsSpec()
 
     @model_validator(mode="after")
     def _resolve_and_check_places(self) -> Study:
@@ -95,6 +99,8 @@ class Study(BaseModel):
                 )
         nodes = sorted({name for design in resolved for name in node_names(design)})
         alarm_names = [a.name for a in self.alarms]
+        _printable([d.name for d in self.designs], "designs", errors)
+        _printable(alarm_names, "alarms", errors)
         _unique(alarm_names, "alarms", errors)
         for s, scenario in enumerate(self.scenarios):
             for j, name in enumerate(scenario.stop_conditions):
@@ -121,6 +127,11 @@ class Study(BaseModel):
                     errors.append(f"{path}.at_s: value {fault.at_s:g} is not before the "
                                   f"horizon ({horizon:g} s): the fault would never happen")
         errors += check_backup_plans(self.backup_plans, [d.name for d in self.designs], regions)
+        for k, engine in enumerate(self.constraints.engines() or []):
+            if engine not in ENGINES:
+                where = "" if isinstance(self.constraints.engine, str) else f".{k}"
+                errors.append(f"constraints.engine{where}: value {engine!r}: expected one "
+                              f"of {list(ENGINES)}")
         if errors:
             raise ValueError("\n".join(errors))
         object.__setattr__(self, "designs", resolved)
@@ -151,6 +162,14 @@ def _unique(names: list[str], path: str, errors: list[str]) -> None:
         if name in seen:
             errors.append(f"{path}.{i}.name: {name!r} is used twice; names must be unique")
         seen.add(name)
+
+
+def _printable(names: list[str], path: str, errors: list[str]) -> None:
+    """Names reach tables and messages: an ANSI escape in one would drive the terminal."""
+    for i, name in enumerate(names):
+        if any(is_control(c) for c in name):
+            errors.append(f"{path}.{i}.name: value {name!r}: control characters are not "
+                          "allowed in names; use letters, digits, spaces, '-', '_' or '.'")
 
 
 def _check_fault_places(fault, path: str, regions: list[str], azs: list[str], errors) -> None:

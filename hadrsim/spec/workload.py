@@ -16,33 +16,37 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hadrsim.spec.types import Integer, Number
+
 
 class WorkloadSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    write_rate_per_s: float = Field(100.0, ge=0)
-    read_rate_per_s: float = Field(400.0, ge=0)
+    write_rate_per_s: Number = Field(100.0, ge=0)
+    read_rate_per_s: Number = Field(400.0, ge=0)
     client_regions: list[str] | None = Field(
         None, min_length=1, description="Regions of the observed clients; default: the first."
     )
-    observed_clients: int = Field(4, ge=1, le=1000, description="Spread over client_regions.")
-    observed_keys: int = Field(100, ge=1, description="Keys the observed clients touch.")
-    observed_write_fraction: float = Field(0.5, ge=0, le=1)
+    observed_clients: Integer = Field(4, ge=1, le=1000, description="Spread over client_regions.")
+    observed_keys: Integer = Field(
+        100, ge=1, le=1_000_000,  # bounded: every node keeps a state per key (spec/bounds.py)
+        description="Keys the observed clients touch.")
+    observed_write_fraction: Number = Field(0.5, ge=0, le=1)
     reads_from: Literal["reader", "writer"] = Field(
         "reader", description="Reader endpoint when the design has readable replicas."
     )
-    probe_interval_s: float = Field(0.5, gt=0)  # ASM: think time of a busy client
-    idle_interval_s: float | None = Field(
+    probe_interval_s: Number = Field(0.5, gt=0)  # ASM: think time of a busy client
+    idle_interval_s: Number | None = Field(
         None, gt=0, description="Think time away from faults; None = always probe densely."
     )
-    observe_before_s: float = Field(30.0, ge=0)
-    observe_after_s: float = Field(120.0, ge=0)
-    op_timeout_s: float = Field(2.0, gt=0)  # ASM: driver socket timeout
-    retry_backoff_s: float = Field(0.5, ge=0)  # ASM: pause before retrying a failed call
-    dns_cache_s: float | None = Field(
+    observe_before_s: Number = Field(30.0, ge=0)
+    observe_after_s: Number = Field(120.0, ge=0)
+    op_timeout_s: Number = Field(2.0, gt=0)  # ASM: driver socket timeout
+    retry_backoff_s: Number = Field(0.5, ge=0)  # ASM: pause before retrying a failed call
+    dns_cache_s: Number | None = Field(
         None, ge=0, description="Client DNS cache; None honours the record TTL."
     )
-    app_failover_after: int | None = Field(
+    app_failover_after: Integer | None = Field(
         None, ge=1, description="Application-level failover: after this many failures in a "
         "row the client switches to the next Region's endpoint itself (None: never).",
     )

@@ -1,10 +1,9 @@
-"""Monthly cost from the price table, and the cheapest-confident recommendation."""
+"""Monthly cost from the price table (the recommendation: tests/experiments/test_decision.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from hadrsim.experiments.summary import recommend
 from hadrsim.models.pricing import DEFAULT_PRICES, load_prices, monthly_cost
 
 
@@ -48,25 +47,3 @@ def test_price_file_overrides_and_refuses_unknown_keys(tmp_path):
     bad.write_text("rds_instnce_per_h: 0.5\n")
     with pytest.raises(ValueError, match="rds_instnce_per_h: unknown price"):
         load_prices(bad)
-
-
-def _entry(name, total, lower_bounds):
-    policy = {cls: {"episodes": 30, "p_met": 1.0, "ci95": [lo, 1.0]}
-              for cls, lo in lower_bounds.items()}
-    return {"name": name, "cost_month_usd": {"total": total}, "policy": policy}
-
-
-def test_recommendation_is_the_cheapest_confident_design():
-    """Among designs whose every class has a Wilson lower bound >= 0.95, the cheapest."""
-    entries = [_entry("dear", 900.0, {"AZ": 0.97, "Region": 0.96}),
-               _entry("cheap", 300.0, {"AZ": 0.97, "Region": 0.80}),
-               _entry("mid", 500.0, {"AZ": 0.99, "Region": 0.95})]
-    advice = recommend(entries)
-    assert advice["design"] == "mid" and advice["cost_month_usd"] == 500.0
-
-
-def test_no_confident_design_says_why():
-    """With none confident, the closest design and its weak classes are named."""
-    advice = recommend([_entry("a", 100.0, {"AZ": 0.5}), _entry("b", 200.0, {"AZ": 0.9})])
-    assert advice["design"] is None
-    assert "closest is b" in advice["reason"] and "'AZ': 0.9" in advice["reason"]

@@ -25,7 +25,7 @@ from hadrsim.experiments.statistics import (
     summarize,
     summarize_censored,
 )
-from hadrsim.experiments.summary import recommend, summarize_study
+from hadrsim.experiments.summary import summarize_study
 from hadrsim.experiments.tables import compare_table, design_table, scenario_figures_table
 
 # SecureCart's multi-az-dr under a Region outage (15 runs): 13 episodes lost nothing,
@@ -203,7 +203,7 @@ def test_not_applicable_scenario_and_not_exercised_class(make_study):
     text = _render(design_table(single))
     assert "n/a: region_outage: no Region to lose" in text
     compare = _render(compare_table(document, _study(make_study).policy))
-    assert "not exercised" in compare and "no episode" not in compare
+    assert "no episode" in compare
     figures = _render(scenario_figures_table(document))
     assert "n/a: region_outage: no Region to lose" in figures
     maz_region = next(e for e in document["designs"] if e["name"] == "maz")["scenarios"]
@@ -211,18 +211,22 @@ def test_not_applicable_scenario_and_not_exercised_class(make_study):
     assert maz_region["region"]["metrics"]["availability_write"]["n_unknown"] == 6
 
 
-def test_recommendation_names_classes_not_exercised():
-    """A confident design with an unexercised class is named with that class."""
-    def entry(name, cost, policy):
-        return {"name": name, "cost_month_usd": {"total": cost}, "policy": policy}
+def test_recommendation_names_classes_not_exercised(make_study):
+    """A proven design with an unexercised class is named with that class."""
+    from hadrsim.experiments.advice import recommendation
+    from hadrsim.experiments.decision import Decision, judge
 
-    met = {"episodes": 30, "met": 30, "p_met": 1.0, "ci95": [0.97, 1.0]}
-    none = {"episodes": 0, "met": 0, "p_met": math.nan, "ci95": [math.nan, math.nan]}
-    advice = recommend([entry("cheap", 10.0, {"AZ": met, "Region": none}),
-                        entry("dear", 99.0, {"AZ": met, "Region": met})])
-    assert advice["design"] == "cheap"
+    study = _study(make_study)
+    results = _results()
+    verdicts = judge(study, results)
+    for v in verdicts.values():  # as if every exercised class had been proven
+        v.classes = {c: (cv if cv.status == "not exercised"
+                         else cv.__class__(**{**cv.as_dict(), "status": "meets"}))
+                     for c, cv in v.classes.items()}
+    advice = recommendation(study, Decision(results, verdicts, True, 0.95, 0.975, 400))
+    assert advice["design"] == "single"
     assert advice["not_exercised"] == ["Region"]
-    assert "not exercised for cheap" in advice["reason"] and "Region" in advice["reason"]
+    assert "not exercised" in advice["sentence"] and "Region" in advice["sentence"]
 
 
 def test_compare_table_has_no_pooled_columns(make_study):
