@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from hadrsim.backup_plans.cron import Cron, parse_cron
 from hadrsim.spec.distributions import Dist, lognormal
+from hadrsim.spec.types import Integer, Number
 
 _CONFIG = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 # S23: a recovery point moved to cold storage stays there at least 90 days.
@@ -28,8 +29,8 @@ class LifecycleSpec(BaseModel):
 
     model_config = _CONFIG
 
-    move_to_cold_storage_after_days: int | None = Field(None, ge=1)  # S23: optional
-    delete_after_days: int | None = Field(None, ge=1)  # S23: optional; None keeps forever
+    move_to_cold_storage_after_days: Integer | None = Field(None, ge=1)  # S23: optional
+    delete_after_days: Integer | None = Field(None, ge=1)  # S23: optional; None keeps forever
 
     @model_validator(mode="after")
     def _cold_storage_minimum(self) -> LifecycleSpec:
@@ -50,12 +51,12 @@ class CopyActionSpec(BaseModel):
 
     region: str = Field(min_length=1)
     account: str | None = Field(None, pattern=r"^\d{12}$")  # None: this account
-    delete_after_days: int | None = Field(None, ge=1)  # S23: copy lifecycle; None: forever
+    delete_after_days: Integer | None = Field(None, ge=1)  # S23: copy lifecycle; None: forever
     # ASM: a cross-Region snapshot copy of a ~100 GB database, 30 min median, p99 4 h; no
     # published rate (calibration 1 gives 5-20 min only for RDS log replication, S6).
     copy_delay_s: Dist = lognormal(1800.0, 4 * 3600.0)
     # ASM: as for backup jobs, 1 in 100 copy jobs fails.
-    failure_probability: float = Field(0.01, ge=0, le=1)
+    failure_probability: Number = Field(0.01, ge=0, le=1)
 
 
 class BackupRuleSpec(BaseModel):
@@ -65,9 +66,9 @@ class BackupRuleSpec(BaseModel):
 
     name: str = Field(min_length=1)
     schedule: str = Field(description="AWS cron, UTC: cron(Minutes Hours DoM Month DoW Year)")
-    start_window_min: int = Field(480, ge=60)  # S23: 8 h default; at least 60 min
+    start_window_min: Integer = Field(480, ge=60)  # S23: 8 h default; at least 60 min
     # S23: 7 days (the console's default; inferred); counted from the job's start.
-    completion_window_min: int = Field(10080, ge=60)
+    completion_window_min: Integer = Field(10080, ge=60)
     lifecycle: LifecycleSpec = LifecycleSpec()
     continuous: bool = False  # S23/S23b: continuous backup = point-in-time recovery
     copy_to: list[CopyActionSpec] = Field(default_factory=list)
@@ -75,7 +76,7 @@ class BackupRuleSpec(BaseModel):
     # the first; no published figure).
     duration_s: Dist = lognormal(1800.0, 7200.0)
     # ASM: 1 in 100 backup jobs fails (no published rate).
-    failure_probability: float = Field(0.01, ge=0, le=1)
+    failure_probability: Number = Field(0.01, ge=0, le=1)
 
     @field_validator("schedule")
     @classmethod
@@ -128,14 +129,14 @@ class BackupAuditSettings(BaseModel):
     model_config = _CONFIG
 
     # S24: Audit Manager's "minimum frequency and minimum retention" defaults: 1 day, 35 d.
-    min_frequency_h: float = Field(24.0, gt=0)
-    min_retention_days: float = Field(35.0, gt=0)
+    min_frequency_h: Number = Field(24.0, gt=0)
+    min_retention_days: Number = Field(35.0, gt=0)
     # ASM: a month of jobs; long enough for daily plans to reach steady state.
-    horizon_days: float = Field(30.0, gt=0)
+    horizon_days: Number = Field(30.0, gt=0)
     # ASM: RPO is measured after a warm-up longer than a weekly schedule's gap.
-    warmup_days: float = Field(8.0, ge=0)
+    warmup_days: Number = Field(8.0, ge=0)
     # S5: continuous backup (PITR) archives transaction logs every 5 min.
-    archive_interval_s: float = Field(300.0, gt=0)
+    archive_interval_s: Number = Field(300.0, gt=0)
     # ASM: simulated time 0 is midnight UTC on a Thursday; cron fields read this calendar.
     epoch: datetime = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -20,6 +20,7 @@ from hadrsim.models.rds_spec import (
 )
 from hadrsim.models.route53_spec import Route53Spec
 from hadrsim.spec.distributions import Dist, constant, lognormal
+from hadrsim.spec.types import Integer, Number
 
 _CONFIG = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
@@ -41,7 +42,7 @@ class AuroraReaderSpec(BaseModel):
 
     name: str | None = None
     az: str | None = Field(None, description="Default: spread over the cluster's AZs.")
-    promotion_tier: int = Field(1, ge=0, le=15)  # S8, S16b: 0-15, default 1
+    promotion_tier: Integer = Field(1, ge=0, le=15)  # S8, S16b: 0-15, default 1
     instance_class: str = "db.r6g.large"
 
 
@@ -52,13 +53,13 @@ class _AuroraBase(BaseModel):
     region: str | None = None
     ha_architecture: HaArchitecture | None = None
     instance_class: str = "db.r6g.large"
-    allocated_storage_gb: float = Field(100.0, gt=0)
+    allocated_storage_gb: Number = Field(100.0, gt=0)
     writer_az: str | None = None
     readers: list[AuroraReaderSpec] = Field(default_factory=list, max_length=15)  # S8: <= 15
     storage_azs: list[str] | None = Field(None, min_length=3, max_length=3)
     # S12: 6 copies, 2 per AZ in 3 AZs; write quorum 4/6, read quorum 3/6.
-    write_quorum: int = Field(4, ge=1, le=6)
-    read_quorum: int = Field(3, ge=1, le=6)
+    write_quorum: Integer = Field(4, ge=1, le=6)
+    read_quorum: Integer = Field(3, ge=1, le=6)
     # ASM: a storage node's write, ~1 ms; the 4th fastest ack sets commit latency.
     storage_write_ms: Dist = lognormal(0.8, 4.0)
     # S13: a 10 GB segment re-replicated in ~10 s at 10 Gbps.
@@ -78,7 +79,7 @@ class _AuroraBase(BaseModel):
     # (time non-linear in size, S37; the fixed restore time is an assumption).
     backups: BackupSpec = BackupSpec(retention_days=1)
     restore_s: Dist = RESTORE_S  # calibration.md §1, S36 (ASM): 15 min, 10-40
-    dns_ttl_s: float = Field(5.0, ge=0)  # S11
+    dns_ttl_s: Number = Field(5.0, ge=0)  # S11
 
 
 class Aurora(_AuroraBase):
@@ -96,7 +97,7 @@ class AuroraSecondarySpec(BaseModel):
     az: str | None = None
     # S14: storage-level replication "typically under a second".
     lag_s: Dist = lognormal(0.5, 2.0)
-    lag_regime_s: float = Field(10.0, gt=0)
+    lag_regime_s: Number = Field(10.0, gt=0)
     # S14: promoting a secondary "under a minute" (RTO 60 s).
     promotion_s: Dist = lognormal(45.0, 75.0)
 
@@ -107,11 +108,11 @@ class AuroraGlobal(_AuroraBase):
     kind: Literal["aurora_global"]
     secondaries: list[AuroraSecondarySpec] = Field(min_length=1, max_length=10)  # S14: <= 10
     # S15: rds.global_db_rpo, unset by default; 20 s to 2,147,483,647 s when set.
-    rpo_limit_s: float | None = Field(None, ge=20, le=2_147_483_647)
+    rpo_limit_s: Number | None = Field(None, ge=20, le=2_147_483_647)
     # S14: write forwarding from secondaries (cross-Region RTT + commit).
     write_forwarding: bool = False
     # S15: client DNS cache of the global writer endpoint ~5 s.
-    global_endpoint_ttl_s: float = Field(5.0, ge=0)
+    global_endpoint_ttl_s: Number = Field(5.0, ge=0)
     route53: Route53Spec | None = None  # failover records: primary, then first secondary
     # S15: a managed switchover waits for secondaries, then promotes (brief outage).
     switchover_promotion_s: Dist = lognormal(30.0, 60.0)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hadrsim.models.rds_spec import HaArchitecture
 from hadrsim.spec.distributions import Dist, lognormal
+from hadrsim.spec.types import Integer, Number
 
 
 class DynamoDbGlobalTable(BaseModel):
@@ -27,7 +28,7 @@ class DynamoDbGlobalTable(BaseModel):
     witness_region: str | None = Field(None, description="MRSC: 2 replicas + a witness.")
     # S16/S17: MREC replication "typically within one second", no SLA; 0.5 s (ASM shape).
     replication_lag_s: Dist = lognormal(0.5, 2.0)
-    lag_regime_s: float = Field(10.0, gt=0)
+    lag_regime_s: Number = Field(10.0, gt=0)
     # ASM: single-digit-millisecond local writes; an MRSC member's durable write of a
     # replicated item takes the same (calibration.md §7, S16: MRSC write = local + RTT
     # to the nearest member of the set).
@@ -37,9 +38,9 @@ class DynamoDbGlobalTable(BaseModel):
     consistent_reads: bool = False  # DynamoDB reads are eventually consistent by default
     # MRSC has no leader to fail over: each Region's write commits with its nearest
     # reachable member (calibration.md §7, S16), so there is no detection or promotion.
-    table_gb: float = Field(10.0, gt=0)
+    table_gb: Number = Field(10.0, gt=0)
     # S18/S18b: PITR to any second, 1-35 days (default 35); latest restorable ~ now - 5 min.
-    pitr_retention_days: int = Field(35, ge=0, le=35)
+    pitr_retention_days: Integer = Field(35, ge=0, le=35)
     # ASM: restoring to a new table; no published figure.
     restore_s: Dist = lognormal(1200.0, 3600.0)
 

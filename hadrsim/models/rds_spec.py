@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hadrsim.models.route53_spec import Route53Spec
 from hadrsim.spec.distributions import Dist, lognormal, uniform
+from hadrsim.spec.types import Integer, Number
 
 # calibration.md §1, S36 (ASM): restore (snapshot/PITR) to "available" 15 min, 10-40 min;
 # lognormal median 15 min, p99 25 min: ~97% of draws inside 10-40 min (issue 11, item 14).
@@ -29,9 +30,9 @@ class HealthCheckSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    interval_s: float = Field(5.0, gt=0)  # ASM: RDS monitoring cadence is not published
-    failure_threshold: int = Field(3, ge=1, le=100)
-    timeout_s: float = Field(2.0, gt=0)
+    interval_s: Number = Field(5.0, gt=0)  # ASM: RDS monitoring cadence is not published
+    failure_threshold: Integer = Field(3, ge=1, le=100)
+    timeout_s: Number = Field(2.0, gt=0)
 
 
 class ReplicaSpec(BaseModel):
@@ -45,7 +46,7 @@ class ReplicaSpec(BaseModel):
     # S7 (ASM shape): ReplicaLag 0.5 s same Region, lognormal tail, p99 10 s.
     lag_s: Dist = lognormal(0.5, 10.0)
     # ASM: lag drifts; a new level is drawn every lag_regime_s, so batches stay in order.
-    lag_regime_s: float = Field(30.0, gt=0)
+    lag_regime_s: Number = Field(30.0, gt=0)
     # S7: promotion reboots the replica, "a few minutes"; 5 min median (ASM tail).
     promotion_s: Dist = lognormal(300.0, 900.0)
     readable: bool = True
@@ -57,22 +58,22 @@ class BackupSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     # S4: retention 0-35 days (0 = automated backups and PITR off); console default 7.
-    retention_days: int = Field(7, ge=0, le=35)
+    retention_days: Integer = Field(7, ge=0, le=35)
     # S4: a daily 30-min window in an 8-hour regional block; start drawn per run.
     window_start_s: Dist = uniform(0.0, 8 * 3600.0)
     # calibration 1 (ASM): PITR log replay at 10x real time (3-30x).
-    replay_speedup: float = Field(10.0, gt=0)
+    replay_speedup: Number = Field(10.0, gt=0)
     # ASM: restores are near size-independent (S36, lazy loading); a small per-GB part.
-    restore_per_gb_s: float = Field(0.5, ge=0)
+    restore_per_gb_s: Number = Field(0.5, ge=0)
     # S6: automated backup replication to another Region; restorable time there lags
     # 10 min (ASM: 5-min log cadence + copy; 5-20).
     copy_to_region: str | None = None
     # S36: a restored volume loads blocks from S3 on first touch; initialisation runs at
     # 100-300 MiB/s, so for size / rate seconds reads and writes pay a cold-block penalty.
-    hydration_mib_s: float = Field(200.0, gt=0)
+    hydration_mib_s: Number = Field(200.0, gt=0)
     cold_block_ms: Dist = lognormal(10.0, 50.0)  # ASM: an S3 fetch per cold block
     # manual snapshots are kept until deleted (S4), even when the instance is deleted
-    manual_snapshot_every_s: float | None = Field(None, gt=0)
+    manual_snapshot_every_s: Number | None = Field(None, gt=0)
     copy_lag_s: Dist = lognormal(600.0, 1200.0)
 
 
@@ -85,16 +86,16 @@ class _RdsBase(BaseModel):
         None, description="Resilience Hub's DR tier label, shown with the results."
     )
     instance_class: str = "db.r6g.large"
-    allocated_storage_gb: float = Field(100.0, gt=0)
+    allocated_storage_gb: Number = Field(100.0, gt=0)
     replicas: list[ReplicaSpec] = Field(default_factory=list, max_length=15)  # S7: <= 15
     # ASM: local WAL fsync on gp3, ~1 ms.
     commit_flush_ms: Dist = lognormal(1.0, 5.0)
     # calibration 1: replace failed host 10 min; 5-30 (ASM, S8 "<10 min"). None: never.
     replace_host_s: Dist | None = lognormal(600.0, 1800.0)
     restore_s: Dist = RESTORE_S  # calibration.md §1, S36 (ASM): 15 min, 10-40
-    log_archive_interval_s: float = Field(300.0, gt=0)  # S5: logs to S3 every 5 min
+    log_archive_interval_s: Number = Field(300.0, gt=0)  # S5: logs to S3 every 5 min
     backups: BackupSpec = BackupSpec()
-    dns_ttl_s: float = Field(5.0, ge=0)  # S11: RDS/Aurora endpoint TTL 5 s
+    dns_ttl_s: Number = Field(5.0, ge=0)  # S11: RDS/Aurora endpoint TTL 5 s
     detection: HealthCheckSpec = HealthCheckSpec()
     route53: Route53Spec | None = Field(
         None, description="Route 53 failover records in front: primary endpoint, then the "
@@ -127,7 +128,7 @@ class RdsMultiAzInstance(_RdsBase):
     # ASM: remote flush before the ack; one inter-AZ RTT + this = S1's "+2 ms" overhead.
     standby_flush_ms: Dist = lognormal(1.0, 5.0)
     # ASM: a silent standby is dropped from the synchronous set after this.
-    sync_timeout_s: float = Field(10.0, gt=0)
+    sync_timeout_s: Number = Field(10.0, gt=0)
 
 
 class RdsMultiAzCluster(_RdsBase):
@@ -136,13 +137,13 @@ class RdsMultiAzCluster(_RdsBase):
     kind: Literal["rds_multi_az_cluster"]
     azs: list[str] | None = Field(None, min_length=3, max_length=3)
     # S2: commit acknowledged by at least one reader.
-    commit_quorum: int = Field(1, ge=1, le=2)
+    commit_quorum: Integer = Field(1, ge=1, le=2)
     # S3: "up to 2x faster" commits: readers ack on receipt (semi-sync), no remote flush.
     # S2: failover "typically under 35 s" (25 s default): detection ~6 s + this + TTL.
     detection: HealthCheckSpec = HealthCheckSpec(interval_s=2.0, failure_threshold=3)
     promotion_s: Dist = lognormal(12.0, 25.0)
     reader_apply_lag_s: Dist = lognormal(0.02, 1.0)  # calibration 3: 20 ms; 5 ms-2 min (ASM)
-    sync_timeout_s: float = Field(10.0, gt=0)  # ASM, as for the Multi-AZ instance
+    sync_timeout_s: Number = Field(10.0, gt=0)  # ASM, as for the Multi-AZ instance
 
 
 def resolve_locations(design: _RdsBase, network, path: str) -> tuple[_RdsBase, list[str]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hadrsim.spec.distributions import Dist, constant
+from hadrsim.spec.types import Integer, Number
 
 
 class Route53Spec(BaseModel):
@@ -24,14 +25,14 @@ class Route53Spec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    request_interval_s: float = 30.0  # S19/S20: 30 s standard, 10 s "fast"; nothing else
-    failure_threshold: int = Field(3, ge=1, le=10)  # S20: default 3, 1-10
+    request_interval_s: Number = 30.0  # S19/S20: 30 s standard, 10 s "fast"; nothing else
+    failure_threshold: Integer = Field(3, ge=1, le=10)  # S20: default 3, 1-10
     # S19/S20: None = checkers in every Region (here: every Region of the study);
     # when chosen, at least 3.
     checker_regions: list[str] | None = Field(None, min_length=3)
-    healthy_fraction: float = Field(0.18, ge=0, lt=1)  # S19: healthy if >18% of checkers say so
-    timeout_s: float = Field(4.0, gt=0)  # S19: HTTP(S) connect within 4 s
-    ttl_s: float = Field(60.0, ge=0)  # S21: failover-record TTL, <= 60 s advised
+    healthy_fraction: Number = Field(0.18, ge=0, lt=1)  # S19: healthy if >18% of checkers say so
+    timeout_s: Number = Field(4.0, gt=0)  # S19: HTTP(S) connect within 4 s
+    ttl_s: Number = Field(60.0, ge=0)  # S21: failover-record TTL, <= 60 s advised
     propagation_s: Dist = constant(30.0)  # S22: changes reach all servers "within 60 seconds"
 
     @field_validator("request_interval_s")
