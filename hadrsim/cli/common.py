@@ -248,17 +248,28 @@ def _open_store(url: str | None) -> ResultsStore | None:
 
 
 @contextmanager
-def run_progress(total: int | None, label: str = "simulating"
+def run_progress(total: int | None, label: str = "simulating", every_s: float | None = None
                  ) -> Iterator[Callable[[Any], None]]:
-    """A rich progress bar on stderr (runs done, runs/s, ETA); yields ``advance(result)``.
+    """Progress on stderr (runs done, runs/s, ETA); yields ``advance(result)``.
 
-    ``total=None`` (runs until precise) shows the count and rate without an ETA. Off
-    when stderr is not a terminal, so piped output and tests stay clean.
+    A terminal gets a rich bar. Anything else (a log, CI, a pipe) gets a plain line
+    every ``every_s`` seconds (default 5), the first only after that long, so quick
+    commands print nothing extra; stdout is never touched. ``total=None`` (runs
+    until decided) shows the count and rate without an ETA.
     """
+    if not errors.is_terminal:
+        from hadrsim.cli.progress import PLAIN_EVERY_S, PlainProgress
+
+        def write(line: str) -> None:
+            errors.print(line, markup=False, highlight=False, soft_wrap=True)
+
+        with PlainProgress(total, label, write, every_s or PLAIN_EVERY_S) as plain:
+            yield plain.advance
+        return
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
-        console=errors, transient=True, disable=not errors.is_terminal,
+        console=errors, transient=True,
     ) as progress:
         bar = progress.add_task(label, total=total, rate="")
         done = [0]

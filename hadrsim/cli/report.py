@@ -25,6 +25,7 @@ from hadrsim.cli.common import (
     console,
     run_progress,
 )
+from hadrsim.cli.interrupt import interruptible
 from hadrsim.cli.stored import study_from_store
 from hadrsim.experiments.montecarlo import execute, plan_runs
 from hadrsim.experiments.run import RunResult
@@ -35,7 +36,7 @@ from hadrsim.spec.study import Study
 def _run_with_progress(study: Study, runs: int | None, workers: int) -> list[RunResult]:
     """Every run of the study, with the progress bar ``run`` and ``compare`` show."""
     tasks = plan_runs(study, None, runs)
-    with run_progress(len(tasks)) as advance:
+    with interruptible(), run_progress(len(tasks)) as advance:  # no store: nothing kept
         return execute(study, tasks, workers=workers, on_result=advance)
 
 

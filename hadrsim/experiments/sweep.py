@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from hadrsim.experiments.montecarlo import RunTask, execute, plan_runs
+from hadrsim.experiments.montecarlo import RunExecutor, RunTask, plan_runs
 from hadrsim.experiments.run import RunResult
 from hadrsim.experiments.store import ResultsStore
 from hadrsim.spec.loader import SpecError, parse_study
@@ -160,18 +160,19 @@ def run_sweep(
     plan = plan if plan is not None else plan_sweep(study, assignments, runs, store, resume)
     study_id = _study_id(store, study)
     rows = []
-    for point in plan:
-        def finished(result: RunResult, params=point.params) -> None:
-            if store is not None:
-                store.add(study_id, result, params)
-            if on_result is not None:
-                on_result(result)
+    with RunExecutor(study, workers=workers) as executor:  # one pool for every grid point
+        for point in plan:
+            def finished(result: RunResult, params=point.params) -> None:
+                if store is not None:
+                    store.add(study_id, result, params)
+                if on_result is not None:
+                    on_result(result)
 
-        results = execute(point.study, point.tasks, workers, finished)
-        if resume and store is not None:
-            results = [r for r in store.results(study_id, point.params)
-                       if (r.design, r.scenario, r.run_index) in point.wanted]
-        rows += [_row(point.params, result) for result in results]
+            results = executor.run(point.tasks, finished, study=point.study)
+            if resume and store is not None:
+                results = [r for r in store.results(study_id, point.params)
+                           if (r.design, r.scenario, r.run_index) in point.wanted]
+            rows += [_row(point.params, result) for result in results]
     return pd.DataFrame(rows)
 
 
