@@ -6,6 +6,8 @@ The public API, in the order a notebook uses it::
     study = hadrsim.load_study("experiments/securecart.yaml")
     results = hadrsim.run_study(study, runs=20, workers=2)
     doc = hadrsim.summarize_study(study, results)       # the --json document
+    answer = hadrsim.compare_designs(study, workers=2)  # the main job: decided, as compare
+    print(answer["recommendation"]["sentence"])
     world = hadrsim.simulate(study, "multi-az", "instance-crash", run_index=0)
     frames = world.rec.frames()                         # tidy records as DataFrames
     log = hadrsim.event_log(world.rec, "multi-az")      # RDS-style event log
@@ -14,6 +16,7 @@ The public API, in the order a notebook uses it::
 
 from __future__ import annotations
 
+from hadrsim.experiments.comparison import compare_designs
 from hadrsim.experiments.event_log import event_log
 from hadrsim.experiments.montecarlo import RunTask, execute, plan_runs
 from hadrsim.experiments.run import RunResult, run_once, simulate
@@ -49,6 +52,7 @@ __all__ = [
     "RunTask",
     "SpecError",
     "Study",
+    "compare_designs",
     "event_log",
     "execute",
     "load_study",

@@ -29,6 +29,7 @@ from hadrsim.cli.common import (
     errors,
     run_progress,
 )
+from hadrsim.cli.interrupt import interruptible, stored_runs
 from hadrsim.experiments.comparison import compare_designs
 from hadrsim.experiments.event_log import describe_events, event_log
 from hadrsim.experiments.montecarlo import execute, plan_runs
@@ -98,8 +99,9 @@ def run(
     if scheduler is not None:
         _check_dask(scheduler)
     _check_resources(study, runs, design, yes, workers)
-    document = _simulate(study, design, runs, workers, store=results_store, resume=resume,
-                         scheduler=scheduler)
+    with interruptible(store, stored_runs(results_store, study)):  # Ctrl-C/SIGTERM: exit 130
+        document = _simulate(study, design, runs, workers, store=results_store, resume=resume,
+                             scheduler=scheduler)
     for entry in document["designs"]:
         console.print(design_table(entry))
         for err in entry["errors"]:
@@ -161,7 +163,8 @@ def compare(
         study = study.model_copy(update={
             "decision": study.decision.model_copy(update={"max_runs": max_runs})})
     _check_resources(study, runs, design, yes, workers, sequential=runs is None)
-    with run_progress(None, "deciding") as tick:
+    with (interruptible(store, stored_runs(results_store, study)),
+          run_progress(None, "deciding") as tick):
         document = compare_designs(study, designs=design, runs=runs, workers=workers,
                                    prices=price_table, store=results_store, resume=resume,
                                    scheduler=scheduler, on_result=tick)
@@ -203,7 +206,8 @@ def sweep(
     except SweepError as exc:
         raise _bad_input(str(exc)) from None
     _check_resources([point.study for point in plan], runs, None, yes, workers)
-    with run_progress(sum(len(point.tasks) for point in plan), "sweeping") as tick:
+    with (interruptible(store, stored_runs(results_store, study)),
+          run_progress(sum(len(point.tasks) for point in plan), "sweeping") as tick):
         frame = run_sweep(study, assignments, workers=workers, on_result=tick,
                           store=results_store, resume=resume, plan=plan)
     console.print(sweep_table(frame, [path for path, _ in assignments]))

@@ -11,23 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hadrsim.experiments.decision import decide
-from hadrsim.experiments.montecarlo import RunTask, execute
-
-try:  # TEMP until the executor lands
-    from hadrsim.experiments.montecarlo import RunExecutor
-except ImportError:
-    class RunExecutor:  # type: ignore[no-redef]
-        def __init__(self, study, workers=1, scheduler=None):
-            self.study, self.workers, self.scheduler = study, workers, scheduler
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def run(self, tasks, on_result=None):
-            return execute(self.study, tasks, self.workers, on_result, self.scheduler)
+from hadrsim.experiments.montecarlo import RunExecutor, RunTask
 from hadrsim.experiments.run import RunResult
 from hadrsim.experiments.store import ResultsStore
 from hadrsim.experiments.summary import summarize_study
