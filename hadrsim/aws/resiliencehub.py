@@ -14,10 +14,11 @@ Each design's simulated figures take the shape of ``DescribeAppAssessment``'s
 - ``currentRtoInSecs`` / ``currentRpoInSecs``: the p95 over simulated episodes of the
   client-observed write RTO (``rto_write_s``) and of ``rpo_s`` - what to plan for;
 - ``achievableRtoInSecs`` / ``achievableRpoInSecs``: the p50 - what a typical episode gets;
-- ``complianceStatus``: ``PolicyMet`` when the Wilson 95% lower bound of P(met) is >= 0.95
-  (:func:`hadrsim.experiments.policy.meets_with_confidence`, the ``compare``
-  recommendation's rule), else ``PolicyBreached``; ``NotApplicable`` when no simulated
-  episode was of that type; ``MissingPolicy`` for a type with episodes but no target.
+- ``complianceStatus``: ``PolicyMet`` when the design's decision proves the class met
+  (the always-valid lower bound of P(met) >= ``decision.p_target``, the ``compare``
+  recommendation's rule, :mod:`hadrsim.experiments.decision`), else
+  ``PolicyBreached``; ``NotApplicable`` when no simulated episode was of that type;
+  ``MissingPolicy`` for a type with episodes but no target.
 
 P(met) and its interval come from :func:`hadrsim.summarize_study`'s verdicts (not
 recomputed); RTO percentiles are Kaplan-Meier estimates over the same episodes (a
@@ -142,6 +143,8 @@ def _compliance(kind: str, verdict: dict | None, episodes: list[dict],
         entry["message"] = (f"P(policy met) {verdict['p_met']:.0%} [{how} {lo:.0%}-"
                             f"{hi:.0%}] over {verdict['episodes']} episodes; PolicyMet needs "
                             "the lower bound >= the target")
+        if decided is not None and decided["status"] == "open":  # breached = not proven met
+            entry["message"] += "; not proven either way yet: more runs (--runs) decide it"
     if n:
         entry["rtoDescription"] = (f"client-observed write RTO over {n} simulated episodes: "
                                    "current = p95, achievable = p50; "

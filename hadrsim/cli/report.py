@@ -1,11 +1,11 @@
 """``hadrsim report``: one self-contained HTML file from a study file or a results store.
 
-A study file is run first (like ``compare``); a results store (an SQLAlchemy
-URL, recognised by its ``://``) is only read: the study's spec is stored with
-its runs, so the report needs nothing else. Reading a store never writes to
-it, and a URL that names no hadrsim store is refused before anything is
-created (an SQLite path that does not exist would otherwise become an empty
-database).
+A study file is run first (like ``compare``: with a policy and no ``--runs``, the
+sequential decision); a results store (an SQLAlchemy URL, recognised by its
+``://``) is only read: the study's spec is stored with its runs, so the report
+needs nothing else. Reading a store never writes to it, and a URL that names no
+hadrsim store is refused before anything is created (an SQLite path that does not
+exist would otherwise become an empty database).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from hadrsim.cli.common import (
 )
 from hadrsim.cli.interrupt import interruptible
 from hadrsim.cli.stored import study_from_store
+from hadrsim.experiments.comparison import decide_study
 from hadrsim.experiments.montecarlo import execute, plan_runs
 from hadrsim.experiments.run import RunResult
 from hadrsim.report import render_report
@@ -34,7 +35,12 @@ from hadrsim.spec.study import Study
 
 
 def _run_with_progress(study: Study, runs: int | None, workers: int) -> list[RunResult]:
-    """Every run of the study, with the progress bar ``run`` and ``compare`` show."""
+    """The study's runs, with the progress bar ``run`` and ``compare`` show: with a policy
+    and no ``runs``, the runs of the sequential decision (the report then shows the
+    verdicts ``compare`` prints); else ``runs`` (default: the study's) of every design."""
+    if study.policy and runs is None:
+        with interruptible(), run_progress(None, "deciding") as advance:
+            return decide_study(study, workers=workers, on_result=advance).results
     tasks = plan_runs(study, None, runs)
     with interruptible(), run_progress(len(tasks)) as advance:  # no store: nothing kept
         return execute(study, tasks, workers=workers, on_result=advance)
@@ -48,7 +54,8 @@ def report(
     output: Annotated[Path, typer.Option(
         "-o", "--output", help="The HTML file to write.", show_default=False)],
     runs: Annotated[int | None, typer.Option(
-        min=1, help="Runs per scenario (a store: only run indices below N).")] = None,
+        min=1, help="Runs per scenario instead of the sequential decision (a store: only "
+        "run indices below N).")] = None,
     seed: Annotated[int | None, typer.Option(
         min=0, help="Root seed (a store: the stored study with this seed).")] = None,
     workers: Annotated[int, typer.Option(min=0, help="Processes; 0 = one per CPU.")] = 0,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hadrsim.experiments.decision import ClassVerdict, Decision, DesignVerdict
+from hadrsim.experiments.policy import PolicyTarget, episode_meets
 from hadrsim.experiments.run import RunResult
 from hadrsim.experiments.statistics import summarize_censored
 from hadrsim.models.designs import ha_architecture_of
@@ -106,7 +107,7 @@ def miss(study: Study, results: list[RunResult], design: str, cls: str) -> str:
 
 
 def _misses(rows: list[dict[str, Any]], target) -> float:
-    from hadrsim.experiments.policy import PolicyTarget, episode_meets
+    """The share of these episodes that missed ``target`` (a policy entry)."""
     goal = PolicyTarget(target.rto_s, target.rpo_s)
     return sum(not episode_meets(r, goal) for r in rows) / len(rows)
 

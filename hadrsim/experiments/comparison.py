@@ -10,17 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hadrsim.experiments.decision import decide
+from hadrsim.experiments.decision import Decision, decide
 from hadrsim.experiments.montecarlo import RunExecutor, RunTask
 from hadrsim.experiments.run import RunResult
 from hadrsim.experiments.store import ResultsStore
 from hadrsim.experiments.summary import summarize_study
 from hadrsim.spec.study import Study
 
-__all__ = ["compare_designs"]
+__all__ = ["compare_designs", "decide_study"]
 
 
-def compare_designs(
+def decide_study(
     study: Study,
     *,
     designs: list[str] | None = None,
@@ -31,8 +31,8 @@ def compare_designs(
     resume: bool = False,
     scheduler: str | None = None,
     on_result: Callable[[RunResult], None] | None = None,
-) -> dict[str, Any]:
-    """Run the sequential decision (or ``runs`` fixed run indices) and summarise it.
+) -> Decision:
+    """Run the sequential decision (or ``runs`` fixed run indices); every run and verdict.
 
     With ``store`` every run is committed as it finishes; with ``resume`` the runs
     already stored for this exact study are reused, and the decision replays the
@@ -55,6 +55,13 @@ def compare_designs(
         def run_batch(tasks: list[RunTask]) -> list[RunResult]:
             return executor.run(tasks, on_result=finished)
 
-        decision = decide(study, run_batch, designs=designs, runs=runs, prices=prices,
-                          stored=stored)
+        return decide(study, run_batch, designs=designs, runs=runs, prices=prices,
+                      stored=stored)
+
+
+def compare_designs(study: Study, *, prices: dict[str, float] | None = None,
+                    **options: Any) -> dict[str, Any]:
+    """:func:`decide_study` summarised: the document ``compare --json`` writes, with the
+    decision per design and the ``recommendation``. ``options`` are decide_study's."""
+    decision = decide_study(study, prices=prices, **options)
     return summarize_study(study, decision.results, prices, decision)
