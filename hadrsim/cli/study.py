@@ -125,7 +125,8 @@ def compare(
     max_runs: Annotated[int | None, typer.Option(
         min=1, max=100_000, help="Cap of the sequential decision (default: the study's "
         "decision.max_runs).")] = None,
-    seed: Annotated[int | None, typer.Option(min=0)] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: study's).")
+                    ] = None,
     workers: Annotated[int, typer.Option(min=0, help="Processes; 0 = one per CPU.")] = 0,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")] = None,
     prices: Annotated[Path | None, typer.Option(help="Price overrides (YAML key: USD).")] = None,
@@ -159,12 +160,15 @@ def compare(
     _check_output(json_path)
     if scheduler is not None:
         _check_dask(scheduler)
+    if max_runs is not None and runs is not None:
+        raise _bad_input("--max-runs caps the sequential decision; with --runs the number of "
+                         "runs is fixed: give one or the other")
     if max_runs is not None:
         study = study.model_copy(update={
             "decision": study.decision.model_copy(update={"max_runs": max_runs})})
     _check_resources(study, runs, design, yes, workers, sequential=runs is None)
     with (interruptible(store, stored_runs(results_store, study)),
-          run_progress(None, "deciding") as tick):
+          run_progress(None, "deciding" if runs is None else "simulating") as tick):
         document = compare_designs(study, designs=design, runs=runs, workers=workers,
                                    prices=price_table, store=results_store, resume=resume,
                                    scheduler=scheduler, on_result=tick)

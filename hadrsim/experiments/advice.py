@@ -131,9 +131,12 @@ def recommendation(study: Study, decision: Decision) -> dict[str, Any]:
     decided = all(v.status in ("fails", "not exercised") for v in cheaper)
     lines = []
     p = decision.p_target
+    subset = len(verdicts) < len(study.designs)  # --design: only these were decided
     if pick is not None:
         skipped = [c for c, cv in pick.classes.items() if cv.status == "not exercised"]
-        head = (f"Choose {_label(study, pick)}: meets every class "
+        verb = (f"Of the designs decided here ({', '.join(verdicts)}), choose" if subset
+                else "Choose")
+        head = (f"{verb} {_label(study, pick)}: meets every class "
                 f"({_classes_text(pick, p)})")
         if skipped:
             head += f"; not exercised (no episode, neither passed nor failed): {', '.join(skipped)}"
@@ -148,11 +151,14 @@ def recommendation(study: Study, decision: Decision) -> dict[str, Any]:
             for v in failed) + ".")
     open_cheaper = [v for v in cheaper if v.status == "open"]
     if open_cheaper:
+        more = (f"raise decision.max_runs ({decision.max_runs})" if decision.sequential
+                else "run without --runs (the sequential rule runs until it decides)")
         lines.append("Undecided: " + "; ".join(
             f"{v.name} still open after {v.runs} runs ("
-            + ", ".join(f"{c} {cv.p_met:.0%} [{cv.lower:.0%}, {cv.upper:.0%}]"
+            + ", ".join(f"{c} {cv.p_met:.0%}, bounds {cv.lower * 100:.0f}-"
+                        f"{cv.upper * 100:.0f}%"
                         for c, cv in v.classes.items() if cv.status == "open") + ")"
-            for v in open_cheaper) + f"; raise decision.max_runs ({decision.max_runs}).")
+            for v in open_cheaper) + f"; {more}.")
     outside: dict[str, list[str]] = {}
     for v in verdicts.values():
         if v.not_candidate is not None:
@@ -199,5 +205,7 @@ def _none_sentence(study: Study, decision: Decision,
     assert best is not None
     gaps = [f"{c} met in {cv.p_met:.0%} ({miss(study, decision.results, best.name, c)})"
             for c, cv in best.classes.items() if cv.status in ("fails", "open")]
-    return (f"No candidate meets the policy. Closest: {_label(study, best)}: "
-            + "; ".join(gaps) + ".")
+    proven = all(v.status in ("fails", "not exercised") for v in candidates)
+    head = ("No candidate meets the policy." if proven
+            else "No candidate is proven to meet the policy yet.")
+    return f"{head} Closest: {_label(study, best)}: " + "; ".join(gaps) + "."

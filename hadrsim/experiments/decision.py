@@ -1,8 +1,11 @@
 """The sequential decision: run seeds in batches until each verdict that matters is proven.
 
 A verdict is per (design, disruption class), over the episodes of every scenario
-of that class, one observation per run (the share of that run's episodes of the
-class that met the policy; runs are independent, episodes of one run are not).
+of that class, one observation per seed (run index): the share of that seed's
+episodes of the class, over all its scenarios, that met the policy. Seeds are
+independent; the scenarios of one seed are not (they draw the same named random
+streams — the same operator delay, say — as common random numbers), nor are the
+episodes of one run, so each seed counts once.
 After each batch the always-valid bounds of :mod:`hadrsim.experiments.confidence`
 decide it: the lower bound >= ``p_target`` proves *meets*, the upper bound
 < ``p_target`` proves *fails*, else it is *open*. A design *fails* as soon as one
@@ -50,7 +53,7 @@ class ClassVerdict:
     """One (design, class): runs observed, episodes met, always-valid bounds, status."""
 
     status: str  # "meets" | "fails" | "open" | "not exercised"
-    runs: int
+    runs: int  # seeds observed (one observation each)
     episodes: int
     met: int
     p_met: float
@@ -105,16 +108,16 @@ def _policy(study: Study) -> dict[str, PolicyTarget]:
 
 
 def class_verdicts(study: Study, results: Iterable[RunResult]) -> dict[str, ClassVerdict]:
-    """Per policy class: one observation per run (its share of the class's episodes met)."""
+    """Per policy class: one observation per seed (its share of the class's episodes met)."""
     rule, policy = study.decision, _policy(study)
-    per_run: dict[str, dict[tuple[str, int], list[int]]] = {c: {} for c in policy}
+    per_run: dict[str, dict[int, list[int]]] = {c: {} for c in policy}
     for r in results:
         if not r.ok:
             continue
         for row in r.episodes:
             cls = row["disruption"]
             if cls in per_run:
-                count = per_run[cls].setdefault((r.scenario, r.run_index), [0, 0])
+                count = per_run[cls].setdefault(r.run_index, [0, 0])
                 count[0] += 1
                 count[1] += episode_meets(row, policy[cls])
     out = {}
@@ -204,7 +207,7 @@ def runs_to_prove(verdict: ClassVerdict, p_target: float, confidence: float,
 
 def _next_tasks(study: Study, verdict: DesignVerdict, results: list[RunResult]) -> list[RunTask]:
     """The next batch of a design: per scenario that touched an open class, at least
-    ``batch`` more run indices, or as many as an open class needs to be proven."""
+    ``batch`` more seeds, or as many as an open class needs to be proven."""
     rule = study.decision
     open_classes = {c: v for c, v in verdict.classes.items() if v.status == "open"}
     seen: dict[str, set[str]] = {}
@@ -213,14 +216,13 @@ def _next_tasks(study: Study, verdict: DesignVerdict, results: list[RunResult]) 
         if r.design == verdict.name:
             seen.setdefault(r.scenario, set()).update(row["disruption"] for row in r.episodes)
             done[r.scenario] = max(done.get(r.scenario, 0), r.run_index + 1)
-    per_index = {c: sum(c in classes for classes in seen.values()) for c in open_classes}
     tasks = []
     for scenario in (s.name for s in study.scenarios):
         touched = seen.get(scenario, set()) & set(open_classes)
         if not touched:
             continue
-        need = max(math.ceil(runs_to_prove(open_classes[c], rule.p_target, rule.confidence)
-                             / max(per_index[c], 1)) for c in touched)
+        need = max(runs_to_prove(open_classes[c], rule.p_target, rule.confidence)
+                   for c in touched)
         start = done.get(scenario, 0)
         stop = min(start + max(rule.batch, need), rule.max_runs)
         tasks += [RunTask(verdict.name, scenario, i) for i in range(start, stop)]

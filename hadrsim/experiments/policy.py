@@ -11,7 +11,9 @@ target, with a 95% interval that stays inside [0, 1]:
   most episodes of a good design land.
 - "cluster-bootstrap": when a run holds several episodes of the class they are
   not independent (same world, same seed), so runs are resampled whole (BCa
-  bootstrap of the ratio met / episodes over runs).
+  bootstrap of the ratio met / episodes over runs). :mod:`summary` clusters by
+  seed, not by (scenario, seed): a seed's scenarios draw the same named random
+  streams (common random numbers), so they are not independent either.
 - "wilson-runs": several episodes per run but every run met the same share
   of them (typically all or none: the bootstrap would collapse to a point):
   Wilson with one observation per run, the conservative reading (as if a

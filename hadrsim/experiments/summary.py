@@ -116,7 +116,8 @@ def summarize_design(study: Study, design: str, results: list[RunResult],
     by_scenario: dict[str, list[RunResult]] = defaultdict(list)
     for r in mine:
         by_scenario[r.scenario].append(r)
-    rows = [{**row, "_run": (r.scenario, r.run_index)} for r in ok for row in r.episodes]
+    # a seed's scenarios share random streams (common random numbers): one cluster
+    rows = [{**row, "_run": r.run_index} for r in ok for row in r.episodes]
     verdict = policy_verdict(rows, _policy(study), cluster_key="_run")
     tier, tier_source = ha_architecture_of(study.design(design))
     return {

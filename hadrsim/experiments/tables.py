@@ -152,7 +152,7 @@ def compare_table(document: dict[str, Any], policy: dict[str, Any]) -> Table:
     table = Table(title=f"{document['scenario']}: P(policy met) per class, with its one-sided "
                         f"{confidence:.1%} bound (>= proves meets, <= proves fails, "
                         f"a range is still open). Targets: {targets}",
-                  title_justify="left")
+                  title_justify="left", show_edge=False, pad_edge=False)
     width = max((len(e["name"]) for e in document["designs"]), default=6)
     table.add_column("design", no_wrap=True, min_width=width)
     classes = list(policy)
@@ -186,12 +186,13 @@ def scenario_figures_table(document: dict[str, Any]) -> Table:
     table.add_column("scenario")
     for column in ("runs", "RTO p50 s", "RTO p95 s", "censored", "RPO max s", "lost writes"):
         table.add_column(column, justify="right")
+    notes = []
     for entry in document["designs"]:
         for name, scenario in entry["scenarios"].items():
-            skipped = not_applicable(scenario)
-            if skipped:
-                table.add_row(entry["name"], name, str(scenario["runs"]), skipped,
+            if not_applicable(scenario):
+                table.add_row(entry["name"], name, str(scenario["runs"]), "n/a",
                               "", "", "", "")
+                notes.append(f"{entry['name']} / {name}: {scenario['not_applicable']}")
                 continue
             m = scenario["metrics"]
             rto, rpo, lost = m["rto_write_s"], m["rpo_s"], m["lost_writes"]
@@ -200,6 +201,9 @@ def scenario_figures_table(document: dict[str, Any]) -> Table:
                           f"{rto.get('n_censored', 0)}/{rto['n']}" if rto["n"] else "-",
                           _with_unknown(_fmt(rpo["max"], 2), rpo),
                           _with_unknown(_fmt(lost["mean"], 1), lost))
+    if notes:  # below the table, so a long reason does not widen a column
+        table.caption = "n/a — " + "; ".join(notes)
+        table.caption_justify = "left"
     return table
 
 

@@ -31,7 +31,11 @@ class SpecError(ValueError):
     def __init__(self, source: str, problems: list[str]):
         self.source = source
         self.problems = problems
-        super().__init__(f"{source}: invalid study\n" + "\n".join(f"  {p}" for p in problems))
+        if len(problems) == 1:  # one problem: one line, "FILE: field.path: value ...: allowed"
+            super().__init__(f"{source}: {problems[0]}")
+        else:
+            super().__init__(f"{source}: invalid study\n"
+                             + "\n".join(f"  {p}" for p in problems))
 
 
 _REPR = reprlib.Repr()

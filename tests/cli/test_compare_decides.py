@@ -119,11 +119,19 @@ def test_verdict_table_fits_120_columns_without_cutting_names():
     console.print(compare_table(document, study.policy))
     lines = buffer.getvalue().splitlines()
     assert max(len(line) for line in lines) <= 120
-    rows = [line for line in lines if line.startswith("│")]
-    names = {line.split("│")[1].strip() for line in rows}
+    rows = [line for line in lines if "│" in line]
+    names = {line.split("│")[0].strip() for line in rows}
     assert {d.name for d in study.designs} <= names
     assert any("meets, chosen" in line for line in rows)
     assert any("not a candidate: engine" in line for line in rows)
+    wide = io.StringIO()  # its natural width, not squeezed by the console, is within 120
+    Console(file=wide, width=200, color_system=None).print(compare_table(document, study.policy))
+    assert max(len(line.rstrip()) for line in wide.getvalue().splitlines()) <= 120
     buffer = io.StringIO()
     Console(file=buffer, width=120, color_system=None).print(scenario_figures_table(document))
     assert all(len(line) <= 120 for line in buffer.getvalue().splitlines())
+
+
+def test_max_runs_with_fixed_runs_is_refused(tiny_with_policy):
+    result = _invoke("compare", tiny_with_policy, "--runs", "3", "--max-runs", "2")
+    assert result.exit_code == 2 and "--max-runs" in result.stderr

@@ -152,3 +152,24 @@ def test_judge_matches_the_decision(make_study):
     again = judge(study, decision.results)
     assert {n: v.status for n, v in again.items()} == {
         n: v.status for n, v in decision.designs.items()}
+
+
+def test_scenarios_of_one_seed_are_one_observation(make_study):
+    """Two scenarios of a class at the same seed draw the same named streams (common
+    random numbers): they are one observation, not two, so proving 95% still takes 81
+    seeds of each scenario (counting both would claim it after 41)."""
+    scenarios = [*SCENARIOS, {"name": "az2", "scheduled": [
+        {"kind": "az_outage", "target": "primary_az", "at_s": 90.0, "duration_s": 600.0}]}]
+    study = make_study(designs=DESIGNS[1:2], scenarios=scenarios, policy=POLICY)
+    decision = decide(study, Fake(lambda d, s, i: True))
+    az = decision.designs["good"].classes["AZ"]
+    assert az.status == "meets" and az.runs == 81 and az.episodes == 162
+
+
+def test_fixed_runs_and_design_subset_are_worded_as_such(make_study):
+    study = _study(make_study, constraints={"engine": "postgresql"})
+    fixed = recommendation(study, decide(study, Fake(_default), runs=5))
+    assert fixed["sentence"].startswith("No candidate is proven to meet the policy yet.")
+    assert "run without --runs" in fixed["sentence"]
+    alone = recommendation(study, decide(study, Fake(_default), designs=["good"]))
+    assert alone["sentence"].startswith("Of the designs decided here (good), choose good")

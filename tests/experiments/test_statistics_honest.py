@@ -205,7 +205,7 @@ def test_not_applicable_scenario_and_not_exercised_class(make_study):
     compare = _render(compare_table(document, _study(make_study).policy))
     assert "no episode" in compare
     figures = _render(scenario_figures_table(document))
-    assert "n/a: region_outage: no Region to lose" in figures
+    assert "n/a — single / region: region_outage: no Region to lose" in figures
     maz_region = next(e for e in document["designs"] if e["name"] == "maz")["scenarios"]
     assert "6/6" in figures and "> 480.0" in figures  # censored: KM percentile beyond
     assert maz_region["region"]["metrics"]["availability_write"]["n_unknown"] == 6
