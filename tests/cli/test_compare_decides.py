@@ -135,3 +135,11 @@ def test_verdict_table_fits_120_columns_without_cutting_names():
 def test_max_runs_with_fixed_runs_is_refused(tiny_with_policy):
     result = _invoke("compare", tiny_with_policy, "--runs", "3", "--max-runs", "2")
     assert result.exit_code == 2 and "--max-runs" in result.stderr
+
+
+def test_detail_adds_a_table_per_design(tiny_with_policy):
+    plain = _invoke("compare", tiny_with_policy, "--runs", "2", "--workers", "1")
+    detail = _invoke("compare", tiny_with_policy, "--runs", "2", "--workers", "1", "--detail")
+    assert plain.exit_code == detail.exit_code == 0, detail.output
+    title = "maz (rds_multi_az_instance): 2 runs"
+    assert title not in plain.stdout and title in detail.stdout
