@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.engine import make_url
 
 from hadrsim.experiments.store import ResultsStore, StoreError
 from hadrsim.models.pricing import load_prices
@@ -238,8 +239,21 @@ def _check_resources(studies: Study | Sequence[Study], runs: int | None,
 
 
 def _open_store(url: str | None) -> ResultsStore | None:
+    """The store at ``url``; an SQLite file path that exists must be a regular file (not a
+    symlink, device or FIFO), as for every other output."""
     if url is None:
         return None
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - ResultsStore words a bad URL below
+        parsed = None
+    if parsed is not None and parsed.get_backend_name() == "sqlite" and parsed.database \
+            and parsed.database != ":memory:":
+        path = Path(parsed.database)
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            kind = "a symbolic link" if path.is_symlink() else "not a regular file"
+            raise _bad_input(f"--store {url}: {path} is {kind}; give the path of the "
+                             "database file itself")
     try:
         return ResultsStore(url)
     except (StoreError, Exception) as exc:  # noqa: BLE001 - an unusable store is bad input

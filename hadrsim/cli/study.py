@@ -241,6 +241,7 @@ def events(
     scenario: Annotated[str, typer.Option(help="The fault scenario.")],
     run_index: Annotated[int, typer.Option("--run", min=0, help="Run index (seed stream).")] = 0,
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: study's).")] = None,
+    yes: YesOpt = False,
     json_path: Annotated[Path | None, typer.Option(
         "--json", help="Write {'Events': [...]} as rds.describe_events returns.")] = None,
     csv_path: Annotated[Path | None, typer.Option("--csv", help="Write the log as CSV.")] = None,
@@ -253,6 +254,7 @@ def events(
             raise _bad_input(f"{flag} {name!r}: not in the study; choose from {known}")
     _check_output(json_path)
     _check_output(csv_path, "--csv")
+    _check_resources(study, 1, [design], yes)
     world = simulate(study, design, scenario, run_index)
     log = event_log(world.rec, design)
     table = Table(title=f"{design} / {scenario} / run {run_index}: events",
