@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from hadrsim.experiments.confidence import confidence_bounds, log_evidence
@@ -100,16 +100,16 @@ class Decision:
     p_target: float
     confidence: float
     max_runs: int
-    capped: list[str] = field(default_factory=list)  # designs that reached max_runs open
 
 
-def _policy(study: Study) -> dict[str, PolicyTarget]:
+def policy_targets(study: Study) -> dict[str, PolicyTarget]:
+    """The study's policy as :class:`PolicyTarget` per disruption class."""
     return {cls: PolicyTarget(t.rto_s, t.rpo_s) for cls, t in study.policy.items()}
 
 
 def class_verdicts(study: Study, results: Iterable[RunResult]) -> dict[str, ClassVerdict]:
     """Per policy class: one observation per seed (its share of the class's episodes met)."""
-    rule, policy = study.decision, _policy(study)
+    rule, policy = study.decision, policy_targets(study)
     per_run: dict[str, dict[int, list[int]]] = {c: {} for c in policy}
     for r in results:
         if not r.ok:
@@ -269,4 +269,4 @@ def decide(study: Study, run_batch: RunBatch, *, designs: list[str] | None = Non
                                                    scenarios.index(r.scenario)))
     verdicts = judge(study, results, prices, names)
     return Decision(results, verdicts, runs is None, rule.p_target, rule.confidence,
-                    rule.max_runs, sorted(n for n in capped if verdicts[n].status == "open"))
+                    rule.max_runs)

@@ -18,9 +18,9 @@ from collections import defaultdict
 from typing import Any
 
 from hadrsim.experiments.advice import recommendation
-from hadrsim.experiments.decision import Decision, judge
+from hadrsim.experiments.decision import Decision, judge, policy_targets
 from hadrsim.experiments.paired import paired_differences
-from hadrsim.experiments.policy import PolicyTarget, policy_verdict
+from hadrsim.experiments.policy import policy_verdict
 from hadrsim.experiments.run import RunResult
 from hadrsim.experiments.statistics import NONNEGATIVE, UNIT, summarize, summarize_censored
 from hadrsim.models.designs import ha_architecture_of
@@ -99,10 +99,6 @@ def _scenario_entry(rs: list[RunResult]) -> dict[str, Any]:
     }
 
 
-def _policy(study: Study) -> dict[str, PolicyTarget]:
-    return {cls: PolicyTarget(t.rto_s, t.rpo_s) for cls, t in study.policy.items()}
-
-
 def summarize_design(study: Study, design: str, results: list[RunResult],
                      prices: dict[str, float] | None = None) -> dict[str, Any]:
     """The JSON-ready entry of one design: each scenario alone, the verdict per class.
@@ -118,7 +114,7 @@ def summarize_design(study: Study, design: str, results: list[RunResult],
         by_scenario[r.scenario].append(r)
     # a seed's scenarios share random streams (common random numbers): one cluster
     rows = [{**row, "_run": r.run_index} for r in ok for row in r.episodes]
-    verdict = policy_verdict(rows, _policy(study), cluster_key="_run")
+    verdict = policy_verdict(rows, policy_targets(study), cluster_key="_run")
     tier, tier_source = ha_architecture_of(study.design(design))
     return {
         "name": design,

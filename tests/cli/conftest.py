@@ -32,3 +32,11 @@ def tiny_with_policy(tmp_path) -> Path:
     path = tmp_path / "tiny-policy.yaml"
     path.write_text(TINY + POLICY)
     return path
+
+
+@pytest.fixture
+def tiny_meeting_policy(tmp_path) -> Path:
+    """The tiny study with a Hardware RTO its ~90-s Multi-AZ failover always meets."""
+    path = tmp_path / "tiny-meets.yaml"
+    path.write_text(TINY + "policy:\n  Hardware: {rto_s: 200, rpo_s: 0}\n")
+    return path
