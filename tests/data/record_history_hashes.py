@@ -1,0 +1,28 @@
+"""Record the history hash of run 0 of every (design, scenario) of every bundled study.
+
+From the repository root:
+``python tests/data/record_history_hashes.py tests/data/history_hashes.json``.
+Only re-record when a model change is meant to change histories; say why in the commit.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from hadrsim.experiments.run import simulate
+from hadrsim.spec.loader import load_study
+
+
+def main(target: str) -> None:
+    hashes = {}
+    for path in sorted(Path("experiments").glob("*.yaml")):
+        study = load_study(path)
+        for design in study.designs:
+            for scenario in study.scenarios:
+                world = simulate(study, design.name, scenario.name, 0)
+                hashes[f"{path}|{design.name}|{scenario.name}"] = world.rec.history_hash()
+    Path(target).write_text(json.dumps(hashes, indent=1, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
