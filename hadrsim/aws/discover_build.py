@@ -22,7 +22,7 @@ import fnmatch
 import re
 from typing import Any
 
-from hadrsim.backup_plans.cron import parse_cron
+from hadrsim.spec.cron import parse_cron
 from hadrsim.spec.network import KNOWN_REGION_RTT_MS
 
 __all__ = ["DEFAULT_POLICY", "DEFAULT_SCENARIOS", "build_study", "referenced_regions"]

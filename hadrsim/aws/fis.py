@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING, Any
 
 from hadrsim.aws.fis_nodes import Node, node_for, nodes, place
 from hadrsim.aws.naming import identifier, tags_of
-from hadrsim.models.aurora_spec import Aurora, AuroraGlobal
-from hadrsim.models.dynamodb_spec import DynamoDbGlobalTable
-from hadrsim.models.rds_spec import RdsMultiAzCluster, RdsMultiAzInstance
+from hadrsim.spec.aurora import Aurora, AuroraGlobal
+from hadrsim.spec.dynamodb import DynamoDbGlobalTable
+from hadrsim.spec.rds import RdsMultiAzCluster, RdsMultiAzInstance
 
 if TYPE_CHECKING:  # boto3 is optional: only create_template needs it
     from hadrsim.aws.session import AwsContext

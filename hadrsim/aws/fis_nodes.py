@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from hadrsim.models.aurora_spec import Aurora, AuroraGlobal
-from hadrsim.models.dynamodb_spec import DynamoDbGlobalTable
-from hadrsim.models.rds_spec import RdsMultiAzCluster, RdsMultiAzInstance, RdsSingleAz
+from hadrsim.spec.aurora import Aurora, AuroraGlobal
+from hadrsim.spec.dynamodb import DynamoDbGlobalTable
+from hadrsim.spec.rds import RdsMultiAzCluster, RdsMultiAzInstance, RdsSingleAz
 
 __all__ = ["Node", "node_for", "nodes", "place"]
 

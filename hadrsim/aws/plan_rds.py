@@ -35,8 +35,8 @@ from hadrsim.aws.plan import (
     Wait,
     node_suffix,
 )
-from hadrsim.models import rds_spec
 from hadrsim.spec.distributions import Constant
+from hadrsim.spec.kinds import kind_of
 
 __all__ = ["cluster_instance_class", "plan_database"]
 
@@ -125,7 +125,7 @@ def _common_instance(d) -> dict:
 
 
 def _instance_design(b: PlanBuilder, d) -> None:
-    region, nodes = d.region, rds_spec.node_names(d)
+    region, nodes = d.region, kind_of(d).node_names(d)
     multi_az = d.kind == "rds_multi_az_instance"
     dr_regions = sorted({r.region for r in d.replicas if r.region != region})
     master = _master(b, d, region, generated=bool(d.replicas), dr_regions=dr_regions,
@@ -159,7 +159,7 @@ def _instance_design(b: PlanBuilder, d) -> None:
 
 
 def _cluster_design(b: PlanBuilder, d) -> None:
-    region, nodes = d.region, rds_spec.node_names(d)
+    region, nodes = d.region, kind_of(d).node_names(d)
     cid = b.id()[:52].rstrip("-")  # Multi-AZ DB cluster identifiers: at most 52 characters
     klass = cluster_instance_class(d.instance_class)
     if klass != d.instance_class:

@@ -15,42 +15,19 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
 from hadrsim.simulator.recorder import Recorder
-from hadrsim.spec.types import Integer, Number
+from hadrsim.spec.alarms import AlarmSpec
 
-MetricName = Literal[
-    "write_error_rate", "read_error_rate", "commit_latency_p99_ms", "write_availability",
-    "replica_lag_s",
-]
 _COMPARE = {
     "GreaterThanThreshold": lambda v, t: v > t,
     "GreaterThanOrEqualToThreshold": lambda v, t: v >= t,
     "LessThanThreshold": lambda v, t: v < t,
     "LessThanOrEqualToThreshold": lambda v, t: v <= t,
 }
-
-
-class AlarmSpec(BaseModel):
-    """A CloudWatch metric alarm on one of the series above."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-    name: str = Field(min_length=1)
-    metric: MetricName
-    threshold: Number
-    comparison: Literal["GreaterThanThreshold", "GreaterThanOrEqualToThreshold",
-                        "LessThanThreshold", "LessThanOrEqualToThreshold"] = (
-        "GreaterThanThreshold")
-    period_s: Number = Field(60.0, gt=0)  # CloudWatch standard resolution: 60 s
-    evaluation_periods: Integer = Field(1, ge=1)
-    datapoints_to_alarm: Integer | None = Field(None, ge=1)
-    treat_missing_data: Literal["missing", "breaching", "notBreaching", "ignore"] = "missing"
 
 
 def metric_series(rec: Recorder, period_s: float = 60.0) -> pd.DataFrame:

@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from hadrsim.spec.kinds import hook
+
 HOURS_PER_MONTH = 730.0
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600.0
 
@@ -57,46 +59,12 @@ def load_prices(path: str | Path | None = None) -> dict[str, float]:
 
 
 def monthly_cost(design: Any, workload: Any, prices: dict[str, float]) -> dict[str, float]:
-    """Cost lines (USD/month) of one design under the study's workload, and their total."""
-    kind = design.kind
-    writes_month = workload.write_rate_per_s * SECONDS_PER_MONTH
-    reads_month = workload.read_rate_per_s * SECONDS_PER_MONTH
-    stream_gb = writes_month * prices["change_record_bytes"] / 1e9
-    lines: dict[str, float] = {}
-    if kind.startswith("rds_"):
-        copies = {"rds_single_az": 1, "rds_multi_az_instance": 2, "rds_multi_az_cluster": 3}[kind]
-        gb = design.allocated_storage_gb
-        lines["instances"] = (copies + len(design.replicas)) * prices["rds_instance_per_h"] \
-            * HOURS_PER_MONTH
-        lines["storage"] = (copies + len(design.replicas)) * gb * prices["rds_storage_gb_month"]
-        remote = [r for r in design.replicas if r.region != design.region]
-        copies_out = len(remote) + (1 if design.backups.copy_to_region else 0)
-        lines["cross_region_transfer"] = copies_out * stream_gb * prices["inter_region_transfer_gb"]
-        if design.backups.copy_to_region:
-            lines["backup_copy_storage"] = gb * prices["rds_backup_gb_month"]
-    elif kind in ("aurora", "aurora_global"):
-        clusters = 1 + len(getattr(design, "secondaries", []))
-        instances = 1 + len(design.readers) + (clusters - 1)
-        lines["instances"] = instances * prices["aurora_instance_per_h"] * HOURS_PER_MONTH
-        lines["storage"] = clusters * design.allocated_storage_gb * prices[
-            "aurora_storage_gb_month"]
-        lines["io"] = writes_month / 1e6 * prices["aurora_io_per_million"]
-        if clusters > 1:
-            lines["replicated_write_io"] = (clusters - 1) * writes_month / 1e6 * prices[
-                "aurora_replicated_write_io_per_million"]
-            lines["cross_region_transfer"] = (clusters - 1) * stream_gb * prices[
-                "inter_region_transfer_gb"]
-    elif kind == "dynamodb_global_table":
-        # replicas only: an MRSC witness Region holds no table and calibration.md gives it
-        # no price, so 2 replicas + witness cost what 2 MREC replicas cost here
-        regions = len(design.regions or [])
-        lines["writes"] = writes_month / 1e6 * prices["dynamodb_write_per_million"]
-        lines["replicated_writes"] = (regions - 1) * writes_month / 1e6 * prices[
-            "dynamodb_replicated_write_per_million"]
-        lines["reads"] = reads_month / 1e6 * prices["dynamodb_read_per_million"]
-        lines["storage"] = regions * design.table_gb * prices["dynamodb_storage_gb_month"]
-        lines["cross_region_transfer"] = (regions - 1) * stream_gb * prices[
-            "inter_region_transfer_gb"]
+    """Cost lines (USD/month) of one design under the study's workload, and their total.
+
+    The kind's ``price`` hook (registry) gives its own lines; a Route 53 failover record in
+    front of any design adds its health check.
+    """
+    lines = dict(hook(design, "price")(design, Usage(workload, prices), prices))
     route53 = getattr(design, "route53", None)
     if route53 is not None:
         checkers = 1.0  # one health check (Route 53 runs it from many Regions)
@@ -104,3 +72,66 @@ def monthly_cost(design: Any, workload: Any, prices: dict[str, float]) -> dict[s
         lines["route53"] = checkers * (prices["route53_health_check_month"] + extra)
     lines["total"] = sum(lines.values())
     return {k: round(v, 2) for k, v in lines.items()}
+
+
+class Usage:
+    """What a workload does in a month, as price hooks need it."""
+
+    def __init__(self, workload: Any, prices: dict[str, float]):
+        self.writes_month = workload.write_rate_per_s * SECONDS_PER_MONTH
+        self.reads_month = workload.read_rate_per_s * SECONDS_PER_MONTH
+        self.stream_gb = self.writes_month * prices["change_record_bytes"] / 1e9
+
+
+def rds_cost_lines(design: Any, use: Usage, prices: dict[str, float]) -> dict[str, float]:
+    """Instances and storage per copy and replica, cross-Region streams, backup copies."""
+    copies = {"rds_single_az": 1, "rds_multi_az_instance": 2, "rds_multi_az_cluster": 3}[
+        design.kind]
+    gb = design.allocated_storage_gb
+    lines = {
+        "instances": (copies + len(design.replicas)) * prices["rds_instance_per_h"]
+        * HOURS_PER_MONTH,
+        "storage": (copies + len(design.replicas)) * gb * prices["rds_storage_gb_month"],
+    }
+    remote = [r for r in design.replicas if r.region != design.region]
+    copies_out = len(remote) + (1 if design.backups.copy_to_region else 0)
+    lines["cross_region_transfer"] = copies_out * use.stream_gb * prices[
+        "inter_region_transfer_gb"]
+    if design.backups.copy_to_region:
+        lines["backup_copy_storage"] = gb * prices["rds_backup_gb_month"]
+    return lines
+
+
+def aurora_cost_lines(design: Any, use: Usage, prices: dict[str, float]) -> dict[str, float]:
+    """Instances, one storage volume per cluster, I/O, replicated write I/O and streams."""
+    clusters = 1 + len(getattr(design, "secondaries", []))
+    instances = 1 + len(design.readers) + (clusters - 1)
+    lines = {
+        "instances": instances * prices["aurora_instance_per_h"] * HOURS_PER_MONTH,
+        "storage": clusters * design.allocated_storage_gb * prices["aurora_storage_gb_month"],
+        "io": use.writes_month / 1e6 * prices["aurora_io_per_million"],
+    }
+    if clusters > 1:
+        lines["replicated_write_io"] = (clusters - 1) * use.writes_month / 1e6 * prices[
+            "aurora_replicated_write_io_per_million"]
+        lines["cross_region_transfer"] = (clusters - 1) * use.stream_gb * prices[
+            "inter_region_transfer_gb"]
+    return lines
+
+
+def dynamodb_cost_lines(design: Any, use: Usage, prices: dict[str, float]) -> dict[str, float]:
+    """Requests, replicated writes, storage per replica Region and streams.
+
+    Replicas only: an MRSC witness Region holds no table and calibration.md gives it no
+    price, so 2 replicas + witness cost what 2 MREC replicas cost here.
+    """
+    regions = len(design.regions or [])
+    return {
+        "writes": use.writes_month / 1e6 * prices["dynamodb_write_per_million"],
+        "replicated_writes": (regions - 1) * use.writes_month / 1e6 * prices[
+            "dynamodb_replicated_write_per_million"],
+        "reads": use.reads_month / 1e6 * prices["dynamodb_read_per_million"],
+        "storage": regions * design.table_gb * prices["dynamodb_storage_gb_month"],
+        "cross_region_transfer": (regions - 1) * use.stream_gb * prices[
+            "inter_region_transfer_gb"],
+    }

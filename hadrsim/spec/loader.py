@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from hadrsim.models.designs import DESIGN_KINDS
+from hadrsim.spec.kinds import kind_names
 from hadrsim.spec.study import Study
 from hadrsim.spec.types import is_control
 
@@ -70,7 +70,7 @@ def _format(error: dict) -> list[str]:
     if error["type"] == "union_tag_not_found":
         field = error.get("ctx", {}).get("discriminator", "kind").strip("'")
         return [f"{path}.{field}: required field is missing; "
-                f"one of {_TAGS_BY_FIELD.get(field, [])}"]
+                f"one of {_tags_by_field().get(field, [])}"]
     if error["type"] == "missing":
         return [f"{path}: required field is missing"]
     if error["type"] == "union_tag_invalid":
@@ -89,15 +89,14 @@ def _is_number(value: Any) -> bool:
 def _is_union_tag(part: Any) -> bool:
     # pydantic puts the chosen tag, a function name or "[key]" into loc; keep paths clean
     return isinstance(part, str) and (
-        part.startswith("function-") or part in _UNION_TAGS or part == "[key]"
+        part.startswith("function-") or part == "[key]"
+        or any(part in tags for tags in _tags_by_field().values())
     )
 
 
-_TAGS_BY_FIELD = {
-    "dist": ["constant", "exponential", "lognormal", "uniform"],
-    "kind": DESIGN_KINDS,
-}
-_UNION_TAGS = {tag for tags in _TAGS_BY_FIELD.values() for tag in tags}
+def _tags_by_field() -> dict[str, list[str]]:
+    """The tags of the study's discriminated unions (design kinds: as registered now)."""
+    return {"dist": ["constant", "exponential", "lognormal", "uniform"], "kind": kind_names()}
 
 
 def parse_study(data: Any, source: str = "<study>") -> Study:

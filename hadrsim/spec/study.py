@@ -13,12 +13,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hadrsim.backup_plans.spec import BackupPlanSpec, check_backup_plans
-from hadrsim.experiments.monitoring import AlarmSpec
-from hadrsim.models.applicability import applies_to_none
-from hadrsim.models.designs import DesignSpec, node_names, resolve_locations
-from hadrsim.models.rds_spec import HealthCheckSpec
+from hadrsim.spec.alarms import AlarmSpec
+from hadrsim.spec.applicability import applies_to_none
+from hadrsim.spec.backup_plans import BackupPlanSpec, check_backup_plans
 from hadrsim.spec.decision import ENGINES, ConstraintsSpec, DecisionSpec
+from hadrsim.spec.designs import DesignSpec
 from hadrsim.spec.distributions import Dist, constant, lognormal
 from hadrsim.spec.faults import (
     AZ_TARGETS,
@@ -27,7 +26,9 @@ from hadrsim.spec.faults import (
     DisruptionClass,
     FaultScenario,
 )
+from hadrsim.spec.kinds import kind_of, on_register
 from hadrsim.spec.network import NetworkSpec
+from hadrsim.spec.rds import HealthCheckSpec
 from hadrsim.spec.types import Integer, Name, Number, is_control
 from hadrsim.spec.workload import WorkloadSpec
 
@@ -86,7 +87,8 @@ class Study(BaseModel):
         _unique([s.name for s in self.scenarios], "scenarios", errors)
         resolved = []
         for i, design in enumerate(self.designs):
-            design, problems = resolve_locations(design, self.network, f"designs.{i}")
+            design, problems = kind_of(design).resolve_locations(
+                design, self.network, f"designs.{i}")
             errors += problems
             resolved.append(design)
         regions = [r.name for r in self.network.regions]
@@ -97,7 +99,8 @@ class Study(BaseModel):
                 errors.append(
                     f"workload.client_regions.{i}: unknown region {region!r}; known: {regions}"
                 )
-        nodes = sorted({name for design in resolved for name in node_names(design)})
+        nodes = sorted({name for design in resolved
+                        for name in kind_of(design).node_names(design)})
         alarm_names = [a.name for a in self.alarms]
         _printable([d.name for d in self.designs], "designs", errors)
         _printable(alarm_names, "alarms", errors)
@@ -192,3 +195,6 @@ def _check_fault_places(fault, path: str, regions: list[str], azs: list[str], er
         errors.append(
             f"{path}.target: unknown region {target!r}; known: {regions} or {list(REGION_TARGETS)}"
         )
+
+
+on_register(lambda: Study.model_rebuild(force=True))  # a new kind joins the designs union

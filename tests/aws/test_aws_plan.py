@@ -9,7 +9,7 @@ import pytest
 from aws_plan_support import DMS_OPTIONS, extended_data, extended_study, study
 
 from hadrsim.aws.plan import GeneratedPassword, PlanError, Ref, SecretField, Template, plan_design
-from hadrsim.models.designs import node_names
+from hadrsim.spec.kinds import kind_of
 from hadrsim.spec.loader import parse_study
 
 ALL_DESIGNS = [(name, d.name) for name in ("securecart", "aurora-global-year", "dr-tiers")
@@ -30,7 +30,7 @@ def test_every_design_plans_ordered_tagged_calls_in_its_regions(study_name, desi
     plan = plan_design(s, design)
     assert plan.calls and [c.step for c in plan.calls] == list(range(1, len(plan.calls) + 1))
     regions = {r.name for r in s.network.regions} | {"us-east-1"}
-    nodes = set(node_names(spec))
+    nodes = set(kind_of(spec).node_names(spec))
     for call in plan.calls:
         assert all(dep < call.step for dep in call.depends_on)
         assert call.region in regions

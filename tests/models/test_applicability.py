@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from hadrsim.experiments.run import run_once
-from hadrsim.models.applicability import not_applicable
+from hadrsim.spec.applicability import not_applicable
 from hadrsim.spec.faults import ScheduledFault
 
 RDS = {"name": "maz", "kind": "rds_multi_az_instance"}

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hadrsim.models.aurora_spec import Aurora
-from hadrsim.models.rds_spec import RdsSingleAz
+from hadrsim.spec.aurora import Aurora
+from hadrsim.spec.rds import RdsSingleAz
 
 DRAWS = 20_000
 
