@@ -37,6 +37,7 @@ __all__ = [
     "kinds",
     "on_register",
     "register_kind",
+    "unregister_kind",
 ]
 
 ENTRY_POINT_GROUP = "hadrsim.kinds"
@@ -114,6 +115,14 @@ def register_kind(kind: DesignKind) -> None:
         raise ValueError(f"design kind {kind.name!r} is already registered")
     kind.hooks.update(_PENDING_HOOKS.pop(kind.name, {}))
     _KINDS[kind.name] = kind
+    for listener in _LISTENERS:
+        listener()
+
+
+def unregister_kind(name: str) -> None:
+    """Remove a kind (a test's plug-in, when the test ends)."""
+    _KINDS.pop(name, None)
+    _PENDING_HOOKS.pop(name, None)
     for listener in _LISTENERS:
         listener()
 
