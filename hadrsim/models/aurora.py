@@ -19,6 +19,11 @@
   the study's promotion runbook (detach and promote: loses the lag), a planned
   switchover (S15) drains first and loses nothing, and ``rpo_limit_s`` blocks
   commits while every secondary lags past it.
+
+Engine wiring: the readers carry the volume as their ``read_guard`` from
+construction, a writer gets its volume's through ``Node.reconfigure`` when it
+takes over (build, promotion, restore); write forwarding is a
+``ForwardToPrimary`` policy (:mod:`hadrsim.simulator.policies`).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from hadrsim.simulator.failover import FailoverController, PromotionRunbook
 from hadrsim.simulator.log import Log, Timeline
 from hadrsim.simulator.network import Network
 from hadrsim.simulator.node import FollowConfig, Node
+from hadrsim.simulator.policies import ForwardToPrimary, ReadGuard, WriteForwarding
 from hadrsim.simulator.repair import AutoRepair
 from hadrsim.simulator.replication import ReplicationGroup
 from hadrsim.simulator.restore import PointInTimeRestore
@@ -77,12 +83,11 @@ def build_aurora(world: World, net: Network, study, design) -> Deployment:
     )
     no_local_flush = streams.sampler("aurora/writer_flush", constant(0.0))
 
-    def new_node(name: str, az: str, follow: FollowConfig, internal: bool = False) -> Node:
-        node = Node(world, net, name, az, log.root)
-        node.follow = follow
-        node.dataset = design.name
-        node.internal = internal
-        return node
+    def new_node(name: str, az: str, follow: FollowConfig, internal: bool = False,
+                 read_guard: ReadGuard | None = None,
+                 forward_writes: WriteForwarding | None = None) -> Node:
+        return Node(world, net, name, az, log.root, follow=follow, dataset=design.name,
+                    internal=internal, read_guard=read_guard, forward_writes=forward_writes)
 
     def new_volume(prefix: str, azs: list[str]) -> _Volume:
         copies = [new_node(f"{prefix}-s{i + 1}{c}", az, storage_cfg, internal=True)
@@ -90,10 +95,11 @@ def build_aurora(world: World, net: Network, study, design) -> Deployment:
         return _Volume(copies, design.read_quorum)
 
     writer = new_node(f"{design.name}-w", design.writer_az, reader_cfg)
-    readers = [new_node(r.name, r.az, reader_cfg) for r in design.readers]
+    volume = new_volume(design.name, design.storage_azs)
+    # readers share the writer's volume: they serve reads only while it has a read quorum
+    readers = [new_node(r.name, r.az, reader_cfg, read_guard=volume) for r in design.readers]
     tier = {r.name: (r.promotion_tier, -instance_size(r.instance_class), i)
             for i, r in enumerate(design.readers)}
-    volume = new_volume(design.name, design.storage_azs)
     background = study.workload.write_rate_per_s
 
     def new_group(primary: Node, vol: _Volume) -> ReplicationGroup:
@@ -105,23 +111,26 @@ def build_aurora(world: World, net: Network, study, design) -> Deployment:
         for copy in vol.nodes:
             copy.adopt(primary.timeline, primary.lsn)
             group.add_follower(copy, in_sync=True)
-        primary.read_guard = vol.readable
+        primary.reconfigure(read_guard=vol)  # it writes (and reads) this volume now
         return group
 
     group = new_group(writer, volume)
     for reader in readers:
-        reader.read_guard = volume.readable
-    for reader in readers:
         group.add_follower(reader, in_sync=True)
+
+    def active_primary() -> Node:
+        return service.group.primary  # the service is built below; asked at run time
 
     secondaries: list[tuple[Node, _Volume]] = []
     if is_global:
+        forwarding = ForwardToPrimary(net, active_primary) if design.write_forwarding else None
         for i, spec in enumerate(design.secondaries):
             follow = FollowConfig(
                 mode="async", readable=True, rpo_secondary=True, lag_regime_s=spec.lag_regime_s,
                 ship_lag=streams.sampler(f"aurora/secondary/{i}/lag", spec.lag_s),
             )
-            node = new_node(f"{design.name}-{spec.region}", spec.az, follow)
+            node = new_node(f"{design.name}-{spec.region}", spec.az, follow,
+                            forward_writes=forwarding)
             group.add_follower(node, in_sync=True)
             secondaries.append(
                 (node, new_volume(f"{design.name}-{spec.region}", net.azs_of(spec.region)[:3]))
@@ -131,19 +140,16 @@ def build_aurora(world: World, net: Network, study, design) -> Deployment:
     writer_endpoint = Endpoint(world, f"{design.name}.cluster", ttl, [writer])
     reader_endpoint = Endpoint(world, f"{design.name}.cluster-ro", design.dns_ttl_s, [])
     service = Service(world, log, group, writer_endpoint, reader_endpoint)
-    reader_endpoint.targets = service.local_readers()
+    reader_endpoint.retarget(service.local_readers())
     for node, vol in secondaries:
-        service.nodes[node.name] = node
-        local = Endpoint(world, f"{design.name}.{node.region}.cluster-ro", design.dns_ttl_s,
-                         [node])
-        service.local_readers_by_region[node.region] = local
+        service.add_node(node)
+        service.set_local_reader(node.region, Endpoint(
+            world, f"{design.name}.{node.region}.cluster-ro", design.dns_ttl_s, [node]))
         if design.write_forwarding:
-            _forward_writes(net, service, node)
-            service.local_writers[node.region] = Endpoint(
-                world, f"{design.name}.{node.region}.cluster", design.dns_ttl_s, [node]
-            )
+            service.set_local_writer(node.region, Endpoint(
+                world, f"{design.name}.{node.region}.cluster", design.dns_ttl_s, [node]))
         for copy in vol.nodes:
-            service.nodes[copy.name] = copy
+            service.add_node(copy)
 
     def choose_reader(g: ReplicationGroup) -> Node | None:
         live = [link.follower for link in g.links.values()
@@ -193,7 +199,7 @@ def build_aurora(world: World, net: Network, study, design) -> Deployment:
         new_group=restored_group, on_restored=restored,
         keys=range(study.workload.observed_keys),
     )
-    deployment.operator_actions["delete_instance"] = _DeleteWriter(deployment, choose_reader)
+    deployment.add_operator_action("delete_instance", _DeleteWriter(deployment, choose_reader))
     repairs = [AutoRepair(world, net, log, volume.nodes,
                           streams.sampler("aurora/segment_repair", design.segment_repair_s))]
     deployment.controllers.extend(repairs)
@@ -207,8 +213,8 @@ def build_aurora(world: World, net: Network, study, design) -> Deployment:
         g = new_group(node, vol)
         repairs.append(AutoRepair(world, net, log, vol.nodes, streams.sampler(
             f"aurora/segment_repair/{node.region}", design.segment_repair_s)))
-        service.local_writers.pop(node.region, None)
-        node.forward_writes = None
+        service.set_local_writer(node.region, None)
+        node.reconfigure(forward_writes=None)  # it is the primary now
         return g
 
     def adopt_controller(g: ReplicationGroup) -> None:
@@ -237,22 +243,22 @@ def build_aurora(world: World, net: Network, study, design) -> Deployment:
     def after_switchover(old: ReplicationGroup, new: ReplicationGroup) -> None:
         # the old primary Region becomes a secondary of the new one
         old_primary = old.primary
-        old_primary.follow = FollowConfig(
+        old_primary.reconfigure(follow=FollowConfig(
             mode="async", readable=True, rpo_secondary=True, lag_regime_s=10.0,
             ship_lag=streams.sampler("aurora/secondary/back/lag", design.secondaries[0].lag_s),
-        )
+        ))
         new.add_follower(old_primary)
         volume_of[old_primary.name] = volume
-        runbook.promotion[old_primary.name] = streams.sampler(
-            "aurora/secondary/back/promotion", design.secondaries[0].promotion_s)
+        runbook.add_candidate(old_primary.name, streams.sampler(
+            "aurora/secondary/back/promotion", design.secondaries[0].promotion_s))
         controller.retire()
         adopt_controller(new)
         writer_endpoint.repoint([new.primary])
         reader_endpoint.repoint([new.primary])
-        service.local_readers_by_region.pop(new.primary.region, None)
-        service.local_readers_by_region[old_primary.region] = Endpoint(
+        service.set_local_reader(new.primary.region, None)
+        service.set_local_reader(old_primary.region, Endpoint(
             world, f"{design.name}.{old_primary.region}.cluster-ro", design.dns_ttl_s,
-            [old_primary])
+            [old_primary]))
 
     if design.route53 is not None:
         deployment.dns_records.append(attach_route53(
@@ -298,24 +304,10 @@ class _DeleteWriter:
             self.deployment.pitr.delete_instance(detection_s, decision_s)
             return
         writer = group.primary
-        writer.deleted = True
-        writer.crashed += 1
+        writer.mark_deleted()
         world = service.world
         world.event("instance_deleted", writer.name,
                     "writer instance; the cluster volume and automated backups remain")
         controller.fail_over_now("writer instance deleted")
         world.changed()
 
-
-def _forward_writes(net: Network, service: Service, node: Node) -> None:
-    """Write forwarding: the secondary relays a write to the primary and back."""
-
-    def forward(key: int, write_id: int, reply) -> None:
-        primary = service.group.primary
-
-        def back(ok, version, error, prev=None) -> None:
-            net.send(primary.az, node.az, reply, ok, version, error, prev)
-
-        net.send(node.az, primary.az, primary.receive_write, key, write_id, back)
-
-    node.forward_writes = forward

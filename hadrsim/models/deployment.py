@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hadrsim.models.applicability import not_applicable
+from hadrsim.simulator.failover import PromotionRunbook
+from hadrsim.simulator.multileader import MultiActiveService
 from hadrsim.simulator.node import Node
 from hadrsim.simulator.restore import PointInTimeRestore
 from hadrsim.simulator.service import Service
@@ -23,7 +25,7 @@ class Deployment:
     Once a fault is accepted, the actions below always act.
     """
 
-    service: Service
+    service: Service | MultiActiveService[Any]  # multi-active: no single-writer group
     nodes: dict[str, Node]
     controllers: list = field(default_factory=list)  # each has retire()
     dns_records: list = field(default_factory=list)  # Route 53 records: outlive restores
@@ -32,6 +34,11 @@ class Deployment:
     design: Any = None  # the design spec (set by build_design): static applicability
     # operator_error action -> handler(detection_s, decision_s); a model may add or replace one
     operator_actions: dict[str, Callable[[float, float], None]] = field(default_factory=dict)
+
+    def add_operator_action(self, action: str,
+                            handler: Callable[[float, float], None]) -> None:
+        """Handle operator error ``action`` with ``handler(detection_s, decision_s)``."""
+        self.operator_actions[action] = handler
 
     def not_applicable(self, fault) -> str | None:
         """Why ``fault`` cannot apply to this design now (None: it applies)."""
@@ -82,7 +89,7 @@ class Deployment:
         self._runbook().promote_now(self._replica())
 
     def _runbook(self):
-        return next((c for c in self.controllers if hasattr(c, "promote_now")), None)
+        return next((c for c in self.controllers if isinstance(c, PromotionRunbook)), None)
 
     def fail_backup(self) -> None:
         """A failed backup job: the next daily snapshot is not taken."""

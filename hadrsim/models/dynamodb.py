@@ -110,7 +110,7 @@ def _build_mrec(world: World, net: Network, study, design) -> Deployment:
     log_ids = count()  # commit-record timelines: restored replicas get new ones
 
     def new_replica(name: str, region: str, i: int) -> LwwReplica:
-        replica = LwwReplica(
+        return LwwReplica(
             world, net, name, region, log.root, index=i,
             write_latency=streams.sampler(f"dynamodb/{region}/write", design.write_ms, _MS),
             replication_lag=streams.sampler(f"dynamodb/{region}/lag", design.replication_lag_s),
@@ -118,14 +118,11 @@ def _build_mrec(world: World, net: Network, study, design) -> Deployment:
             read_staleness=streams.sampler(f"dynamodb/{region}/staleness",
                                            design.read_staleness_s),
             consistent_reads=design.consistent_reads, log_id=next(log_ids),
+            dataset=design.name,
         )
-        replica.dataset = design.name
-        return replica
 
     for i, region in enumerate(design.regions):
         replicas.append(new_replica(f"{design.name}-{region}", region, i))
-    for replica in replicas:
-        replica.peers = [r for r in replicas if r is not replica]
     endpoints = {
         r.region: Endpoint(world, f"dynamodb.{r.region}", _ENDPOINT_TTL_S, [r]) for r in replicas
     }
@@ -156,23 +153,20 @@ def _build_mrsc(world: World, net: Network, study, design) -> Deployment:
     log_ids = count()  # commit-record timelines: restored members get new ones
 
     def new_member(name: str, region: str, witness: bool, generation: int) -> MrscMember:
-        member = MrscMember(
+        return MrscMember(
             world, net, name, region, log.root, log_id=next(log_ids),
             # ASM (calibration.md §7): the same single-digit-ms durable write everywhere
             write_latency=streams.sampler(f"dynamodb/{region}/write", design.write_ms, _MS),
             read_staleness=streams.sampler(f"dynamodb/{region}/staleness",
                                            design.read_staleness_s),
             consistent_reads=design.consistent_reads, witness=witness, generation=generation,
+            dataset=design.name,
         )
-        member.dataset = design.name
-        return member
 
     members = [new_member(f"{design.name}-{region}", region, False, 0)
                for region in design.regions]
     if design.witness_region:
         members.append(new_member(f"{design.name}-witness", design.witness_region, True, 0))
-    for member in members:
-        member.peers = [m for m in members if m is not member]
     endpoints = {m.region: Endpoint(world, f"dynamodb.{m.region}", _ENDPOINT_TTL_S, [m])
                  for m in members if not m.internal}
     service = MrscService(world, members, endpoints)

@@ -41,9 +41,7 @@ def build_rds(world: World, net: Network, study, design) -> Deployment:
     flush = streams.sampler("db/flush", design.commit_flush_ms, _MS)
 
     def new_node(name: str, az: str, follow: FollowConfig | None) -> Node:
-        node = Node(world, net, name, az, log.root)
-        node.follow = follow
-        return node
+        return Node(world, net, name, az, log.root, follow=follow)
 
     members: list[Node] = []
     quorum, sync_timeout, promotion = 1, 10.0, None
@@ -94,7 +92,7 @@ def build_rds(world: World, net: Network, study, design) -> Deployment:
     writer = Endpoint(world, f"{design.name}.writer", design.dns_ttl_s, [members[0]])
     reader = Endpoint(world, f"{design.name}.reader", design.dns_ttl_s, [])
     service = Service(world, log, group, writer, reader)
-    reader.targets = service.local_readers()
+    reader.retarget(service.local_readers())
 
     replace = (
         None if design.replace_host_s is None
@@ -108,8 +106,8 @@ def build_rds(world: World, net: Network, study, design) -> Deployment:
             0, design.log_archive_interval_s)),
         retention_days=design.backups.retention_days,
         snapshot_at_s=streams.sampler("backup/window", design.backups.window_start_s)(),
+        manual_every_s=design.backups.manual_snapshot_every_s,
     )
-    catalog.manual_every_s = design.backups.manual_snapshot_every_s
 
     def new_controller(g: ReplicationGroup, name: str, promote) -> FailoverController:
         return FailoverController(

@@ -18,7 +18,7 @@ def attach_route53(world: World, net: Network, study, name: str, spec, service: 
     failover (which repoints that endpoint, TTL 5 s: calibration.md §2, S11)
     reaches clients after the endpoint's TTL, not the record's. The checkers
     probe the node that endpoint names. The secondary record names the replica
-    the DR runbook promotes (``service.dr_target``: one decision for both; the
+    the DR runbook promotes (``service.dr_target()``: one decision for both; the
     given ``secondary`` when there is no runbook or no responsive replica), at
     the replica endpoint's TTL. That replica answers writes only once promoted,
     so the client-visible RTO of a Region outage is the later of the DNS switch
@@ -26,7 +26,7 @@ def attach_route53(world: World, net: Network, study, name: str, spec, service: 
     """
 
     def dr_target() -> Node | None:
-        chosen = service.dr_target() if service.dr_target is not None else None
+        chosen = service.dr_target()
         return chosen if chosen is not None else secondary
 
     standby = FollowingEndpoint(f"{name}.dr-writer", service.writer.ttl_s, dr_target)
@@ -41,5 +41,5 @@ def attach_route53(world: World, net: Network, study, name: str, spec, service: 
         healthy_fraction=spec.healthy_fraction,
         propagation=world.streams.sampler("route53/propagation", spec.propagation_s),
     )
-    service.front = record
+    service.set_front(record)
     return record

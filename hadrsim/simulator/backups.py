@@ -37,6 +37,7 @@ class BackupCatalog:
         retention_days: float,
         snapshot_at_s: float,
         snapshot_every_s: float = _DAY,
+        manual_every_s: float | None = None,
     ):
         self.log = log
         self.archive_interval_s = archive_interval_s
@@ -45,7 +46,7 @@ class BackupCatalog:
         self.snapshot_at_s = snapshot_at_s
         self.snapshot_every_s = snapshot_every_s
         self.failed_snapshots: set[int] = set()  # indices of daily snapshots that failed
-        self.manual_every_s: float | None = None
+        self.manual_every_s = manual_every_s  # manual snapshots (kept until deleted)
         self.automated_deleted = False  # deleting an instance deletes its automated backups
 
     @property

@@ -6,6 +6,10 @@ the database refused or a read got no answer; ``unknown`` when a write got no
 answer (it may have committed). After a failure it backs off and retries; the
 cached DNS answer is kept until it expires, as real resolvers do.
 
+A client sees the database only through the
+:class:`~hadrsim.simulator.service.ClientService` protocol, so single-writer
+and multi-active services are interchangeable here.
+
 Clients probe densely around faults (see :mod:`hadrsim.spec.workload`) and
 sparsely otherwise. A client whose own Region is down is down with it: it issues
 nothing until its Region returns.
@@ -23,7 +27,8 @@ from hadrsim.simulator.routing import Resolver
 if TYPE_CHECKING:
     from hadrsim.simulator.network import Network
     from hadrsim.simulator.node import Node
-    from hadrsim.simulator.service import Service
+    from hadrsim.simulator.routing import DnsName
+    from hadrsim.simulator.service import ClientService
     from hadrsim.simulator.world import Timer, World
     from hadrsim.spec.workload import WorkloadSpec
 
@@ -66,7 +71,7 @@ class ObservedClient:
         self,
         world: World,
         net: Network,
-        service: Service,
+        service: ClientService,
         workload: WorkloadSpec,
         name: str,
         region: str,
@@ -83,7 +88,7 @@ class ObservedClient:
         self.uniform = UniformSampler(world.streams.generator(f"client/{name}"))
         self.use_reader = workload.reads_from == "reader"
         self.failures_in_a_row = 0
-        self._switched: object | None = None  # endpoint chosen by application failover
+        self._switched: DnsName | None = None  # endpoint chosen by application failover
         self.dense_until = 0.0
         self._generation = 0
         self._wake_at = 0.0
@@ -181,7 +186,8 @@ class ObservedClient:
         if op.done:
             return  # a late reply after the timeout is ignored
         op.done = True
-        self.world.cancel(op.timer)  # answered in time: the time-out costs no event
+        if op.timer is not None:  # always set: the time-out is armed as the op is sent
+            self.world.cancel(op.timer)  # answered in time: the time-out costs no event
         self._record("write" if op.is_write else "read", op.key, value, version, op.invoke,
                      outcome, op.node.name, error, prev)
 

@@ -155,6 +155,8 @@ class FailoverController:
         )
 
     def _promote(self, candidate: Node) -> None:
+        if self.promotion is None:  # callers check first: a controller without one replaces
+            raise RuntimeError(f"{self.name}: this controller does not promote")
         self.busy = True
         self.world.event("promotion_started", candidate.name, self.name)
         candidate.set_role(PROMOTING)
@@ -204,11 +206,17 @@ class FailoverController:
             return
         if not (self.net.is_up(node.az) and self.net.is_up(node.region)):
             # the AZ (or Region) is down: wait for it, or recreate the writer elsewhere
-            relocatable = self.relocate is not None and node is self.group.primary
-            if relocatable and node.name not in self._relocating:
+            relocate = self.relocate
+            if (relocate is not None and node is self.group.primary
+                    and node.name not in self._relocating):
                 self._relocating.add(node.name)
-                self.world.call_later(self.relocate(), self._relocate, node)
-            self.world.on_change(lambda: self._start_replacement_when_possible(node) or True)
+                self.world.call_later(relocate(), self._relocate, node)
+
+            def retry() -> bool:
+                self._start_replacement_when_possible(node)
+                return True  # a one-shot wait
+
+            self.world.on_change(retry)
             return
         restoring = node.storage_lost
         if restoring and not self._restorable(node):
@@ -218,8 +226,10 @@ class FailoverController:
                              "backups off): the data is gone")
             return
         self.world.event("restore_started" if restoring else "replacement_started", node.name)
-        duration = self.restore() if restoring else self.replace()
-        self.world.call_later(duration, self._finish_replacement, node, restoring)
+        duration = self.restore if restoring else self.replace
+        if duration is None:  # _replace is only called with a replacement configured
+            raise RuntimeError(f"{self.name}: no host replacement configured")
+        self.world.call_later(duration(), self._finish_replacement, node, restoring)
 
     def _relocate(self, node: Node) -> None:
         """The writer is recreated in another AZ of its Region (its own is still down)."""
@@ -395,7 +405,12 @@ class PromotionRunbook(DisasterRunbook):
         self.new_controller = new_controller
         self.new_group = new_group
         self.chosen: Node | None = None  # the replica being (or last) promoted
-        service.dr_target = self.target
+        service.set_dr_target(self.target)
+
+    def add_candidate(self, name: str, promotion: Sampler) -> None:
+        """``name`` may be promoted from now on, taking ``promotion`` seconds (a
+        switchover turned the old primary into a secondary)."""
+        self.promotion[name] = promotion
 
     def _candidate(self) -> Node | None:
         return dr_candidate(self.service.group, self.promotion)
@@ -438,7 +453,7 @@ class PromotionRunbook(DisasterRunbook):
         candidate.adopt(self.service.log.branch(candidate.timeline, candidate.lsn), candidate.lsn)
         self.controller.retire()
         group = self.new_group(candidate)
-        self.service.group = group
+        self.service.activate(group)
         self.new_controller(group)
         self.world.event("promotion_completed", candidate.name, "operator")
         after = self.repoint()

@@ -25,6 +25,7 @@ without duration, a corruption) cannot be undone, by FIS either.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 from hadrsim.simulator.records import Fault
@@ -90,9 +91,9 @@ class FaultInjector:
         for fault in self.scenario.scheduled:
             self.world.fault_ahead(fault.at_s)
             self.world.call_later(fault.at_s, self._inject, fault, fault.duration_s)
-        for index, fault in enumerate(self.scenario.stochastic):
-            stream = self.world.streams.generator(f"faults/{fault.kind}/{index}")
-            self._schedule_next(fault, stream, mttr=None)
+        for index, stochastic in enumerate(self.scenario.stochastic):
+            stream = self.world.streams.generator(f"faults/{stochastic.kind}/{index}")
+            self._schedule_next(stochastic, stream, mttr=None)
 
     def _schedule_next(self, fault, stream, mttr) -> None:
         from hadrsim.simulator.random import Sampler
@@ -179,15 +180,18 @@ class FaultInjector:
             return f"no {missing} in this design now"
         pairs = [(a, b)] if fault.one_way else [(a, b), (b, a)]
         scope = f"link:{a}{'->' if fault.one_way else '<->'}{b}"
-        if fault.kind == "network_partition":
-            return (scope, (),
-                    lambda: [self.net.set_blocked(x, y, True) for x, y in pairs],
-                    lambda: [self.net.set_blocked(x, y, False) for x, y in pairs])
-        return (scope, (),
-                lambda: [self.net.degrade(x, y, fault.latency_ms, fault.loss, True)
-                         for x, y in pairs],
-                lambda: [self.net.degrade(x, y, fault.latency_ms, fault.loss, False)
-                         for x, y in pairs])
+        net = self.net
+
+        def block(on: bool) -> None:
+            for x, y in pairs:
+                net.set_blocked(x, y, on)
+
+        def degrade(on: bool) -> None:
+            for x, y in pairs:
+                net.degrade(x, y, fault.latency_ms, fault.loss, on)
+
+        act = block if fault.kind == "network_partition" else degrade
+        return scope, (), partial(act, True), partial(act, False)
 
     def _switchover_action(self, place: str):
         target = self.targets.switchover_target(place)
@@ -227,10 +231,7 @@ class FaultInjector:
         if kind == "clock_skew":
             skew = fault.skew_ms / 1000.0
 
-            def shift(sign: float) -> None:
-                node.clock_skew_s += sign * skew
-
-            return scope, (), lambda: shift(1.0), lambda: shift(-1.0)
+            return scope, (), lambda: node.skew_clock(skew), lambda: node.skew_clock(-skew)
         if kind == "replication_break":
             return (f"stream:{node.name}", (),
                     lambda: _bump(node, "inbound_broken", 1),

@@ -54,7 +54,8 @@ class Timeline:
     def lineage(self, tip: int) -> list[tuple[Timeline, int, int]]:
         """``(timeline, lsn_from, lsn_to)`` spans of the log ending at ``(self, tip)``."""
         spans = []
-        timeline, limit = self, tip
+        timeline: Timeline | None = self
+        limit = tip
         while timeline is not None:
             spans.append((timeline, timeline.branch_lsn + 1, limit))
             limit = min(limit, timeline.branch_lsn)
@@ -64,7 +65,8 @@ class Timeline:
 
     def contains(self, tip: int, tid: int, lsn: int) -> bool:
         """Is position ``(tid, lsn)`` part of the log ending at ``(self, tip)``?"""
-        timeline, limit = self, tip
+        timeline: Timeline | None = self
+        limit = tip
         while timeline is not None:
             if timeline.tid == tid:
                 return lsn <= limit
@@ -84,7 +86,8 @@ class Timeline:
         return (None, None) if found is None else (found[0], version(found[2], found[1]))
 
     def _find(self, tip: int, key: int) -> tuple[int, int, int] | None:
-        timeline, limit = self, tip
+        timeline: Timeline | None = self
+        limit = tip
         while timeline is not None:
             entry = timeline._by_key.get(key)
             if entry is not None:

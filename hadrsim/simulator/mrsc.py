@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from hadrsim.simulator.log import Timeline
     from hadrsim.simulator.network import Network
     from hadrsim.simulator.random import Sampler
+    from hadrsim.simulator.service import ClientService
     from hadrsim.simulator.world import World
 
 WITNESS = "witness"
@@ -88,11 +89,13 @@ class MrscMember(Node):
 
     def __init__(self, world: World, net: Network, name: str, region: str, root: Timeline,
                  *, log_id: int, write_latency: Sampler, read_staleness: Sampler,
-                 consistent_reads: bool, witness: bool = False, generation: int = 0):
-        super().__init__(world, net, name, region, root)
+                 consistent_reads: bool, witness: bool = False, generation: int = 0,
+                 dataset: str = "db"):
+        # a witness is internal: it serves no client
+        super().__init__(world, net, name, region, root, internal=witness)
         self.log_id = log_id
-        self.internal = witness  # serves no client
         self.set_role(WITNESS if witness else ACTIVE)
+        self.dataset = dataset  # after the first role record: see LwwReplica
         self.write_latency = write_latency
         self.read_staleness = read_staleness
         self.consistent_reads = consistent_reads
@@ -348,7 +351,7 @@ class MrscMember(Node):
                 self.history[key] = [(self.world.now, version, write_id)]
 
 
-class MrscService(MultiActiveService):
+class MrscService(MultiActiveService[MrscMember]):
     """Client view of an MRSC table: a Regional endpoint per replica; the witness has none."""
 
     def final_read(self) -> FinalRead:
@@ -371,3 +374,9 @@ class MrscService(MultiActiveService):
     def replica_states(self, keys: range) -> list[ReplicaState]:
         return [ReplicaState(m.name, m.dataset, m.role, m.responsive, m.state(keys))
                 for m in self.replicas if not m.internal]
+
+
+if TYPE_CHECKING:
+
+    def _conforms(service: MrscService) -> ClientService:
+        return service  # mypy checks MrscService implements the seam

@@ -27,8 +27,8 @@ is not, so it counts as lost, as DESIGN.md's RPO defines.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 from hadrsim.simulator.node import Node
 from hadrsim.simulator.records import (
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from hadrsim.simulator.network import Network
     from hadrsim.simulator.random import Sampler
     from hadrsim.simulator.routing import Endpoint
+    from hadrsim.simulator.service import ClientService
     from hadrsim.simulator.world import World
 
 ACTIVE = "active"
@@ -68,13 +69,16 @@ class LwwReplica(Node):
         read_staleness: Sampler,
         consistent_reads: bool,
         log_id: int | None = None,
+        dataset: str = "db",
     ):
         super().__init__(world, net, name, az, root)
         self.index = index
         # the commit records' timeline: distinct for a restored table's replicas
         self.log_id = index if log_id is None else log_id
         self.set_role(ACTIVE)
-        self.clock_skew_s = 0.0
+        # set after the first role record, which has always named the default
+        # dataset (pinned history hashes); fixing that is a deliberate, separate change
+        self.dataset = dataset
         self.write_latency = write_latency
         self.replication_lag = replication_lag
         self.lag_regime_s = lag_regime_s
@@ -214,19 +218,65 @@ class LwwReplica(Node):
                 self._ship(peer, len(self.outbox))
 
 
-class MultiActiveService:
-    """Client-facing view of a multi-active table: one endpoint per Region."""
+class TableMember(Protocol):
+    """A member of a multi-active table, as the table's wiring and restore see it."""
 
-    def __init__(self, world: World, replicas: list[LwwReplica], endpoints: dict[str, Endpoint]):
+    name: str
+    region: str
+    dataset: str
+    role: str
+    fenced: bool
+    peers: list[Any]
+
+    @property
+    def responsive(self) -> bool: ...
+
+    def state(self, keys: range) -> tuple[tuple[int, int | None], ...]: ...
+
+    def catch_up(self) -> None: ...
+
+    def seed_from(self, other: Any, as_of: float) -> None: ...
+
+
+M = TypeVar("M", bound=TableMember)
+
+
+def connect(members: Sequence[TableMember]) -> None:
+    """Every member replicates to every other one (in the given order)."""
+    for member in members:
+        member.peers = [m for m in members if m is not member]
+
+
+class MultiActiveService(Generic[M]):
+    """Client-facing view of a multi-active table: one endpoint per Region.
+
+    It connects its members to each other (:func:`connect`); a restore swaps in
+    a new table through :meth:`replace_replicas`.
+    """
+
+    def __init__(self, world: World, replicas: Sequence[M], endpoints: dict[str, Endpoint]):
         self.world = world
-        self.replicas = replicas
-        self.nodes = {r.name: r for r in replicas}
+        self.replicas: list[M] = list(replicas)
+        self.nodes: dict[str, M] = {r.name: r for r in replicas}
         self.local_writers = endpoints
         self.local_readers_by_region = endpoints
         self.writer = endpoints[replicas[0].region]
         self.reader = self.writer
-        self.group = None
+        self.group = None  # no single-writer group (fault targets check for None)
+        connect(self.replicas)
         world.on_change(self._on_change)
+
+    def endpoint_in(self, region: str) -> Endpoint | None:
+        """The Regional endpoint of ``region`` (None: a Region without one, a witness's)."""
+        return self.local_writers.get(region)
+
+    def replace_replicas(self, fresh: Sequence[M]) -> None:
+        """A restored table takes over: the old members are fenced, kept for their end state."""
+        connect(fresh)
+        for replica in self.replicas:
+            replica.fenced = True
+        self.replicas = list(fresh)
+        self.nodes.update({r.name: r for r in fresh})
 
     def _on_change(self) -> None:
         for replica in self.replicas:
@@ -251,8 +301,9 @@ class MultiActiveService:
         last-writer-wins discarded are lost. ``surviving_ranges`` list the commit
         records of those writes, one range per run of surviving commits of an origin.
         """
-        holder = next((r for r in self.replicas if r.responsive), self.replicas[0])
-        everyone = list(self.nodes.values())
+        replicas = cast("list[LwwReplica]", self.replicas)
+        holder = next((r for r in replicas if r.responsive), replicas[0])
+        everyone = cast("list[LwwReplica]", list(self.nodes.values()))
         prev_of: dict[int, int | None] = {}
         for replica in everyone:
             prev_of.update(replica.prev_of)
@@ -289,9 +340,9 @@ class MultiActiveRestore:
     the Regional endpoints are repointed after a configuration change.
     """
 
-    def __init__(self, world: World, service: MultiActiveService, *, keys: range,
+    def __init__(self, world: World, service: MultiActiveService[Any], *, keys: range,
                  restore: Sampler, repoint: Sampler, lrt_lag_s: float, retention_s: float,
-                 new_replica: Callable[[LwwReplica, str], LwwReplica]):
+                 new_replica: Callable[[Any, str], Any]):
         self.world = world
         self.service = service
         self.keys = keys
@@ -326,14 +377,10 @@ class MultiActiveRestore:
         fresh = [self.new_replica(r, f"restored{self._restores}") for r in old]
         for replica in fresh:
             replica.seed_from(source, point)
-            replica.peers = [r for r in fresh if r is not replica]
-        for replica in old:
-            replica.fenced = True
-        self.service.replicas = fresh
-        self.service.nodes.update({r.name: r for r in fresh})
+        self.service.replace_replicas(fresh)
         after = self.repoint()
         for replica in fresh:
-            endpoint = self.service.local_writers.get(replica.region)
+            endpoint = self.service.endpoint_in(replica.region)
             if endpoint is not None:  # an MRSC witness has no endpoint
                 endpoint.repoint([replica], after_s=after)
         self.world.event("restore_completed", fresh[0].name, f"to t={point:.3f}")
@@ -353,3 +400,9 @@ def _runs(seqs: list[int]) -> list[tuple[int, int]]:
 
 def _no_reply(*_args) -> None:
     """The corrupting writer is not an observed client."""
+
+
+if TYPE_CHECKING:
+
+    def _conforms(service: MultiActiveService[LwwReplica]) -> ClientService:
+        return service  # mypy checks MultiActiveService implements the seam

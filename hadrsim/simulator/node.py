@@ -5,19 +5,29 @@ A node's durable log is a position ``(timeline, lsn)`` into the shared
 position, which may trail (reader apply lag). Liveness is derived, never stored:
 a node answers only if it is not crashed, not hung, and its AZ and Region are up.
 Faults nest by counting, so overlapping faults compose.
+
+What a design changes about a node is given as policies
+(:mod:`hadrsim.simulator.policies`) at construction, or through
+:meth:`Node.reconfigure` when the behaviour changes mid-run (a promotion, a
+restore). Fault injection changes a node's state only through its counters
+and :meth:`Node.skew_clock`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from enum import Enum
+from typing import TYPE_CHECKING, Final
 
+from hadrsim.simulator.policies import ColdStart
 from hadrsim.simulator.records import RoleChange
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from hadrsim.simulator.log import Timeline
     from hadrsim.simulator.network import Network
+    from hadrsim.simulator.policies import ReadGuard, Reply, WriteForwarding
     from hadrsim.simulator.random import Sampler
     from hadrsim.simulator.replication import ReplicationGroup
     from hadrsim.simulator.world import World
@@ -48,10 +58,36 @@ class FollowConfig:
     rpo_secondary: bool = False  # acknowledges, so a primary can bound its RPO lag
 
 
-class Node:
-    """One database instance."""
+class _Keep(Enum):
+    KEEP = "keep"
 
-    def __init__(self, world: World, net: Network, name: str, az: str, timeline: Timeline):
+
+KEEP: Final = _Keep.KEEP  # reconfigure(): leave this policy as it is
+
+
+class Node:
+    """One database instance.
+
+    ``follow`` says how it follows a primary (None: it never follows one),
+    ``dataset`` which dataset it holds, ``internal`` that it is a storage copy
+    clients never read; ``read_guard`` and ``forward_writes`` are the policies
+    of :mod:`hadrsim.simulator.policies`.
+    """
+
+    def __init__(
+        self,
+        world: World,
+        net: Network,
+        name: str,
+        az: str,
+        timeline: Timeline,
+        *,
+        follow: FollowConfig | None = None,
+        dataset: str = "db",
+        internal: bool = False,
+        read_guard: ReadGuard | None = None,
+        forward_writes: WriteForwarding | None = None,
+    ):
         self.world = world
         self.net = net
         self.name = name
@@ -69,23 +105,51 @@ class Node:
         self.inbound_broken = 0
         self.role = "new"  # set_role records the first real role
         self.group: ReplicationGroup | None = None
-        self.follow: FollowConfig | None = None
-        self.dataset = "db"
-        self.internal = False  # a storage copy: not a replica clients read
-        # shared-storage designs: reads need the storage's read quorum
-        self.read_guard: Callable[[], bool] | None = None
-        # write forwarding (a secondary Region passing writes to the primary)
-        self.forward_writes: Callable[[int, int, Callable], None] | None = None
-        self.forward_reads: Callable[[int, Callable], None] | None = None
+        self.follow = follow
+        self.dataset = dataset
+        self.internal = internal  # a storage copy: not a replica clients read
+        # policies: read and set only through __init__ and reconfigure()
+        self.read_guard = read_guard
+        self.forward_writes = forward_writes
+        self.cold_start: ColdStart | None = None
         self.clock_skew_s = 0.0  # only last-writer-wins timestamps read the clock
-        # a restored volume still hydrating from S3: first touches pay a penalty (S36)
-        self.cold_until = 0.0
-        self.cold_penalty: Sampler | None = None
 
     def __repr__(self) -> str:
         where = f"tl={self.timeline.tid}, lsn={self.lsn}"
         return f"Node({self.name!r}, {self.az}, {self.role}, {where})"
 
+    # --- the one place a node's behaviour changes after construction --------------------
+    def reconfigure(
+        self,
+        *,
+        follow: FollowConfig | None | _Keep = KEEP,
+        read_guard: ReadGuard | None | _Keep = KEEP,
+        forward_writes: WriteForwarding | None | _Keep = KEEP,
+        cold_start: ColdStart | None | _Keep = KEEP,
+    ) -> None:
+        """Change policies mid-run (promotion, switchover, restore); KEEP leaves one as is.
+
+        ``follow`` takes effect the next time a group adds this node as a follower.
+        """
+        if not isinstance(follow, _Keep):
+            self.follow = follow
+        if not isinstance(read_guard, _Keep):
+            self.read_guard = read_guard
+        if not isinstance(forward_writes, _Keep):
+            self.forward_writes = forward_writes
+        if not isinstance(cold_start, _Keep):
+            self.cold_start = cold_start
+
+    def skew_clock(self, delta_s: float) -> None:
+        """A clock-skew fault starts (``+skew``) or ends (``-skew``)."""
+        self.clock_skew_s += delta_s
+
+    def mark_deleted(self) -> None:
+        """An operator deleted this instance: it stops answering and is never replaced."""
+        self.deleted = True
+        self.crashed += 1
+
+    # --- state -----------------------------------------------------------------------------
     @property
     def responsive(self) -> bool:
         return not self.crashed and not self.hung and self.net.is_up(self.az)
@@ -121,14 +185,15 @@ class Node:
             self.applied_timeline, self.applied_lsn = timeline, lsn
 
     # --- requests from clients ---------------------------------------------------
-    def receive_write(self, key: int, write_id: int, reply) -> None:
+    def receive_write(self, key: int, write_id: int, reply: Reply) -> None:
         """A client's write arrived. No answer at all if the node does not respond."""
-        if self.cold_until > self.world.now and self.cold_penalty is not None:
-            self.world.call_later(self.cold_penalty(), self._receive_write, key, write_id, reply)
+        cold = self.cold_start
+        if cold is not None and cold.penalty is not None and cold.until_s > self.world.now:
+            self.world.call_later(cold.penalty(), self._receive_write, key, write_id, reply)
             return
         self._receive_write(key, write_id, reply)
 
-    def _receive_write(self, key: int, write_id: int, reply) -> None:
+    def _receive_write(self, key: int, write_id: int, reply: Reply) -> None:
         if not self.responsive:
             return
         group = self.group
@@ -137,28 +202,26 @@ class Node:
             return
         if self.role != PRIMARY or group is None or group.primary is not self:
             if self.forward_writes is not None and self.role != PRIMARY:
-                self.forward_writes(key, write_id, reply)
+                self.forward_writes.forward_write(self, key, write_id, reply)
                 return
             reply(False, None, "read-only")
             return
-        self.group.commit(key, write_id, reply)
+        group.commit(key, write_id, reply)
 
-    def receive_read(self, key: int, reply) -> None:
-        if self.cold_until > self.world.now and self.cold_penalty is not None:
-            self.world.call_later(self.cold_penalty(), self._receive_read, key, reply)
+    def receive_read(self, key: int, reply: Reply) -> None:
+        cold = self.cold_start
+        if cold is not None and cold.penalty is not None and cold.until_s > self.world.now:
+            self.world.call_later(cold.penalty(), self._receive_read, key, reply)
             return
         self._receive_read(key, reply)
 
-    def _receive_read(self, key: int, reply) -> None:
+    def _receive_read(self, key: int, reply: Reply) -> None:
         if not self.responsive:
-            return
-        if self.forward_reads is not None and self.role != PRIMARY:
-            self.forward_reads(key, reply)  # a strongly consistent read asks the leader
             return
         if not self.readable:
             reply(False, None, None, "not readable")
             return
-        if self.read_guard is not None and not self.read_guard():
+        if self.read_guard is not None and not self.read_guard.readable():
             reply(False, None, None, "storage read quorum lost")
             return
         if self.role == PRIMARY:
@@ -175,6 +238,6 @@ class Node:
         )
         return tuple((key, timeline.read(lsn, key)[0]) for key in keys)
 
-    def receive_ping(self, reply) -> None:
+    def receive_ping(self, reply: Callable[[], None]) -> None:
         if self.responsive:
             reply()

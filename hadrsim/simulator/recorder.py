@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import marshal
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,12 +69,14 @@ class Recorder:
             if collecting:
                 gc.enable()
         if self.final is not None:
-            final = self.final._replace(write_ids=tuple(sorted(self.final.write_ids)))
+            # a sorted tuple in place of the frozenset: hashed in a stable order
+            ids: Any = tuple(sorted(self.final.write_ids))
+            final = self.final._replace(write_ids=ids)
             _hash_rows(digest, [final])
         return digest.hexdigest()
 
 
-def _hash_rows(digest: Any, rows: list[tuple]) -> None:
+def _hash_rows(digest: Any, rows: Sequence[tuple[Any, ...]]) -> None:
     """Feed ``rows`` (equal-length tuples) to ``digest``, one column at a time."""
     digest.update(b"|%d|" % len(rows))
     for column in zip(*rows, strict=True):

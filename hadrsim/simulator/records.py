@@ -13,7 +13,7 @@ integers per run, so a write can be recognised in the surviving database state
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 CORRUPT_BASE = 1_000_000
 """Logical corruption writes negative ids, ``-(fault_id * CORRUPT_BASE + key)``, so a read
@@ -156,7 +156,7 @@ class ReplicaState(NamedTuple):
     values: tuple[tuple[int, int | None], ...]
 
 
-RECORD_TYPES: dict[str, type] = {
+RECORD_TYPES: dict[str, Any] = {  # record list name -> its NamedTuple class
     "ops": ClientOp,
     "commits": Commit,
     "applies": Apply,

@@ -34,12 +34,13 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from hadrsim.simulator.log import version
-from hadrsim.simulator.node import PRIMARY, REPLICA, STANDBY, Node
+from hadrsim.simulator.node import PRIMARY, REPLICA, STANDBY, FollowConfig, Node
 from hadrsim.simulator.records import Apply, Commit
 
 if TYPE_CHECKING:
     from hadrsim.simulator.log import Timeline
     from hadrsim.simulator.network import Network
+    from hadrsim.simulator.policies import Reply
     from hadrsim.simulator.random import Sampler
     from hadrsim.simulator.world import World
 
@@ -50,7 +51,9 @@ class FollowerLink:
     def __init__(self, group: ReplicationGroup, follower: Node):
         self.group = group
         self.follower = follower
-        self.config = follower.follow
+        if follower.follow is None:
+            raise ValueError(f"{follower.name} has no FollowConfig: it cannot follow")
+        self.config: FollowConfig = follower.follow
         self.acked_lsn = -1
         self.in_sync = False
         self._lag = 0.0
@@ -126,7 +129,8 @@ class _Pending:
         "lsn", "lsn_from", "writes", "write_id", "reply", "flushed", "timeline", "started", "prev"
     )
 
-    def __init__(self, timeline, lsn_from, lsn, writes, write_id, reply, started):
+    def __init__(self, timeline: Timeline, lsn_from: int, lsn: int, writes: int, write_id: int,
+                 reply: Reply, started: float, prev: int | None):
         self.started = started
         self.timeline = timeline
         self.lsn_from = lsn_from
@@ -135,6 +139,7 @@ class _Pending:
         self.write_id = write_id
         self.reply = reply
         self.flushed = False
+        self.prev = prev  # the write it replaced (ALL_OLD)
 
 
 class ReplicationGroup:
@@ -232,8 +237,7 @@ class ReplicationGroup:
         timeline.append(lsn, write_id, key)
         primary.adopt(timeline, lsn)
         self.positions.append((now, timeline, lsn))
-        pending = _Pending(timeline, lsn_from, lsn, background + 1, write_id, reply, now)
-        pending.prev = prev
+        pending = _Pending(timeline, lsn_from, lsn, background + 1, write_id, reply, now, prev)
         self._pending.append(pending)
         for link in self.links.values():
             link.ship(timeline, lsn)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from hadrsim.simulator.policies import ColdStart
 from hadrsim.simulator.records import corrupt_write_id
 
 if TYPE_CHECKING:
@@ -132,13 +133,13 @@ class PointInTimeRestore:
         timeline, lsn = position
         node.adopt(self.service.log.branch(timeline, lsn), lsn)
         if self.hydration_s > 0:
-            node.cold_until = self.world.now + self.hydration_s
-            node.cold_penalty = self.cold_penalty
+            node.reconfigure(cold_start=ColdStart(self.world.now + self.hydration_s,
+                                                  self.cold_penalty))
             self.world.event("hydration_started", node.name, f"{self.hydration_s:.0f} s")
         group = self.new_group(node)
         old.fenced = True  # the corrupt instance is renamed away: its sessions end
-        self.service.group = group
-        self.service.nodes[node.name] = node
+        self.service.activate(group)
+        self.service.add_node(node)
         self.on_restored(group)
         self.world.event("restore_completed", node.name, f"to t={point:.3f}")
         after = self.repoint()

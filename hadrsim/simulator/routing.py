@@ -65,6 +65,11 @@ class Endpoint(DnsName):
     def current(self) -> Node | None:
         return self.targets[0] if self.targets else None
 
+    def retarget(self, targets: list[Node]) -> None:
+        """Set the record now, with no control event: wiring at build time, before
+        anything ran (a change the control plane makes at run time is :meth:`repoint`)."""
+        self.targets = list(targets)
+
     def repoint(self, targets: list[Node], after_s: float = 0.0) -> None:
         """Change the record; it takes effect after ``after_s`` (propagation)."""
         self._version += 1

@@ -69,7 +69,7 @@ class PlannedSwitchover:
     def _finish(self, old: ReplicationGroup, target: Node) -> None:
         target.adopt(self.service.log.branch(target.timeline, target.lsn), target.lsn)
         group = self.new_group(target)
-        self.service.group = group
+        self.service.activate(group)
         old.fenced = False
         self.on_promoted(old, group)
         self.world.event("promotion_completed", target.name, "switchover")

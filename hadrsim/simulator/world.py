@@ -1,27 +1,40 @@
-"""The world of one run: the SimPy environment, random streams, the recorder.
+"""The world of one run: the only scheduling API, random streams, the recorder.
 
 Everything that happens in a run reaches time, randomness and the record
 through one :class:`World`, so a run is a pure function of (spec, seed, run
-index). Callbacks scheduled with :meth:`World.call_later` cost one SimPy event
-each and need no process, which keeps message delivery cheap; time-outs that
-are usually taken back use :meth:`World.call_cancellable`, which costs no event
-when cancelled.
+index). Code outside this module never imports ``simpy``: it schedules through
+
+- :meth:`World.call_later` / :meth:`World.call_cancellable` -- plain callbacks
+  (message delivery, time-outs that are usually taken back), the cheap path;
+- :meth:`World.process`, :meth:`World.timeout`, :meth:`World.new_event`,
+  :meth:`World.store`, :meth:`World.priority_store` -- SimPy processes and the
+  objects they yield, for components written as generators (DMS tasks, jobs);
+- :data:`Interrupt`, :data:`PriorityItem` and the types :data:`Event`,
+  :data:`Process`, :data:`Store`, :data:`PriorityStore`, re-exported here.
+
+SimPy's private internals (``Environment._queue``, ``_now``, ``_eid``) are
+touched only in the section of :class:`World` marked "SimPy internals" below,
+which is why ``pyproject.toml`` pins SimPy's major version.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from heapq import heappop, heappush
 from typing import Any
 
 import simpy
-from simpy.core import StopSimulation
-from simpy.events import NORMAL, URGENT
+from simpy.core import EmptySchedule, StopSimulation
+from simpy.events import NORMAL, URGENT, Event, Interrupt, Process
+from simpy.resources.store import PriorityItem, PriorityStore, Store
 
 from hadrsim.simulator.random import Streams
 from hadrsim.simulator.recorder import Recorder
 from hadrsim.simulator.records import ControlEvent
+
+__all__ = ["Event", "Interrupt", "PriorityItem", "PriorityStore", "Process", "Store",
+           "Timer", "World"]
 
 
 class _Call:
@@ -51,14 +64,20 @@ class Timer:
 
 
 class World:
-    """Time, randomness and the record of one run."""
+    """Time, randomness and the record of one run; the only scheduling API.
+
+    Components schedule work only through this object (see the module
+    docstring); SimPy's private internals are touched only in the section
+    marked "SimPy internals" below. ``env`` (the SimPy environment) stays
+    reachable for tests and benchmarks; model and engine code never uses it.
+    """
 
     def __init__(self, root_seed: int, run_index: int, horizon_s: float):
         self.env = simpy.Environment()
         self.streams = Streams(root_seed, run_index)
         self.rec = Recorder(horizon_s=horizon_s)
         self.horizon_s = horizon_s
-        self._change_listeners: list[Callable[[], None]] = []
+        self._change_listeners: list[Callable[[], bool | None]] = []
         self._fault_listeners: list[Callable[[float], None]] = []
         self._timers: list[tuple[float, int, int, Timer]] = []
         self._cancelled = 0
@@ -67,38 +86,35 @@ class World:
     def now(self) -> float:
         return self.env.now
 
-    def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> None:
-        """Run ``fn(*args)`` after ``delay`` simulated seconds.
+    # --- processes: thin wrappers so no component needs ``simpy`` itself ----------
 
-        Inlined for performance: a slotted event pushed straight onto SimPy's
-        queue costs a third of a ``Timeout`` with a closure, and ties at equal
-        times still run in insertion order.
+    def process(self, generator: Generator[Any, Any, Any]) -> Process:
+        """Start ``generator`` as a SimPy process now; return the process."""
+        return self.env.process(generator)
+
+    def timeout(self, delay: float, value: Any = None) -> Event:
+        """An event that fires ``delay`` seconds from now (yield it in a process)."""
+        return self.env.timeout(delay, value)
+
+    def new_event(self) -> Event:
+        """A bare event a process can wait on until someone calls ``succeed``.
+
+        (Not :meth:`event`, which records a control-plane event.)
         """
-        env = self.env
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), _Call(fn, args)))
+        return self.env.event()
 
-    def call_cancellable(self, delay: float, fn: Callable[..., Any], *args: Any) -> Timer:
-        """Like :meth:`call_later`, but :meth:`cancel` can take it back (a time-out).
+    def store(self) -> Store:
+        """An unbounded FIFO store (``put`` / ``yield get()``)."""
+        return Store(self.env)
 
-        A SimPy event cannot be unscheduled, so a time-out that was no longer
-        needed used to cost a whole event. A timer sits in its own heap instead,
-        ordered with the SimPy queue by the same (time, priority, event id) key,
-        so it fires exactly where the equivalent ``call_later`` event would have.
-        """
-        env = self.env
-        timer = Timer(fn, args)
-        heappush(self._timers, (env._now + delay, NORMAL, next(env._eid), timer))
-        return timer
+    def priority_store(self) -> PriorityStore:
+        """An unbounded store that hands out the smallest item first (``PriorityItem``)."""
+        return PriorityStore(self.env)
 
-    def cancel(self, timer: Timer) -> None:
-        """Take a timer back (no effect once it fired or was cancelled)."""
-        if not timer.pending:
-            return
-        timer.pending = False
-        self._cancelled += 1
-        timers = self._timers
-        while timers and not timers[0][3].pending:
-            heappop(timers)  # drop from the top now: an empty heap costs the loop nothing
+    @property
+    def active_process(self) -> Process | None:
+        """The process running now (None inside a plain callback)."""
+        return self.env.active_process
 
     def event(self, name: str, node: str | None = None, detail: str = "") -> None:
         """Record a control-plane event (like an RDS event) at the current time."""
@@ -134,9 +150,60 @@ class World:
         for listener in list(self._fault_listeners):
             listener(at_s)
 
-    def run(self) -> None:
-        """Run to the horizon."""
-        self._run_until(self.horizon_s)
+    # --- SimPy internals: the one place ``_queue`` / ``_now`` / ``_eid`` are used --------
+    # Everything below reads or writes SimPy 4's private Environment fields, for
+    # speed (cheap callbacks) and for timers SimPy cannot unschedule. SimPy's major
+    # version is pinned in pyproject.toml; tests/simulator/test_engine_seams.py
+    # checks the ordering these rely on.
+
+    def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` after ``delay`` simulated seconds.
+
+        Inlined for performance: a slotted event pushed straight onto SimPy's
+        queue costs a third of a ``Timeout`` with a closure, and ties at equal
+        times still run in insertion order.
+        """
+        env = self.env
+        entry = (env._now + delay, NORMAL, next(env._eid), _Call(fn, args))
+        heappush(env._queue, entry)  # type: ignore[misc]  # a _Call is shaped like an Event
+
+    def call_cancellable(self, delay: float, fn: Callable[..., Any], *args: Any) -> Timer:
+        """Like :meth:`call_later`, but :meth:`cancel` can take it back (a time-out).
+
+        A SimPy event cannot be unscheduled, so a time-out that was no longer
+        needed used to cost a whole event. A timer sits in its own heap instead,
+        ordered with the SimPy queue by the same (time, priority, event id) key,
+        so it fires exactly where the equivalent ``call_later`` event would have.
+        """
+        env = self.env
+        timer = Timer(fn, args)
+        heappush(self._timers, (env._now + delay, NORMAL, next(env._eid), timer))
+        return timer
+
+    def cancel(self, timer: Timer) -> None:
+        """Take a timer back (no effect once it fired or was cancelled)."""
+        if not timer.pending:
+            return
+        timer.pending = False
+        self._cancelled += 1
+        timers = self._timers
+        while timers and not timers[0][3].pending:
+            heappop(timers)  # drop from the top now: an empty heap costs the loop nothing
+
+    def run(self, until: Event | None = None) -> None:
+        """Run to the horizon, or, given ``until``, until that event has fired.
+
+        ``run(until=world.process(task()))`` runs a component to completion
+        (the DMS model does this); it raises RuntimeError if nothing is left to
+        happen before ``until`` fires.
+        """
+        if until is None:
+            self._run_until(self.horizon_s)
+            return
+        if until.callbacks is None:  # already processed
+            return
+        until.callbacks.append(StopSimulation.callback)
+        self._loop()
 
     def quiesce(self, seconds: float) -> None:
         """Run ``seconds`` past the horizon with no new client operations.
@@ -147,11 +214,10 @@ class World:
         self._run_until(max(self.env.now, self.horizon_s) + seconds)
 
     def _run_until(self, until: float) -> None:
-        """SimPy's ``run(until)`` loop, with the cancellable timers merged in.
+        """SimPy's ``run(until)``, with the cancellable timers merged in.
 
         Like SimPy, an urgent stop event at ``until`` ends the run before the
-        ordinary events of that instant. A timer runs when its key sorts before the
-        head of SimPy's queue (event ids are unique, so the order is total).
+        ordinary events of that instant.
         """
         env = self.env
         if until <= env._now:
@@ -160,10 +226,20 @@ class World:
         stop._ok, stop._value = True, None
         stop.callbacks.append(StopSimulation.callback)
         env.schedule(stop, URGENT, until - env._now)
+        self._loop()
+
+    def _loop(self) -> None:
+        """Step SimPy's queue and the timer heap in one order until a stop event.
+
+        A timer runs when its key sorts before the head of SimPy's queue (event
+        ids are unique, so the order is total).
+        """
+        env = self.env
         queue, timers, step = env._queue, self._timers, env.step
         try:
             while True:
-                if timers and timers[0] < queue[0]:
+                # keys are unique, so the comparison never reaches the Timer or the Event
+                if timers and (not queue or timers[0] < queue[0]):  # type: ignore[operator]
                     at, _, _, timer = heappop(timers)
                     if timer.pending:
                         timer.pending = False
@@ -173,6 +249,14 @@ class World:
                     step()
         except StopSimulation:
             return
+        except EmptySchedule:
+            raise RuntimeError("nothing left to simulate before the 'until' event fired") \
+                from None
+
+    @property
+    def pending_events(self) -> int:
+        """Events and live timers still waiting to run (tests of event economy)."""
+        return len(self.env._queue) + sum(1 for entry in self._timers if entry[3].pending)
 
     @property
     def events_scheduled(self) -> int:

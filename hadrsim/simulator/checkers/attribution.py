@@ -116,8 +116,8 @@ class Charger:
             return None
         under_way = [
             i for i in self._order
-            if self._episodes[i].end_s is not None
-            and self._episodes[i].start_s <= ack_s < self._episodes[i].end_s
+            if (end := self._episodes[i].end_s) is not None
+            and self._episodes[i].start_s <= ack_s < end
         ]
         if under_way:
             return under_way[-1]
