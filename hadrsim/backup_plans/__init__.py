@@ -1,4 +1,4 @@
-"""AWS Backup plans: specs, simulated backup and copy jobs, RPO, compliance controls.
+"""AWS Backup plans: simulated backup and copy jobs, RPO, compliance controls.
 
 ::
 
@@ -6,9 +6,11 @@
     report = backup_report(study)          # controls + RPO figures + job history
     report.passed, report.controls, report.rpo
     report.history.frames()["jobs"]        # tidy records as DataFrames
+    run_backups(World(seed, run, horizon_s), study)  # the jobs on a World you hold
 
-This package must not import :mod:`hadrsim.spec.study` at import time: the study
-imports the plan specs from here.
+The plan specs live in the spec layer (:mod:`hadrsim.spec.backup_plans`, with the cron
+parser :mod:`hadrsim.spec.cron`) and are re-exported here. The jobs run on a
+:class:`~hadrsim.simulator.world.World`, like every simulation (one engine).
 """
 
 from hadrsim.backup_plans.audit import (
@@ -23,17 +25,17 @@ from hadrsim.backup_plans.audit import (
     audit,
     backup_report,
 )
-from hadrsim.backup_plans.cron import Cron, CronError, parse_cron
 from hadrsim.backup_plans.jobs import (
     BackupHistory,
     BackupJob,
     CopyJob,
     RecoveryPoint,
     home_region,
+    run_backups,
     simulate_backups,
 )
 from hadrsim.backup_plans.rpo import RpoFigures, plan_rpo, rpo_figures
-from hadrsim.backup_plans.spec import (
+from hadrsim.spec.backup_plans import (
     BackupAuditSettings,
     BackupPlanSpec,
     BackupRuleSpec,
@@ -41,6 +43,7 @@ from hadrsim.backup_plans.spec import (
     LifecycleSpec,
     check_backup_plans,
 )
+from hadrsim.spec.cron import Cron, CronError, parse_cron
 
 __all__ = [
     "CONTINUOUS_BACKUP",
@@ -70,5 +73,6 @@ __all__ = [
     "parse_cron",
     "plan_rpo",
     "rpo_figures",
+    "run_backups",
     "simulate_backups",
 ]

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from hadrsim.backup_plans.jobs import BackupHistory, home_region, simulate_backups
 from hadrsim.backup_plans.rpo import RpoFigures, plan_rpo
-from hadrsim.backup_plans.spec import BackupAuditSettings, BackupPlanSpec, BackupRuleSpec
+from hadrsim.spec.backup_plans import BackupAuditSettings, BackupPlanSpec, BackupRuleSpec
 
 if TYPE_CHECKING:
     from hadrsim.spec.study import Study

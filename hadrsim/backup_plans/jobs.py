@@ -12,21 +12,27 @@ first completed job on: the newest restorable time then lags now by up to one lo
 archive interval (S5). Its scheduled jobs still run and feed the copy actions (copies of
 a continuous backup are snapshots), but leave no separate local snapshot point.
 
-Everything here is a pure function of the study, the settings and the run index; every
-(plan, rule, design) draws from its own named stream (:class:`Streams`), so adding a
-rule or a copy action never changes the draws of another.
+The jobs run on a :class:`~hadrsim.simulator.world.World`, the engine every hadrsim
+simulation uses: each job is a chain of World callbacks (fire at the cron time, start,
+end, then each copy lands), and a recovery point is recorded when the job that makes it
+completes. The history is still a pure function of the study, the settings and the run
+index: every (plan, rule, design) draws from its own named stream of the world
+(``backup_plans/<plan>/<rule>/<design>``, copies ``.../copy/<n>``), all its jobs' draws in
+one batch when the rule is set up, so adding a rule or a copy action never changes the
+draws of another. Records come back in spec order (plan, design, rule, then job), not in
+the order the jobs finished, so the frames read grouped.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import numpy as np
 import pandas as pd
 
-from hadrsim.backup_plans.spec import BackupAuditSettings
-from hadrsim.simulator.random import Streams
+from hadrsim.simulator.world import World
+from hadrsim.spec.backup_plans import BackupAuditSettings
 
 if TYPE_CHECKING:
     from hadrsim.spec.study import Study
@@ -105,65 +111,136 @@ def simulate_backups(
 ) -> BackupHistory:
     """Jobs, copies and recovery points of every plan of ``study`` over the horizon."""
     settings = settings or BackupAuditSettings()
-    horizon_s = settings.horizon_days * _DAY_S
-    streams = Streams(study.seed, run_index)
-    jobs: list[BackupJob] = []
-    copies: list[CopyJob] = []
-    points: list[RecoveryPoint] = []
+    world = World(study.seed, run_index, settings.horizon_days * _DAY_S)
+    return run_backups(world, study, settings)
+
+
+def run_backups(
+    world: World, study: Study, settings: BackupAuditSettings | None = None
+) -> BackupHistory:
+    """Run every plan's jobs of ``study`` on ``world`` (a fresh one, at time 0).
+
+    Rules fire over ``[0, world.horizon_s)``; the world runs until the last job fired
+    inside the horizon (and its copies) has finished, which may be past the horizon.
+    """
+    settings = settings or BackupAuditSettings()
+    horizon_s = world.horizon_s
+    log = _Log(world)
     for plan in study.backup_plans:
-        fires = {}
-        for rule in plan.rules:
-            fires[rule.name] = rule.cron.fire_times(0.0, horizon_s, settings.epoch)
+        fires = {rule.name: rule.cron.fire_times(0.0, horizon_s, settings.epoch).tolist()
+                 for rule in plan.rules}
         for resource in plan.selection:
             region = home_region(study.design(resource))
             for rule in plan.rules:
-                stream = f"backup_plans/{plan.name}/{rule.name}/{resource}"
-                _rule_jobs(rule, fires[rule.name], streams, stream, plan.name, resource, region,
-                           jobs, copies, points)
-    return BackupHistory(study.seed, run_index, horizon_s, jobs, copies, points)
+                _RuleJobs(world, log, rule, fires[rule.name], (plan.name, resource, region))
+    log.start()
+    world.run(until=log.idle)
+    streams = world.streams
+    return BackupHistory(streams.root_seed, streams.run_index, horizon_s,
+                         log.sorted(log.jobs), log.sorted(log.copies), log.sorted(log.points))
 
 
-def _rule_jobs(rule, scheduled, streams, stream, plan, resource, region, jobs, copies, points):
-    rng = streams.generator(stream)
-    n = len(scheduled)
-    start = scheduled + rng.uniform(0.0, rule.start_window_min * 60.0, n)
-    end = start + rule.duration_s.draw(rng, n)
-    failed = rng.random(n) < rule.failure_probability
-    too_long = end - start > rule.completion_window_min * 60.0
-    status = np.where(failed, "FAILED", np.where(too_long, "ABORTED", "COMPLETED"))
-    for k in range(n):
-        jobs.append(BackupJob(resource, plan, rule.name, region, float(scheduled[k]),
-                              float(start[k]), float(end[k]), str(status[k])))
-    done = np.flatnonzero(status == "COMPLETED")
-    lifecycle = rule.lifecycle
-    if rule.continuous and len(done):
-        first = float(end[done[0]])
-        points.append(RecoveryPoint(resource, plan, rule.name, "continuous", region, None,
-                                    first, first, math.inf, math.inf))
-    elif not rule.continuous:
-        for k in done:
-            created = float(start[k])
-            points.append(RecoveryPoint(
-                resource, plan, rule.name, "snapshot", region, None, created, float(end[k]),
-                _after_days(created, lifecycle.move_to_cold_storage_after_days),
-                _after_days(created, lifecycle.delete_after_days),
-            ))
-    for c, action in enumerate(rule.copy_to):
-        crng = streams.generator(f"{stream}/copy/{c}")
-        delay = action.copy_delay_s.draw(crng, n)
-        copy_failed = crng.random(n) < action.failure_probability
-        for k in done:
-            begin, finish = float(end[k]), float(end[k] + delay[k])
-            ok = not copy_failed[k]
-            copies.append(CopyJob(resource, plan, rule.name, region, action.region,
-                                  action.account, float(start[k]), begin, finish,
-                                  "COMPLETED" if ok else "FAILED"))
-            if ok:
-                points.append(RecoveryPoint(
-                    resource, plan, rule.name, "copy", action.region, action.account,
-                    float(start[k]), finish, math.inf,
-                    _after_days(finish, action.delete_after_days),
-                ))
+class _Log:
+    """The history as the jobs make it, and an event that fires once no job is left."""
+
+    def __init__(self, world: World):
+        self.world = world
+        self.jobs: list[tuple[tuple, BackupJob]] = []  # (spec-order key, record)
+        self.copies: list[tuple[tuple, CopyJob]] = []
+        self.points: list[tuple[tuple, RecoveryPoint]] = []
+        self.groups = 0  # (plan, design, rule) triples set up so far
+        self.idle = world.new_event()
+        self._pending = 0
+
+    def later(self, delay: float, fn: Callable[..., None], *args: Any) -> None:
+        """``fn(*args)`` after ``delay`` seconds, counted until it has run."""
+        self._pending += 1
+        self.world.call_later(delay, self._run, fn, args)
+
+    def _run(self, fn: Callable[..., None], args: tuple) -> None:
+        self._pending -= 1
+        fn(*args)
+        if self._pending == 0:
+            self.idle.succeed()
+
+    def start(self) -> None:
+        if self._pending == 0:  # no rule fires inside the horizon
+            self.idle.succeed()
+
+    @staticmethod
+    def sorted(keyed: list[tuple[tuple, Any]]) -> list:
+        return [record for _, record in sorted(keyed, key=lambda kr: kr[0])]
+
+
+class _RuleJobs:
+    """The jobs of one rule on one design: draws taken up front, run as World callbacks."""
+
+    def __init__(self, world: World, log: _Log, rule, scheduled: list[float],
+                 where: tuple[str, str, str]):
+        self.world, self.log, self.rule = world, log, rule
+        self.plan, self.resource, self.region = where
+        self.group = log.groups
+        log.groups += 1
+        stream = f"backup_plans/{self.plan}/{rule.name}/{self.resource}"
+        rng = world.streams.generator(stream)
+        n = len(scheduled)
+        # one batch per stream, in this order: the draws of the pure-numpy version
+        self.wait = rng.uniform(0.0, rule.start_window_min * 60.0, n).tolist()
+        self.duration = rule.duration_s.draw(rng, n).tolist()
+        self.failed = (rng.random(n) < rule.failure_probability).tolist()
+        self.copy_draws = []  # per copy action: (delays, failed)
+        for c, action in enumerate(rule.copy_to):
+            crng = world.streams.generator(f"{stream}/copy/{c}")
+            delay = action.copy_delay_s.draw(crng, n).tolist()
+            self.copy_draws.append((delay, (crng.random(n) < action.failure_probability).tolist()))
+        self.continuous_from: float | None = None
+        for k, at in enumerate(scheduled):
+            log.later(at, self._fire, k)
+
+    def _fire(self, k: int) -> None:
+        self.log.later(self.wait[k], self._start, k, self.world.now)
+
+    def _start(self, k: int, scheduled: float) -> None:
+        self.log.later(self.duration[k], self._end, k, scheduled, self.world.now)
+
+    def _end(self, k: int, scheduled: float, start: float) -> None:
+        rule, end = self.rule, self.world.now
+        if self.failed[k]:
+            status = "FAILED"
+        elif end - start > rule.completion_window_min * 60.0:
+            status = "ABORTED"  # AWS cancels a job that outlasts its completion window
+        else:
+            status = "COMPLETED"
+        self.log.jobs.append(((self.group, k), BackupJob(
+            self.resource, self.plan, rule.name, self.region, scheduled, start, end, status)))
+        if status != "COMPLETED":
+            return
+        if rule.continuous and self.continuous_from is None:
+            self.continuous_from = end
+            self._point((0, k), "continuous", self.region, None, end, end, math.inf, math.inf)
+        elif not rule.continuous:
+            lifecycle = rule.lifecycle
+            self._point((0, k), "snapshot", self.region, None, start, end,
+                        _after_days(start, lifecycle.move_to_cold_storage_after_days),
+                        _after_days(start, lifecycle.delete_after_days))
+        for c, (delay, _) in enumerate(self.copy_draws):
+            self.log.later(delay[k], self._copied, c, k, start, end)
+
+    def _copied(self, c: int, k: int, start: float, begin: float) -> None:
+        action, finish = self.rule.copy_to[c], self.world.now
+        ok = not self.copy_draws[c][1][k]
+        self.log.copies.append(((self.group, c, k), CopyJob(
+            self.resource, self.plan, self.rule.name, self.region, action.region,
+            action.account, start, begin, finish, "COMPLETED" if ok else "FAILED")))
+        if ok:
+            self._point((1 + c, k), "copy", action.region, action.account, start, finish,
+                        math.inf, _after_days(finish, action.delete_after_days))
+
+    def _point(self, order: tuple[int, int], kind: str, region: str, account: str | None,
+               point_s: float, available_s: float, cold_s: float, expires_s: float) -> None:
+        self.log.points.append(((self.group, *order), RecoveryPoint(
+            self.resource, self.plan, self.rule.name, kind, region, account, point_s,
+            available_s, cold_s, expires_s)))
 
 
 def _after_days(t: float, days: int | None) -> float:

@@ -13,18 +13,18 @@ Over the measured window (after a warm-up) the figures are the worst case (supre
 the sawtooth t - newest(t)) and the mean (its time average: the expected loss for a
 disaster at a uniformly random time). If some part of the window has no restorable
 point at all, worst and mean are infinite and ``covered`` says which share had one.
+newest(t) comes from :class:`~hadrsim.backup_plans.catalog.PlanCatalog`, which asks the
+engine's restore service (``BackupCatalog``) for continuous backup, as every restore does.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 from typing import TYPE_CHECKING, NamedTuple
 
-import numpy as np
-
+from hadrsim.backup_plans.catalog import PlanCatalog
 from hadrsim.backup_plans.jobs import BackupHistory, RecoveryPoint, home_region
-from hadrsim.backup_plans.spec import BackupAuditSettings
+from hadrsim.spec.backup_plans import BackupAuditSettings
 
 if TYPE_CHECKING:
     from hadrsim.spec.study import Study
@@ -63,31 +63,16 @@ def rpo_figures(
 ) -> RpoFigures:
     """Worst-case and mean RPO of ``resource`` under ``scenario`` over ``window``."""
     start, end = window
-    intervals = []  # (point_s, available_s, expires_s)
-    for p in restorable_points(points, resource, scenario, home):
-        if p.kind == "continuous":
-            # each log archive is a restore point; ticks from the coverage start on
-            ticks = np.arange(p.available_s, end, archive_interval_s)
-            intervals += [(float(t), float(t), p.expires_s) for t in ticks]
-        else:
-            intervals.append((p.point_s, p.available_s, p.expires_s))
-    intervals.sort(key=lambda x: x[1])
-    cuts = {start, end}
-    cuts.update(a for _, a, _ in intervals if start < a < end)
-    cuts.update(x for _, _, x in intervals if start < x < end)
-    edges = sorted(cuts)
-    heap: list[tuple[float, float]] = []  # (-point_s, expires_s): newest point on top
-    worst, area, covered, i = 0.0, 0.0, 0.0, 0
+    catalog = PlanCatalog(restorable_points(points, resource, scenario, home),
+                          archive_interval_s)
+    worst, area, covered = 0.0, 0.0, 0.0
+    edges = catalog.steps(start, end)
     for a, b in zip(edges[:-1], edges[1:], strict=True):
-        while i < len(intervals) and intervals[i][1] <= a:
-            heapq.heappush(heap, (-intervals[i][0], intervals[i][2]))
-            i += 1
-        while heap and heap[0][1] <= a:
-            heapq.heappop(heap)
-        if not heap:
+        # the newest point is constant on [a, b); ask in the middle, clear of rounding
+        newest = catalog.latest_restorable_time((a + b) / 2)
+        if newest is None:
             worst = math.inf
             continue
-        newest = -heap[0][0]
         worst = max(worst, b - newest)
         area += ((b - newest) ** 2 - (a - newest) ** 2) / 2
         covered += b - a

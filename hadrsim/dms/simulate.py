@@ -1,6 +1,8 @@
 """A simulated AWS DMS full-load-and-CDC task: how long a migration takes and what it costs.
 
-The model (SimPy, float seconds from the task's start):
+The model runs on a :class:`~hadrsim.simulator.world.World` (the one engine every hadrsim
+simulation uses: its processes, stores and named random streams), float seconds from the
+task's start:
 
 - **Full load**: up to ``max_full_load_subtasks`` tables load at once, in the order given,
   each taking ``bytes / throughput + rows x per-row cost`` on its thread.
@@ -40,12 +42,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-import simpy
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hadrsim.dms.sizing import TableSize
 from hadrsim.experiments.statistics import NONNEGATIVE, Summary, summarize
-from hadrsim.simulator.random import Sampler, Streams
+from hadrsim.simulator.random import Sampler
+from hadrsim.simulator.world import Interrupt, PriorityItem, Process, World
 from hadrsim.spec.distributions import LogNormal, lognormal
 
 _BATCH = 256
@@ -178,10 +180,10 @@ def _lags(batches: Sequence[Applied]) -> np.ndarray:
 class _Gate:
     """Open unless some reason holds it closed; ``opened`` fires when it opens again."""
 
-    def __init__(self, env: simpy.Environment):
-        self.env = env
+    def __init__(self, world: World):
+        self.world = world
         self._closed: Counter[str] = Counter()
-        self.opened = env.event()
+        self.opened = world.new_event()
 
     @property
     def is_open(self) -> bool:
@@ -194,7 +196,7 @@ class _Gate:
         self._closed[reason] -= 1
         if self.is_open:
             self.opened.succeed()
-            self.opened = self.env.event()
+            self.opened = self.world.new_event()
 
     def wait(self):
         while not self.is_open:
@@ -204,22 +206,23 @@ class _Gate:
 class _Pool:
     """Threads working through tables; a fault sends the tables in progress back."""
 
-    def __init__(self, env, phase, threads: int, seconds: Callable[[TableSize], float],
-                 gate: _Gate, total: int, on_done: Callable[[TableSize], None]):
-        self.env, self.phase, self.seconds, self.gate = env, phase, seconds, gate
-        self.queue = simpy.PriorityStore(env)
+    def __init__(self, world: World, phase, threads: int,
+                 seconds: Callable[[TableSize], float], gate: _Gate, total: int,
+                 on_done: Callable[[TableSize], None]):
+        self.world, self.phase, self.seconds, self.gate = world, phase, seconds, gate
+        self.queue = world.priority_store()
         self.on_done = on_done
         self.remaining = total
-        self.finished = env.event()
+        self.finished = world.new_event()
         self.attempts: list[Attempt] = []
         self.lost_work_s = 0.0
-        self._busy: dict[simpy.Process, None] = {}
+        self._busy: dict[Process, None] = {}
         if total == 0:
             self.finished.succeed()
-        self._workers = [env.process(self._work()) for _ in range(threads)]
+        self._workers = [world.process(self._work()) for _ in range(threads)]
 
     def add(self, order: int, table: TableSize) -> None:
-        self.queue.put(simpy.PriorityItem(order, table))
+        self.queue.put(PriorityItem(order, table))
 
     def interrupt(self, reason: str) -> None:
         busy, self._busy = self._busy, {}  # each holder is interrupted once
@@ -227,25 +230,26 @@ class _Pool:
             proc.interrupt(reason)
 
     def _work(self):
-        me = self.env.active_process
+        world = self.world
+        me = world.active_process
         while True:
             item = yield self.queue.get()
             table, started = item.item, None
             self._busy[me] = None
             try:
                 yield from self.gate.wait()
-                started = self.env.now
-                yield self.env.timeout(self.seconds(table))
-            except simpy.Interrupt:
+                started = world.now
+                yield world.timeout(self.seconds(table))
+            except Interrupt:
                 if started is not None:
-                    self.lost_work_s += self.env.now - started
+                    self.lost_work_s += world.now - started
                     self.attempts.append(Attempt(self.phase, table.name, started,
-                                                 self.env.now, False))
+                                                 world.now, False))
                 self.queue.put(item)
                 continue
             finally:
                 self._busy.pop(me, None)
-            self.attempts.append(Attempt(self.phase, table.name, started, self.env.now, True))
+            self.attempts.append(Attempt(self.phase, table.name, started, world.now, True))
             self.on_done(table)
             self.remaining -= 1
             if self.remaining == 0:
@@ -262,36 +266,37 @@ class _Batch:
 class _Migration:
     """Build the parts, then ``run`` them; one instance per run."""
 
-    def __init__(self, tables: Sequence[TableSize], spec: DmsTaskSpec, streams: Streams):
+    def __init__(self, world: World, tables: Sequence[TableSize], spec: DmsTaskSpec):
         self.spec = spec
-        self.env = env = simpy.Environment()
+        self.world = world
+        streams = world.streams
         self.writes = streams.generator("dms/source-writes")
         self.latency = streams.sampler("dms/cdc-latency", spec.cdc_latency_s)
         self.switch: Sampler = streams.sampler("dms/cutover", spec.cutover_switch_s)
         self._counts: list[int] = []
         self._levels: dict[int, float] = {}
-        self.task = _Gate(env)  # the replication task is running (needed to apply)
-        self.reads = _Gate(env)  # ... and it can reach the source (needed to read)
-        self.log = simpy.PriorityStore(env)  # the source's change log
-        self.inflight = simpy.Store(env)  # read by the task, not yet applied
+        self.task = _Gate(world)  # the replication task is running (needed to apply)
+        self.reads = _Gate(world)  # ... and it can reach the source (needed to read)
+        self.log = world.priority_store()  # the source's change log
+        self.inflight = world.store()  # read by the task, not yet applied
         self.committed: dict[int, _Batch] = {}
         self.applied: dict[int, Applied] = {}
         self.writing = True
         self.app_down = 0
-        self.full_load_done = env.event()
-        self.drained = env.event()
+        self.full_load_done = world.new_event()
+        self.drained = world.new_event()
         self.times: dict[str, float] = {}
         self.backlog = 0
         tables = list(tables)
-        self.validation = _Pool(env, "validation", spec.validation_threads,
+        self.validation = _Pool(world, "validation", spec.validation_threads,
                                 lambda t: t.rows / spec.validation_rows_per_s, self.reads,
                                 len(tables) if spec.validation else 0, lambda t: None)
         self.order = {t.name: i for i, t in enumerate(tables)}
-        self.full_load = _Pool(env, "full-load", spec.max_full_load_subtasks,
+        self.full_load = _Pool(world, "full-load", spec.max_full_load_subtasks,
                                spec.load_seconds, self.reads, len(tables), self._loaded)
         for i, table in enumerate(tables):
             self.full_load.add(i, table)
-        self._holding: tuple[simpy.Process, _Batch] | None = None
+        self._holding: tuple[Process, _Batch] | None = None
 
     def _loaded(self, table: TableSize) -> None:
         if self.spec.validation:
@@ -307,15 +312,15 @@ class _Migration:
     def _writer(self):
         next_id = 0
         while True:
-            yield self.env.timeout(self.spec.tick_s)
+            yield self.world.timeout(self.spec.tick_s)
             changes = self._poisson()
             if not self.writing:
                 return
             if changes and not self.app_down:
-                batch = _Batch(next_id, self.env.now, changes)
+                batch = _Batch(next_id, self.world.now, changes)
                 next_id += 1
                 self.committed[batch.id] = batch
-                self.log.put(simpy.PriorityItem(batch.id, batch))
+                self.log.put(PriorityItem(batch.id, batch))
 
     def _reader(self):
         while True:
@@ -334,29 +339,29 @@ class _Migration:
 
     def _applier(self):
         yield self.full_load_done
-        me = self.env.active_process
+        me = self.world.active_process
         while True:
             batch = yield self.inflight.get()
             self._holding = (me, batch)
             try:
                 yield from self.task.wait()
                 due = batch.commit_s + self._level(batch.commit_s)
-                if due > self.env.now:
-                    yield self.env.timeout(due - self.env.now)
-                yield self.env.timeout(batch.changes / self.spec.cdc_apply_rate_per_s)
-            except simpy.Interrupt:
-                self.log.put(simpy.PriorityItem(batch.id, batch))
+                if due > self.world.now:
+                    yield self.world.timeout(due - self.world.now)
+                yield self.world.timeout(batch.changes / self.spec.cdc_apply_rate_per_s)
+            except Interrupt:
+                self.log.put(PriorityItem(batch.id, batch))
                 continue
             finally:
                 self._holding = None
-            self.applied[batch.id] = Applied(batch.id, batch.commit_s, self.env.now,
+            self.applied[batch.id] = Applied(batch.id, batch.commit_s, self.world.now,
                                              batch.changes)
             self._check_drained()
 
     def lag_now(self) -> float:
         """Age of the oldest unapplied change (batches are applied in commit order)."""
         oldest = self.committed.get(len(self.applied))
-        return 0.0 if oldest is None else self.env.now - oldest.commit_s
+        return 0.0 if oldest is None else self.world.now - oldest.commit_s
 
     def _check_drained(self) -> None:
         if (not self.writing and not self.drained.triggered
@@ -365,7 +370,7 @@ class _Migration:
 
     # -- faults ---------------------------------------------------------------------------
     def _fault(self, fault: TaskFailure | SourceOutage):
-        yield self.env.timeout(fault.at_s)
+        yield self.world.timeout(fault.at_s)
         if self.times.get("target_accepts") is not None:
             return
         if isinstance(fault, TaskFailure):
@@ -377,9 +382,9 @@ class _Migration:
                 holder, self._holding = self._holding[0], None
                 holder.interrupt("task failure")
             for batch in self.inflight.items:
-                self.log.put(simpy.PriorityItem(batch.id, batch))
+                self.log.put(PriorityItem(batch.id, batch))
             self.inflight.items.clear()
-            yield self.env.timeout(fault.restart_s)
+            yield self.world.timeout(fault.restart_s)
             self.task.open("fault")
             self.reads.open("task")
         else:
@@ -387,43 +392,56 @@ class _Migration:
             self.app_down += not fault.app_writes
             self.full_load.interrupt("source outage")
             self.validation.interrupt("source outage")
-            yield self.env.timeout(fault.duration_s)
+            yield self.world.timeout(fault.duration_s)
             self.app_down -= not fault.app_writes
             self.reads.open("source")
 
     # -- the task ---------------------------------------------------------------------------
     def _task(self):
         yield self.full_load.finished
-        self.times["full_load_done"] = self.env.now
+        self.times["full_load_done"] = self.world.now
         self.full_load_done.succeed()
-        yield self.env.timeout(self.spec.cdc_s)
+        yield self.world.timeout(self.spec.cdc_s)
         yield self.validation.finished
         while self.lag_now() > self.spec.cutover_max_lag_s:
-            yield self.env.timeout(self.spec.tick_s)
-        self.times["stop_writes"] = self.env.now
+            yield self.world.timeout(self.spec.tick_s)
+        self.times["stop_writes"] = self.world.now
         self.writing = False
         self.backlog = sum(b.changes for i, b in self.committed.items() if i not in self.applied)
         self._check_drained()
         yield self.drained
-        self.times["drained"] = self.env.now
+        self.times["drained"] = self.world.now
         low, high = self.spec.cutover_switch_range_s
-        yield self.env.timeout(min(max(self.switch(), low), high))
-        self.times["target_accepts"] = self.env.now
+        yield self.world.timeout(min(max(self.switch(), low), high))
+        self.times["target_accepts"] = self.world.now
 
     def run(self) -> None:
         for proc in (self._writer(), self._reader(), self._applier()):
-            self.env.process(proc)
+            self.world.process(proc)
         for fault in self.spec.faults:
-            self.env.process(self._fault(fault))
-        self.env.run(until=self.env.process(self._task()))
+            self.world.process(self._fault(fault))
+        self.world.run(until=self.world.process(self._task()))
 
 
 def simulate_migration(tables: Sequence[TableSize], spec: DmsTaskSpec | None = None, *,
                        seed: int = 0, run_index: int = 0) -> DmsRun:
     """One seeded run of the migration of ``tables`` (sizes from ``size_tables``)."""
+    # A migration ends when the target accepts writes, not at a horizon: run_migration
+    # runs the world until then, so the horizon only bounds the (unused) recorder.
+    return run_migration(World(seed, run_index, math.inf), tables, spec)
+
+
+def run_migration(world: World, tables: Sequence[TableSize],
+                  spec: DmsTaskSpec | None = None) -> DmsRun:
+    """Run the migration of ``tables`` on ``world`` (its clock and named streams).
+
+    ``world`` must be fresh (time 0): the migration runs it until the target accepts
+    writes. The run's seed and index are the world's.
+    """
     spec = spec or DmsTaskSpec()
-    model = _Migration(tables, spec, Streams(seed, run_index))
+    model = _Migration(world, tables, spec)
     model.run()
+    seed, run_index = world.streams.root_seed, world.streams.run_index
     t = model.times
     applied = tuple(sorted(model.applied.values(), key=lambda a: a.batch))
     committed = sum(b.changes for b in model.committed.values())

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from hadrsim.backup_plans.cron import CronError, parse_cron
+from hadrsim.spec.cron import CronError, parse_cron
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # a Thursday
 DAY = 86400.0

@@ -115,7 +115,7 @@ def test_backup_audit_settings_refuse_booleans():
     """The backup audit's settings (built by the CLI, not the study) refuse them too."""
     from pydantic import ValidationError
 
-    from hadrsim.backup_plans.spec import BackupAuditSettings
+    from hadrsim.spec.backup_plans import BackupAuditSettings
 
     with pytest.raises(ValidationError, match="boolean is not a number"):
         BackupAuditSettings(horizon_days=True)
