@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from hadrsim.simulator.recorder import Recorder
+from hadrsim.simulator.vocabulary import Ev
 
 __all__ = ["EPOCH", "event_log", "describe_events"]
 
@@ -27,51 +28,48 @@ EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 # control event -> (categories, message template); {node} and {detail} are filled in
 _WORDING: dict[str, tuple[tuple[str, ...], str]] = {
-    "failure_detected": (("failure",), "Health checks of DB instance {node} failed ({detail})"),
-    "failover_vetoed": (("failover",), "Failover of {node} not started: {detail}"),
-    "promotion_started": (("failover",), "Started failover to DB instance {node} ({detail})"),
-    "promotion_completed": (("failover",), "Completed failover to DB instance {node} "
+    Ev.FAILURE_DETECTED: (("failure",), "Health checks of DB instance {node} failed ({detail})"),
+    Ev.FAILOVER_VETOED: (("failover",), "Failover of {node} not started: {detail}"),
+    Ev.PROMOTION_STARTED: (("failover",), "Started failover to DB instance {node} ({detail})"),
+    Ev.PROMOTION_COMPLETED: (("failover",), "Completed failover to DB instance {node} "
                                            "({detail})"),
-    "failover_aborted": (("failover",), "Failover failed: {detail}"),
-    "primary_changed": (("failover",), "DB instance {node} is now the writer ({detail})"),
-    "replacement_started": (("recovery",), "Recovery of DB instance {node} has started"),
-    "replacement_completed": (("recovery",), "Recovery of DB instance {node} is complete"),
-    "restore_started": (("restoration",), "Restore started {detail}"),
-    "restore_completed": (("restoration",), "DB instance {node} restored {detail}"),
-    "restored_to": (("restoration",), "DB instance {node} restored to {detail}"),
-    "restore_impossible": (("restoration", "failure"), "Restore not possible: {detail}"),
-    "hydration_started": (("notification",), "DB instance {node} loading blocks from "
+    Ev.FAILOVER_ABORTED: (("failover",), "Failover failed: {detail}"),
+    Ev.PRIMARY_CHANGED: (("failover",), "DB instance {node} is now the writer ({detail})"),
+    Ev.RESTORE_STARTED: (("restoration",), "Restore started {detail}"),
+    Ev.RESTORE_COMPLETED: (("restoration",), "DB instance {node} restored {detail}"),
+    Ev.RESTORED_TO: (("restoration",), "DB instance {node} restored to {detail}"),
+    Ev.RESTORE_IMPOSSIBLE: (("restoration", "failure"), "Restore not possible: {detail}"),
+    Ev.HYDRATION_STARTED: (("notification",), "DB instance {node} loading blocks from "
                                              "Amazon S3 ({detail})"),
-    "endpoint_updated": (("notification",), "DNS record updated: {detail}"),
-    "dns_health_changed": (("notification",), "Route 53 health of {node}: {detail}"),
-    "standby_out_of_sync": (("availability",), "Standby {node} left the synchronous set "
+    Ev.ENDPOINT_UPDATED: (("notification",), "DNS record updated: {detail}"),
+    Ev.DNS_HEALTH_CHANGED: (("notification",), "Route 53 health of {node}: {detail}"),
+    Ev.STANDBY_OUT_OF_SYNC: (("availability",), "Standby {node} left the synchronous set "
                                                "({detail})"),
-    "standby_in_sync": (("availability",), "Standby {node} is in sync again ({detail})"),
-    "rewound": (("read replica",), "DB instance {node} rewound {detail}"),
-    "commits_blocked": (("availability",), "Commits blocked: {detail}"),
-    "commits_resumed": (("availability",), "Commits resumed: {detail}"),
-    "segment_repair_started": (("recovery",), "Storage segment repair started on {node}"),
-    "segment_repair_completed": (("recovery",), "Storage segment repair completed on {node}"),
-    "switchover_started": (("global-failover",), "Global switchover to {node} started"),
-    "switchover_completed": (("global-failover",), "Global switchover to {node} completed"),
-    "switchover_aborted": (("global-failover",), "Global switchover to {node} aborted: "
+    Ev.STANDBY_IN_SYNC: (("availability",), "Standby {node} is in sync again ({detail})"),
+    Ev.REWOUND: (("read replica",), "DB instance {node} rewound {detail}"),
+    Ev.COMMITS_BLOCKED: (("availability",), "Commits blocked: {detail}"),
+    Ev.SEGMENT_REPAIR_STARTED: (("recovery",), "Storage segment repair started on {node}"),
+    Ev.SEGMENT_REPAIR_COMPLETED: (("recovery",), "Storage segment repair completed on {node}"),
+    Ev.SWITCHOVER_STARTED: (("global-failover",), "Global switchover to {node} started"),
+    Ev.SWITCHOVER_COMPLETED: (("global-failover",), "Global switchover to {node} completed"),
+    Ev.SWITCHOVER_ABORTED: (("global-failover",), "Global switchover to {node} aborted: "
                                                  "{detail}"),
-    "switchover_skipped": (("global-failover",), "Global switchover skipped: {detail}"),
-    "operator_paged": (("notification",), "Operator paged: writer {node} unavailable"),
-    "dr_deferred": (("notification",), "DR runbook waiting: {detail}"),
-    "backup_failed": (("backup", "failure"), "Automated backup failed {detail}"),
-    "instance_deleted": (("deletion",), "DB instance {node} deleted ({detail})"),
-    "corruption_written": (("notification",), "Bad data written on {node} ({detail})"),
-    "corruption_detected": (("notification",), "Logical corruption detected {detail}"),
-    "corruption_skipped": (("notification",), "Corruption not written: {detail}"),
-    "client_failover": (("notification",), "Application switched endpoint: {detail}"),
-    "instance_relocated": (("recovery",), "DB instance {node} recreated in another AZ "
+    Ev.SWITCHOVER_SKIPPED: (("global-failover",), "Global switchover skipped: {detail}"),
+    Ev.OPERATOR_PAGED: (("notification",), "Operator paged: writer {node} unavailable"),
+    Ev.DR_DEFERRED: (("notification",), "DR runbook waiting: {detail}"),
+    Ev.BACKUP_FAILED: (("backup", "failure"), "Automated backup failed {detail}"),
+    Ev.INSTANCE_DELETED: (("deletion",), "DB instance {node} deleted ({detail})"),
+    Ev.CORRUPTION_WRITTEN: (("notification",), "Bad data written on {node} ({detail})"),
+    Ev.CORRUPTION_DETECTED: (("notification",), "Logical corruption detected {detail}"),
+    Ev.CORRUPTION_SKIPPED: (("notification",), "Corruption not written: {detail}"),
+    Ev.CLIENT_FAILOVER: (("notification",), "Application switched endpoint: {detail}"),
+    Ev.INSTANCE_RELOCATED: (("recovery",), "DB instance {node} recreated in another AZ "
                                           "({detail})"),
-    "fault_not_applicable": (("fault",), "Fault not applicable to this design: {detail}"),
-    "fault_cancelled": (("fault",), "Fault cancelled: {detail}"),
-    "experiment_stopped": (("fault",), "Fault schedule stopped: {detail}"),
+    Ev.FAULT_NOT_APPLICABLE: (("fault",), "Fault not applicable to this design: {detail}"),
+    Ev.FAULT_CANCELLED: (("fault",), "Fault cancelled: {detail}"),
+    Ev.EXPERIMENT_STOPPED: (("fault",), "Fault schedule stopped: {detail}"),
 }
-_FAULT_SOURCE = {"fault_not_applicable", "fault_cancelled", "experiment_stopped"}
+_FAULT_SOURCE = {Ev.FAULT_NOT_APPLICABLE, Ev.FAULT_CANCELLED, Ev.EXPERIMENT_STOPPED}
 
 
 def event_log(rec: Recorder, design: str, include_faults: bool = True) -> pd.DataFrame:

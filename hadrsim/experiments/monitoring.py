@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from hadrsim.simulator.recorder import Recorder
+from hadrsim.simulator.vocabulary import OpKind, Outcome
 from hadrsim.spec.alarms import AlarmSpec
 
 _COMPARE = {
@@ -70,9 +71,9 @@ class PeriodMeter:
             self._ops += 1
             if op.complete_s // period < index:
                 continue
-            failed = 0.0 if op.outcome == "ok" else 1.0
-            (writes if op.kind == "write" else reads).append(failed)
-            if op.kind == "write" and op.outcome == "ok":
+            failed = 0.0 if op.outcome == Outcome.OK else 1.0
+            (writes if op.kind == OpKind.WRITE else reads).append(failed)
+            if op.kind == OpKind.WRITE and op.outcome == Outcome.OK:
                 latencies.append((op.complete_s - op.invoke_s) * 1000.0)
         nan = math.nan
         write_error = float(np.mean(writes)) if writes else nan

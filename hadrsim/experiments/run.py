@@ -22,6 +22,7 @@ from hadrsim.simulator.checkers import run_metrics
 from hadrsim.simulator.client import ObservedClient
 from hadrsim.simulator.faults import FaultInjector
 from hadrsim.simulator.network import Network, region_rtt_lookup
+from hadrsim.simulator.vocabulary import Ev
 from hadrsim.simulator.world import World
 from hadrsim.spec.study import Study
 
@@ -117,7 +118,7 @@ def run_once(study: Study, design_name: str, scenario_name: str, run_index: int)
         result.metrics, result.episodes = run_metrics(world.rec)
         _add_time_to_alarm(study, world, result)
         if scenario.stop_conditions:
-            stops = [e.time_s for e in world.rec.control if e.event == "experiment_stopped"]
+            stops = [e.time_s for e in world.rec.control if e.event == Ev.EXPERIMENT_STOPPED]
             result.metrics["experiment_stopped_s"] = stops[0] if stops else math.nan
         result.history_hash = world.rec.history_hash()
         result.control = [tuple(e) for e in world.rec.control]  # the RDS-style event log

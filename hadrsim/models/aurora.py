@@ -43,6 +43,7 @@ from hadrsim.simulator.restore import PointInTimeRestore
 from hadrsim.simulator.routing import Endpoint
 from hadrsim.simulator.service import Service
 from hadrsim.simulator.switchover import PlannedSwitchover
+from hadrsim.simulator.vocabulary import Ev
 from hadrsim.simulator.world import World
 from hadrsim.spec.distributions import constant
 
@@ -306,7 +307,7 @@ class _DeleteWriter:
         writer = group.primary
         writer.mark_deleted()
         world = service.world
-        world.event("instance_deleted", writer.name,
+        world.event(Ev.INSTANCE_DELETED, writer.name,
                     "writer instance; the cluster volume and automated backups remain")
         controller.fail_over_now("writer instance deleted")
         world.changed()

@@ -13,6 +13,7 @@ from hadrsim.simulator.node import Node
 from hadrsim.simulator.restore import PointInTimeRestore
 from hadrsim.simulator.service import Service
 from hadrsim.simulator.switchover import PlannedSwitchover
+from hadrsim.simulator.vocabulary import Ev
 
 
 @dataclass
@@ -94,7 +95,7 @@ class Deployment:
     def fail_backup(self) -> None:
         """A failed backup job: the next daily snapshot is not taken."""
         at = self.pitr.catalog.fail_next_snapshot(self.service.world.now)
-        self.service.world.event("backup_failed", None, f"snapshot due at t={at:.0f}")
+        self.service.world.event(Ev.BACKUP_FAILED, None, f"snapshot due at t={at:.0f}")
 
     def retire_controllers(self) -> None:
         """Stop every controller (a restore replaced the dataset they managed)."""

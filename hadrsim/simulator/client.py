@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from hadrsim.simulator.random import UniformSampler
 from hadrsim.simulator.records import ClientOp
 from hadrsim.simulator.routing import Resolver
+from hadrsim.simulator.vocabulary import Ev, OpKind, Outcome
 
 if TYPE_CHECKING:
     from hadrsim.simulator.network import Network
@@ -56,12 +57,12 @@ class _Op:
     def reply_write(self, ok: bool, version, error, prev=None) -> None:
         client = self.client
         client.net.send(self.node.az, client.region, client._finish, self,
-                        "ok" if ok else "fail", self.write_id, version, error, prev)
+                        Outcome.OK if ok else Outcome.FAIL, self.write_id, version, error, prev)
 
     def reply_read(self, ok: bool, value, version, error) -> None:
         client = self.client
         client.net.send(self.node.az, client.region, client._finish, self,
-                        "ok" if ok else "fail", value, version, error)
+                        Outcome.OK if ok else Outcome.FAIL, value, version, error)
 
 
 class ObservedClient:
@@ -146,7 +147,7 @@ class ObservedClient:
         position = chain.index(current) if current in chain else 0
         self._switched = chain[(position + 1) % len(chain)]
         self.failures_in_a_row = 0
-        self.world.event("client_failover", None, f"{self.name} -> {self._switched.name}")
+        self.world.event(Ev.CLIENT_FAILOVER, None, f"{self.name} -> {self._switched.name}")
 
     def _tick(self, generation: int) -> None:
         if generation != self._generation or self.world.now >= self.world.horizon_s:
@@ -167,8 +168,8 @@ class ObservedClient:
         invoke = self.world.now
         write_id = next(self.write_ids) if is_write else None
         if node is None:
-            self._record("write" if is_write else "read", key, write_id, None, invoke, "fail",
-                         None, "no endpoint")
+            kind = OpKind.WRITE if is_write else OpKind.READ
+            self._record(kind, key, write_id, None, invoke, Outcome.FAIL, None, "no endpoint")
             return
         op = _Op(self, is_write, key, write_id, invoke, node)
         if is_write:
@@ -180,7 +181,8 @@ class ObservedClient:
 
     # --- replies and time-outs ------------------------------------------------------------
     def _timeout(self, op: _Op) -> None:
-        self._finish(op, "unknown" if op.is_write else "fail", op.write_id, None, "timeout")
+        outcome = Outcome.UNKNOWN if op.is_write else Outcome.FAIL  # a write may have landed
+        self._finish(op, outcome, op.write_id, None, "timeout")
 
     def _finish(self, op: _Op, outcome: str, value, version, error, prev=None) -> None:
         if op.done:
@@ -188,14 +190,14 @@ class ObservedClient:
         op.done = True
         if op.timer is not None:  # always set: the time-out is armed as the op is sent
             self.world.cancel(op.timer)  # answered in time: the time-out costs no event
-        self._record("write" if op.is_write else "read", op.key, value, version, op.invoke,
-                     outcome, op.node.name, error, prev)
+        kind = OpKind.WRITE if op.is_write else OpKind.READ
+        self._record(kind, op.key, value, version, op.invoke, outcome, op.node.name, error, prev)
 
     def _record(self, kind, key, value, version, invoke, outcome, node, error, prev=None) -> None:
         if not self.net.is_up(self.region):
             self._waiting_for_region = True  # the client died with its Region mid-call
             return
-        self.failures_in_a_row = 0 if outcome == "ok" else self.failures_in_a_row + 1
+        self.failures_in_a_row = 0 if outcome == Outcome.OK else self.failures_in_a_row + 1
         threshold = self.spec.app_failover_after
         if threshold is not None and self.failures_in_a_row >= threshold:
             self._fail_over()
@@ -203,4 +205,4 @@ class ObservedClient:
             ClientOp(self.name, self.region, kind, key, value, version, invoke,
                      self.world.now, outcome, node, error, prev)
         )
-        self._schedule(self._next_delay(outcome != "ok"))
+        self._schedule(self._next_delay(outcome != Outcome.OK))

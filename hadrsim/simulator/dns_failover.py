@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING
 
 from hadrsim.simulator.detector import FailureDetector
 from hadrsim.simulator.routing import Answer, DnsName
+from hadrsim.simulator.vocabulary import Ev
 
 if TYPE_CHECKING:
     from hadrsim.simulator.network import Network
@@ -173,7 +174,7 @@ class FailoverRecord(DnsName):
             return
         self.vote_healthy = vote
         target = _node_of(self.primary)
-        self.world.event("dns_health_changed", target.name if target else None,
+        self.world.event(Ev.DNS_HEALTH_CHANGED, target.name if target else None,
                          "healthy" if vote else "unhealthy")
         self._version += 1
         delay = self.propagation() if self.propagation is not None else 0.0
@@ -191,5 +192,5 @@ class FailoverRecord(DnsName):
         if after is not before:
             node = after.current() if isinstance(after, DnsName) else after
             via = f" ({node.name if node else '-'})" if isinstance(after, DnsName) else ""
-            self.world.event("endpoint_updated", node.name if node else None,
+            self.world.event(Ev.ENDPOINT_UPDATED, node.name if node else None,
                              f"{self.name} -> {after.name if after else '-'}{via}")

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from hadrsim.simulator.detector import FailureDetector
 from hadrsim.simulator.node import PROMOTING
+from hadrsim.simulator.vocabulary import Ev
 
 if TYPE_CHECKING:
     from hadrsim.simulator.backups import BackupCatalog
@@ -123,9 +124,9 @@ class FailoverController:
     def _on_down(self, node: Node) -> None:
         if not self.active or self.busy:
             return
-        self.world.event("failure_detected", node.name, self.name)
+        self.world.event(Ev.FAILURE_DETECTED, node.name, self.name)
         if self._confirm is not None and not self._confirm():
-            self.world.event("failover_vetoed", node.name, "a majority still reaches it")
+            self.world.event(Ev.FAILOVER_VETOED, node.name, "a majority still reaches it")
             self.detector.reset()
             return
         candidate = self._candidate() if self.promotion is not None else None
@@ -142,7 +143,7 @@ class FailoverController:
         candidate = self._candidate()
         if candidate is None:
             return False
-        self.world.event("failure_detected", self.group.primary.name, why)
+        self.world.event(Ev.FAILURE_DETECTED, self.group.primary.name, why)
         self._promote(candidate)
         return True
 
@@ -158,7 +159,7 @@ class FailoverController:
         if self.promotion is None:  # callers check first: a controller without one replaces
             raise RuntimeError(f"{self.name}: this controller does not promote")
         self.busy = True
-        self.world.event("promotion_started", candidate.name, self.name)
+        self.world.event(Ev.PROMOTION_STARTED, candidate.name, self.name)
         candidate.set_role(PROMOTING)
         self.world.call_later(self.promotion(), self._finish_promotion, candidate)
 
@@ -167,14 +168,14 @@ class FailoverController:
         if not self.active:
             return
         if not candidate.responsive:
-            self.world.event("failover_aborted", candidate.name, "candidate failed")
+            self.world.event(Ev.FAILOVER_ABORTED, candidate.name, "candidate failed")
             self.detector.reset()
             return
         old = self.group.primary
         if self._recovery_point is not None:
             point = self._recovery_point()
             if point is None:
-                self.world.event("failover_aborted", candidate.name, "storage unreadable")
+                self.world.event(Ev.FAILOVER_ABORTED, candidate.name, "storage unreadable")
                 self.detector.reset()
                 return
             candidate.adopt(*point)
@@ -182,7 +183,7 @@ class FailoverController:
         self.group.switch_primary(candidate, timeline)
         if old.deleted:
             self.group.remove(old)  # a deleted instance does not rejoin
-        self.world.event("promotion_completed", candidate.name, self.name)
+        self.world.event(Ev.PROMOTION_COMPLETED, candidate.name, self.name)
         self.service.writer.repoint([candidate])
         self.service.reader.repoint(self.service.local_readers())
         self.detector.reset()
@@ -221,11 +222,11 @@ class FailoverController:
         restoring = node.storage_lost
         if restoring and not self._restorable(node):
             self._replacing.discard(node.name)
-            self.world.event("restore_impossible", node.name,
+            self.world.event(Ev.RESTORE_IMPOSSIBLE, node.name,
                              "storage lost and no backup to restore from (automated "
                              "backups off): the data is gone")
             return
-        self.world.event("restore_started" if restoring else "replacement_started", node.name)
+        self.world.event(Ev.RESTORE_STARTED if restoring else "replacement_started", node.name)
         duration = self.restore if restoring else self.replace
         if duration is None:  # _replace is only called with a replacement configured
             raise RuntimeError(f"{self.name}: no host replacement configured")
@@ -244,7 +245,7 @@ class FailoverController:
                          None)
         if elsewhere is None:
             return
-        self.world.event("instance_relocated", node.name, f"{node.az} -> {elsewhere}")
+        self.world.event(Ev.INSTANCE_RELOCATED, node.name, f"{node.az} -> {elsewhere}")
         node.az = elsewhere
         self._finish_replacement(node, node.storage_lost)
 
@@ -267,7 +268,7 @@ class FailoverController:
             if point is not None:
                 timeline, lsn = point
                 node.adopt(self.service.log.branch(timeline, lsn), lsn)
-        self.world.event("restore_completed" if restoring else "replacement_completed", node.name)
+        self.world.event(Ev.RESTORE_COMPLETED if restoring else "replacement_completed", node.name)
         self.service.reader.repoint(self.service.local_readers())
         self.detector.reset()
         self.world.changed()
@@ -294,7 +295,7 @@ class FailoverController:
         point, _base, (timeline, lsn) = self._archive_point(node)
         node.adopt(timeline, lsn)
         node.adopt(self.service.log.branch(timeline, lsn), lsn)
-        self.world.event("restored_to", node.name, f"t={point:.3f} lsn {lsn}")
+        self.world.event(Ev.RESTORED_TO, node.name, f"t={point:.3f} lsn {lsn}")
 
 
 _RECHECK_S = 30.0
@@ -354,19 +355,19 @@ class DisasterRunbook:
         if self.done or self.busy:
             return
         self.busy = True
-        self.world.event("operator_paged", node.name)
+        self.world.event(Ev.OPERATOR_PAGED, node.name)
         delay = self.operator_delay() if self.operator_delay is not None else 0.0
         self.world.call_later(delay, self._decide)
 
     def _decide(self) -> None:
         writer = self.service.group.primary
         if writer.responsive:
-            self.world.event("failover_aborted", writer.name, "writer healthy again")
+            self.world.event(Ev.FAILOVER_ABORTED, writer.name, "writer healthy again")
             self._stand_down()
             return
         if self.controller.can_recover():
             # the Region's own HA is at work: a DR runbook acts only when it cannot
-            self.world.event("dr_deferred", writer.name, "in-Region recovery under way")
+            self.world.event(Ev.DR_DEFERRED, writer.name, "in-Region recovery under way")
             self.world.call_later(_RECHECK_S, self._decide)
             return
         self._act()
@@ -430,21 +431,21 @@ class PromotionRunbook(DisasterRunbook):
     def _act(self) -> None:
         candidate = self._candidate()
         if candidate is None:
-            self.world.event("failover_aborted", None, "no replica to promote")
+            self.world.event(Ev.FAILOVER_ABORTED, None, "no replica to promote")
             self._stand_down()
             return
         self._promote(candidate, "operator")
 
     def _promote(self, candidate: Node, why: str) -> None:
         self.chosen = candidate
-        self.world.event("promotion_started", candidate.name, why)
+        self.world.event(Ev.PROMOTION_STARTED, candidate.name, why)
         self.service.group.remove(candidate)
         candidate.set_role(PROMOTING)
         self.world.call_later(self.promotion[candidate.name](), self._finish, candidate)
 
     def _finish(self, candidate: Node) -> None:
         if not candidate.responsive:
-            self.world.event("failover_aborted", candidate.name, "replica failed")
+            self.world.event(Ev.FAILOVER_ABORTED, candidate.name, "replica failed")
             self.chosen = None
             self._stand_down()
             return
@@ -455,7 +456,7 @@ class PromotionRunbook(DisasterRunbook):
         group = self.new_group(candidate)
         self.service.activate(group)
         self.new_controller(group)
-        self.world.event("promotion_completed", candidate.name, "operator")
+        self.world.event(Ev.PROMOTION_COMPLETED, candidate.name, "operator")
         after = self.repoint()
         if self.service.front is None:
             # without DNS failover records the operator repoints the writer name;

@@ -29,6 +29,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 from hadrsim.simulator.records import Fault
+from hadrsim.simulator.vocabulary import Ev
 
 if TYPE_CHECKING:
     from hadrsim.simulator.network import Network
@@ -80,7 +81,7 @@ class FaultInjector:
             return
         now = self.world.now
         self.stopped_at = now
-        self.world.event("experiment_stopped", None, reason)
+        self.world.event(Ev.EXPERIMENT_STOPPED, None, reason)
         for fault_id in sorted(self._active):
             index, revert = self._active.pop(fault_id)
             self.world.rec.faults[index] = self.world.rec.faults[index]._replace(end_s=now)
@@ -109,7 +110,7 @@ class FaultInjector:
 
         def arrive() -> None:
             if self.stopped_at is not None:
-                self.world.event("fault_cancelled", None, f"{fault.kind}: experiment stopped")
+                self.world.event(Ev.FAULT_CANCELLED, None, f"{fault.kind}: experiment stopped")
                 return
             duration = mttr()
             self._inject(fault, duration)
@@ -120,11 +121,11 @@ class FaultInjector:
     # --- applying one fault ---------------------------------------------------------
     def _inject(self, fault, duration_s: float | None) -> None:
         if self.stopped_at is not None:
-            self.world.event("fault_cancelled", None, f"{fault.kind}: experiment stopped")
+            self.world.event(Ev.FAULT_CANCELLED, None, f"{fault.kind}: experiment stopped")
             return
         action = self._resolve(fault)
         if isinstance(action, str):
-            self.world.event("fault_not_applicable", None, f"{fault.kind}: {action}")
+            self.world.event(Ev.FAULT_NOT_APPLICABLE, None, f"{fault.kind}: {action}")
             return
         scope, affected, apply, revert = action
         self._next_id += 1

@@ -38,6 +38,7 @@ from hadrsim.simulator.records import (
     ReplicaState,
     corrupt_write_id,
 )
+from hadrsim.simulator.vocabulary import Ev
 
 if TYPE_CHECKING:
     from hadrsim.simulator.log import Timeline
@@ -358,16 +359,16 @@ class MultiActiveRestore:
         at = self.world.now
         for key in self.keys:
             source.receive_write(key, corrupt_write_id(fault_id, key), _no_reply)
-        self.world.event("corruption_written", source.name, f"{len(self.keys)} keys")
+        self.world.event(Ev.CORRUPTION_WRITTEN, source.name, f"{len(self.keys)} keys")
         self.world.call_later(detection_s + decision_s, self._start, at - 1e-3)
 
     def _start(self, wanted: float) -> None:
         now = self.world.now
         point = min(wanted, now - self.lrt_lag_s)
         if point < now - self.retention_s:
-            self.world.event("restore_impossible", None, "beyond PITR retention")
+            self.world.event(Ev.RESTORE_IMPOSSIBLE, None, "beyond PITR retention")
             return
-        self.world.event("restore_started", None, f"to t={point:.3f}")
+        self.world.event(Ev.RESTORE_STARTED, None, f"to t={point:.3f}")
         self.world.call_later(self.restore(), self._finish, point)
 
     def _finish(self, point: float) -> None:
@@ -383,7 +384,7 @@ class MultiActiveRestore:
             endpoint = self.service.endpoint_in(replica.region)
             if endpoint is not None:  # an MRSC witness has no endpoint
                 endpoint.repoint([replica], after_s=after)
-        self.world.event("restore_completed", fresh[0].name, f"to t={point:.3f}")
+        self.world.event(Ev.RESTORE_COMPLETED, fresh[0].name, f"to t={point:.3f}")
         self.world.changed()
 
 

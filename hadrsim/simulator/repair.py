@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hadrsim.simulator.vocabulary import Ev
+
 if TYPE_CHECKING:
     from hadrsim.simulator.log import Log
     from hadrsim.simulator.network import Network
@@ -40,7 +42,7 @@ class AutoRepair:
             broken = node.crashed or node.storage_lost
             if broken and node.name not in self._repairing and self.net.is_up(node.az):
                 self._repairing.add(node.name)
-                self.world.event("segment_repair_started", node.name)
+                self.world.event(Ev.SEGMENT_REPAIR_STARTED, node.name)
                 self.world.call_later(self.repair(), self._done, node)
 
     def _done(self, node: Node) -> None:
@@ -50,5 +52,5 @@ class AutoRepair:
         node.crashed = 0
         node.storage_lost = False
         node.adopt(self.log.root, 0)
-        self.world.event("segment_repair_completed", node.name)
+        self.world.event(Ev.SEGMENT_REPAIR_COMPLETED, node.name)
         self.world.changed()

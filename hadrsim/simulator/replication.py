@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 from hadrsim.simulator.log import version
 from hadrsim.simulator.node import PRIMARY, REPLICA, STANDBY, FollowConfig, Node
 from hadrsim.simulator.records import Apply, Commit
+from hadrsim.simulator.vocabulary import Ev
 
 if TYPE_CHECKING:
     from hadrsim.simulator.log import Timeline
@@ -103,7 +104,7 @@ class FollowerLink:
             # diverged (an old primary rejoining): rewind to the shared prefix first
             shared, shared_lsn = node.timeline.common_prefix(node.lsn, timeline, lsn)
             node.adopt(shared, shared_lsn)
-            group.world.event("rewound", node.name, f"to timeline {shared.tid} lsn {shared_lsn}")
+            group.world.event(Ev.REWOUND, node.name, f"to timeline {shared.tid} lsn {shared_lsn}")
         apply_lag = self.config.apply_lag
         node.adopt(timeline, lsn, visible=apply_lag is None)
         group.world.rec.applies.append(
@@ -212,7 +213,7 @@ class ReplicationGroup:
         new_primary.set_role(PRIMARY)
         for node in others:
             self.add_follower(node, in_sync=False)
-        self.world.event("primary_changed", new_primary.name, f"from {old.name}")
+        self.world.event(Ev.PRIMARY_CHANGED, new_primary.name, f"from {old.name}")
 
     def has_pending(self) -> bool:
         return bool(self._pending)
@@ -303,7 +304,7 @@ class ReplicationGroup:
         )
         if blocked != self.blocked_by_rpo:
             self.blocked_by_rpo = blocked
-            self.world.event("commits_blocked" if blocked else "commits_resumed",
+            self.world.event(Ev.COMMITS_BLOCKED if blocked else "commits_resumed",
                              self.primary.name, f"rpo limit {self.rpo_limit_s:g} s")
         return blocked
 
@@ -337,7 +338,7 @@ class ReplicationGroup:
                 if link.in_sync and link.acked_lsn < head.lsn:
                     link.in_sync = False
                     dropped = True
-                    self.world.event("standby_out_of_sync", link.follower.name, f"lsn {head.lsn}")
+                    self.world.event(Ev.STANDBY_OUT_OF_SYNC, link.follower.name, f"lsn {head.lsn}")
             if dropped:
                 self._try_release()
         if self._pending:
@@ -355,7 +356,7 @@ class ReplicationGroup:
             return
         if not link.in_sync and lsn >= self.primary.lsn:
             link.in_sync = True
-            self.world.event("standby_in_sync", link.follower.name, f"lsn {lsn}")
+            self.world.event(Ev.STANDBY_IN_SYNC, link.follower.name, f"lsn {lsn}")
         self._try_release()
 
     def catch_up(self) -> None:

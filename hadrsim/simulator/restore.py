@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from hadrsim.simulator.policies import ColdStart
 from hadrsim.simulator.records import corrupt_write_id
+from hadrsim.simulator.vocabulary import Ev
 
 if TYPE_CHECKING:
     from hadrsim.simulator.backups import BackupCatalog
@@ -75,12 +76,12 @@ class PointInTimeRestore:
         """A bad write to every observed key, through the normal write path."""
         group = self.service.group
         if not group.primary.responsive:
-            self.world.event("corruption_skipped", group.primary.name, "primary down")
+            self.world.event(Ev.CORRUPTION_SKIPPED, group.primary.name, "primary down")
             return
         at = self.world.now
         for key in self.keys:
             group.commit(key, corrupt_write_id(fault_id, key), _ignore_reply)
-        self.world.event("corruption_written", group.primary.name, f"{len(self.keys)} keys")
+        self.world.event(Ev.CORRUPTION_WRITTEN, group.primary.name, f"{len(self.keys)} keys")
         self.world.call_later(detection_s, self._detected, at, decision_s)
 
     def delete_instance(self, detection_s: float, decision_s: float) -> None:
@@ -94,11 +95,11 @@ class PointInTimeRestore:
             node.storage_lost = True
             node.crashed += 1
         self.catalog.automated_deleted = True
-        self.world.event("instance_deleted", group.primary.name, "no final snapshot")
+        self.world.event(Ev.INSTANCE_DELETED, group.primary.name, "no final snapshot")
         self.world.call_later(detection_s + decision_s, self.start_restore, self.world.now)
 
     def _detected(self, corrupted_at: float, decision_s: float) -> None:
-        self.world.event("corruption_detected", None, f"at t={corrupted_at:.3f}")
+        self.world.event(Ev.CORRUPTION_DETECTED, None, f"at t={corrupted_at:.3f}")
         self.world.call_later(decision_s, self._start, corrupted_at)
 
     def _start(self, corrupted_at: float) -> None:
@@ -118,11 +119,11 @@ class PointInTimeRestore:
             shipped = min(shipped, self._down_since)
         choice = self.catalog.restore_point(self.service.group, wanted, shipped)
         if choice is None:
-            self.world.event("restore_impossible", None, "no restore point")
+            self.world.event(Ev.RESTORE_IMPOSSIBLE, None, "no restore point")
             return False
         point, base, position = choice
         duration = self.restore() + self.size_s + max(0.0, point - base) / self.replay_speedup
-        self.world.event("restore_started", None, f"to t={point:.3f}")
+        self.world.event(Ev.RESTORE_STARTED, None, f"to t={point:.3f}")
         self.world.call_later(duration, self._finish, position, point, az)
         return True
 
@@ -135,13 +136,13 @@ class PointInTimeRestore:
         if self.hydration_s > 0:
             node.reconfigure(cold_start=ColdStart(self.world.now + self.hydration_s,
                                                   self.cold_penalty))
-            self.world.event("hydration_started", node.name, f"{self.hydration_s:.0f} s")
+            self.world.event(Ev.HYDRATION_STARTED, node.name, f"{self.hydration_s:.0f} s")
         group = self.new_group(node)
         old.fenced = True  # the corrupt instance is renamed away: its sessions end
         self.service.activate(group)
         self.service.add_node(node)
         self.on_restored(group)
-        self.world.event("restore_completed", node.name, f"to t={point:.3f}")
+        self.world.event(Ev.RESTORE_COMPLETED, node.name, f"to t={point:.3f}")
         after = self.repoint()
         self.service.writer.repoint([node], after_s=after)
         self.service.reader.repoint([node], after_s=after)

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Union
 
+from hadrsim.simulator.vocabulary import Ev
+
 if TYPE_CHECKING:
     from hadrsim.simulator.node import Node
     from hadrsim.simulator.world import World
@@ -80,7 +82,7 @@ class Endpoint(DnsName):
                 return  # a newer change superseded this one
             self.targets = list(targets)
             names = ",".join(t.name for t in targets) or "-"
-            self.world.event("endpoint_updated", targets[0].name if targets else None,
+            self.world.event(Ev.ENDPOINT_UPDATED, targets[0].name if targets else None,
                              f"{self.name} -> {names}")
 
         if after_s > 0:

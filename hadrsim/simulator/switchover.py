@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hadrsim.simulator.node import PROMOTING
+from hadrsim.simulator.vocabulary import Ev
 
 if TYPE_CHECKING:
     from hadrsim.simulator.node import Node
@@ -46,9 +47,9 @@ class PlannedSwitchover:
     def start(self, target: Node) -> None:
         group = self.service.group
         if target.group is not group or target is group.primary:
-            self.world.event("switchover_skipped", target.name, "not a follower of the writer")
+            self.world.event(Ev.SWITCHOVER_SKIPPED, target.name, "not a follower of the writer")
             return
-        self.world.event("switchover_started", target.name)
+        self.world.event(Ev.SWITCHOVER_STARTED, target.name)
         group.fenced = True  # the old primary refuses new writes from now on
         self._wait(group, target, self.world.now + self.timeout_s)
 
@@ -56,13 +57,13 @@ class PlannedSwitchover:
         primary = group.primary
         caught_up = target.timeline is primary.timeline and target.lsn >= primary.lsn
         if caught_up and not group.has_pending():
-            self.world.event("promotion_started", target.name, "switchover")
+            self.world.event(Ev.PROMOTION_STARTED, target.name, "switchover")
             group.remove(target)
             target.set_role(PROMOTING)
             self.world.call_later(self.promotion(), self._finish, group, target)
         elif self.world.now >= give_up_at or not target.responsive:
             group.fenced = False
-            self.world.event("switchover_aborted", target.name, "target did not catch up")
+            self.world.event(Ev.SWITCHOVER_ABORTED, target.name, "target did not catch up")
         else:
             self.world.call_later(_POLL_S, self._wait, group, target, give_up_at)
 
@@ -72,6 +73,6 @@ class PlannedSwitchover:
         self.service.activate(group)
         old.fenced = False
         self.on_promoted(old, group)
-        self.world.event("promotion_completed", target.name, "switchover")
-        self.world.event("switchover_completed", target.name)
+        self.world.event(Ev.PROMOTION_COMPLETED, target.name, "switchover")
+        self.world.event(Ev.SWITCHOVER_COMPLETED, target.name)
         self.world.changed()

@@ -15,6 +15,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Hashable, Iterable
 
 from hadrsim.simulator.records import ClientOp
+from hadrsim.simulator.vocabulary import OpKind, Outcome
 
 NO_VERSION = -math.inf
 """The rank of a read that found the key empty: older than any write."""
@@ -27,7 +28,7 @@ def version_rank(op: ClientOp) -> float:
 
 def is_ok_read(op: ClientOp) -> bool:
     """A read that returned a value (or the key's emptiness) to its client."""
-    return op.kind == "read" and op.outcome == "ok"
+    return op.kind == OpKind.READ and op.outcome == Outcome.OK
 
 
 class NewestWrites:
@@ -42,7 +43,7 @@ class NewestWrites:
     def __init__(self, ops: Iterable[ClientOp], group: Callable[[ClientOp], Hashable]) -> None:
         groups: dict[Hashable, list[tuple[float, int]]] = {}
         for op in ops:
-            if op.kind == "write" and op.outcome == "ok" and op.version is not None:
+            if op.kind == OpKind.WRITE and op.outcome == Outcome.OK and op.version is not None:
                 groups.setdefault(group(op), []).append((op.complete_s, op.version))
         self._complete: dict[Hashable, list[float]] = {}
         self._best: dict[Hashable, list[tuple[int, float]]] = {}

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 
 from hadrsim.simulator.checkers.episodes import Episode
 from hadrsim.simulator.records import ClientOp
+from hadrsim.simulator.vocabulary import Outcome
 
 
 def availability(episodes: Sequence[Episode], rtos: Sequence[float], horizon_s: float) -> float:
@@ -50,7 +51,7 @@ def success_ratio(ops: Iterable[ClientOp], kind: str) -> float:
     for op in ops:
         if op.kind == kind:
             total += 1
-            ok += op.outcome == "ok"
+            ok += op.outcome == Outcome.OK
     return ok / total if total else math.nan
 
 

@@ -19,8 +19,9 @@ from typing import NamedTuple
 
 from hadrsim.simulator.checkers.episodes import Episode
 from hadrsim.simulator.records import ControlEvent
+from hadrsim.simulator.vocabulary import Ev
 
-_STEPS = ("failure_detected", "promotion_started", "promotion_completed", "endpoint_updated")
+_STEPS = (Ev.FAILURE_DETECTED, Ev.PROMOTION_STARTED, Ev.PROMOTION_COMPLETED, Ev.ENDPOINT_UPDATED)
 
 
 class Breakdown(NamedTuple):

@@ -26,14 +26,8 @@ from collections.abc import Iterable
 
 from hadrsim.simulator.checkers.episodes import Episode
 from hadrsim.simulator.checkers.rto import _ClientLog
-from hadrsim.simulator.records import CORRUPT_BASE, ClientOp, FinalRead
-
-
-def corrupting_fault(value: int | None) -> int | None:
-    """The fault id encoded in a corrupt write id, or None for a clean value."""
-    if value is None or value >= 0:
-        return None
-    return -value // CORRUPT_BASE
+from hadrsim.simulator.records import ClientOp, FinalRead
+from hadrsim.simulator.vocabulary import OpKind, Outcome, corrupting_fault, is_corrupt
 
 
 def corruption_rto(
@@ -45,7 +39,7 @@ def corruption_rto(
     that fault's; one naming none is charged to the window it was read in.
     """
     window = (episode.start_s, episode.window_end_s)
-    if any(corrupting_fault(v) == episode.fault_id for v in final.write_ids if v < 0):
+    if any(corrupting_fault(v) == episode.fault_id for v in final.write_ids if is_corrupt(v)):
         return window[1] - window[0], False
 
     def ours(value: int | None) -> bool:
@@ -56,11 +50,11 @@ def corruption_rto(
     clients: dict[tuple[str, str], list[ClientOp]] = {}
     seen = False
     for op in ops:
-        if op.kind != "read" or op.outcome != "ok" or op.client_region in dead:
+        if op.kind != OpKind.READ or op.outcome != Outcome.OK or op.client_region in dead:
             continue
         if ours(op.value):
             seen = seen or window[0] <= op.complete_s < window[1]
-            op = op._replace(outcome="fail")
+            op = op._replace(outcome=Outcome.FAIL)
         elif corrupting_fault(op.value) is not None:
             continue  # another fault's corruption: not this episode's to judge
         clients.setdefault((op.client, op.client_region), []).append(op)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from hadrsim.simulator.records import ClientOp
+from hadrsim.simulator.vocabulary import Outcome
 
 
 def latency_percentiles_ms(
@@ -22,7 +23,7 @@ def latency_percentiles_ms(
         (
             (op.complete_s - op.invoke_s) * 1000.0
             for op in ops
-            if op.kind == kind and op.outcome == "ok"
+            if op.kind == kind and op.outcome == Outcome.OK
         ),
         dtype=float,
     )

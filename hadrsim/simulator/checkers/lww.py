@@ -46,6 +46,7 @@ from collections.abc import Collection, Iterable, Mapping
 from hadrsim.simulator.checkers._newest import version_rank
 from hadrsim.simulator.checkers.rpo import is_acknowledged
 from hadrsim.simulator.records import ClientOp
+from hadrsim.simulator.vocabulary import OpKind, Outcome
 
 
 def lww_conflicts(ops: Iterable[ClientOp]) -> int:
@@ -80,7 +81,7 @@ def final_values_by_version(ops: Iterable[ClientOp]) -> dict[int, int | None]:
 
 def indeterminate_writes(ops: Iterable[ClientOp]) -> int:
     """Writes whose outcome is unknown (timed out): they may or may not have applied."""
-    return sum(1 for op in ops if op.kind == "write" and op.outcome == "unknown")
+    return sum(1 for op in ops if op.kind == OpKind.WRITE and op.outcome == Outcome.UNKNOWN)
 
 
 def lost_updates(
@@ -104,7 +105,7 @@ def lost_updates(
     # writes outside the observed history that an acknowledged write replaced.
     maybe: dict[int, set[int]] = {}
     for op in ops:
-        if op.kind == "write" and op.outcome == "unknown" and op.value is not None:
+        if op.kind == OpKind.WRITE and op.outcome == Outcome.UNKNOWN and op.value is not None:
             maybe.setdefault(op.key, set()).add(op.value)
     for op in acked:
         if op.prev is not None and op.prev not in acked_ids:

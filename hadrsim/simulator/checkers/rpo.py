@@ -63,6 +63,7 @@ from typing import NamedTuple
 from hadrsim.simulator.checkers.attribution import Branches, Charger
 from hadrsim.simulator.checkers.episodes import Episode
 from hadrsim.simulator.records import ClientOp, Commit, FinalRead, RoleChange
+from hadrsim.simulator.vocabulary import OpKind, Outcome, is_corrupt
 
 
 class EpisodeLoss(NamedTuple):
@@ -107,7 +108,7 @@ class Losses(NamedTuple):
 
 def is_acknowledged(op: ClientOp) -> bool:
     """True for a write its client saw succeed."""
-    return op.kind == "write" and op.outcome == "ok"
+    return op.kind == OpKind.WRITE and op.outcome == Outcome.OK
 
 
 def lost_writes(ops: Iterable[ClientOp], final: FinalRead) -> list[ClientOp]:
@@ -240,7 +241,7 @@ def lost_writes_from_commits(commits: Iterable[Commit], final: FinalRead) -> tup
     observed = total = 0
     for commit in commits:
         if (commit.timeline, commit.lsn_to) not in surviving:
-            observed += sum(1 for w in commit.write_ids if w > 0)  # < 0: injected corruption
+            observed += sum(1 for w in commit.write_ids if not is_corrupt(w))
             total += commit.writes
     return observed, total
 
@@ -258,5 +259,5 @@ def discarded_writes(commits: Iterable[Commit], final: FinalRead) -> frozenset[i
         ends[timeline] = max(ends.get(timeline, lsn_to), lsn_to)
     return frozenset(
         w for commit in commits if commit.lsn_to > ends.get(commit.timeline, -1)
-        for w in commit.write_ids if w > 0
+        for w in commit.write_ids if not is_corrupt(w)
     )

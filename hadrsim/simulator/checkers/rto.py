@@ -32,6 +32,7 @@ from itertools import accumulate
 
 from hadrsim.simulator.checkers.episodes import Episode
 from hadrsim.simulator.records import ClientOp
+from hadrsim.simulator.vocabulary import OpKind, Outcome, is_corrupt
 
 
 class _ClientLog:
@@ -56,14 +57,14 @@ class _ClientLog:
         complete = [op.complete_s for op in ops]
         self._invoke = [op.invoke_s for op in ops]
         self._complete_max = list(accumulate(complete, max))
-        self._fail_pos = [i for i, op in enumerate(ops) if op.outcome != "ok"]
+        self._fail_pos = [i for i, op in enumerate(ops) if op.outcome != Outcome.OK]
         self._fail_invoke = [self._invoke[i] for i in self._fail_pos]
         self._fail_complete = [complete[i] for i in self._fail_pos]
         self._fail_complete_max = list(accumulate(self._fail_complete, max))
         # _ok_complete_min_from[i]: earliest completion among ok ops at index >= i.
         suffix = [math.inf] * (len(ops) + 1)
         for i in range(len(ops) - 1, -1, -1):
-            ok_complete = complete[i] if ops[i].outcome == "ok" else math.inf
+            ok_complete = complete[i] if ops[i].outcome == Outcome.OK else math.inf
             suffix[i] = min(suffix[i + 1], ok_complete)
         self._ok_complete_min_from = suffix
 
@@ -98,9 +99,9 @@ def _useful(op: ClientOp, survived: frozenset[int] | None, useless: Collection[i
     ``survived``, missing from the final read; a read only
     if it did not return corrupted data (negative ids).
     """
-    if op.kind == "write":
+    if op.kind == OpKind.WRITE:
         return op.value not in useless and (survived is None or op.value in survived)
-    return op.value is None or op.value >= 0
+    return not is_corrupt(op.value)
 
 
 class ClientHistories:
@@ -116,8 +117,8 @@ class ClientHistories:
         groups: dict[tuple[str, str], list[ClientOp]] = {}
         for op in ops:
             if op.kind == kind:
-                if op.outcome == "ok" and not _useful(op, survived, useless):
-                    op = op._replace(outcome="fail")
+                if op.outcome == Outcome.OK and not _useful(op, survived, useless):
+                    op = op._replace(outcome=Outcome.FAIL)
                 groups.setdefault((op.client, op.client_region), []).append(op)
         self._logs = [(region, _ClientLog(group)) for (_, region), group in groups.items()]
 

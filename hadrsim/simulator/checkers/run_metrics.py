@@ -37,6 +37,7 @@ from hadrsim.simulator.checkers.rpo import (
 from hadrsim.simulator.checkers.rto import rto_by_episodes
 from hadrsim.simulator.checkers.split_brain import split_brain_seconds
 from hadrsim.simulator.checkers.visibility import DEFAULT_TS, t_visibility
+from hadrsim.simulator.vocabulary import OpKind, Outcome, is_corrupt
 
 if TYPE_CHECKING:
     from hadrsim.simulator.recorder import Recorder
@@ -95,7 +96,7 @@ def _consistency_metrics(recorder: Recorder) -> dict[str, float]:
         "divergent_keys": float(divergent_keys(recorder.replicas)),
         "corrupt_reads": float(sum(
             1 for op in ops
-            if op.kind == "read" and op.outcome == "ok" and op.value is not None and op.value < 0
+            if op.kind == OpKind.READ and op.outcome == Outcome.OK and is_corrupt(op.value)
         )),
     }
 
@@ -110,8 +111,8 @@ def _client_rtos(
     ops = recorder.ops
     writes = rto_by_episodes(ops, eps, "write", charged_s=losses.unavailable_s())
     reads = rto_by_episodes(ops, eps, "read")
-    corrupt = any(v < 0 for v in final.write_ids) or any(
-        op.kind == "read" and op.outcome == "ok" and op.value is not None and op.value < 0
+    corrupt = any(map(is_corrupt, final.write_ids)) or any(
+        op.kind == OpKind.READ and op.outcome == Outcome.OK and is_corrupt(op.value)
         for op in ops
     )
     if corrupt:
