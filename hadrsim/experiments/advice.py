@@ -18,8 +18,9 @@ from hadrsim.experiments.decision import ClassVerdict, Decision, DesignVerdict
 from hadrsim.experiments.policy import PolicyTarget, episode_meets
 from hadrsim.experiments.run import RunResult
 from hadrsim.experiments.statistics import summarize_censored
-from hadrsim.models.designs import ha_architecture_of
 from hadrsim.spec.distributions import Dist
+from hadrsim.spec.kinds import dr_tier_of as ha_architecture_of
+from hadrsim.spec.kinds import kind_of
 from hadrsim.spec.study import Study
 
 __all__ = ["recommendation"]
@@ -60,7 +61,8 @@ def assumptions(study: Study, design: str) -> list[str]:
         out.append(f"a corruption noticed after a median {_median(f.detection_s)} and a "
                    f"restore decided after {_median(f.decision_s)}")
         out.append("a restore taking 15 min (10-40, §1)")
-    if "Hardware" in classes and spec.kind == "rds_single_az":
+    traits = kind_of(spec).traits(spec)
+    if "Hardware" in classes and traits.no_standby and not traits.no_hosts:  # host replaced
         out.append("a failed host replaced in 10 min (5-30, §1)")
     return out
 

@@ -39,8 +39,8 @@ from hadrsim.experiments.confidence import confidence_bounds, log_evidence
 from hadrsim.experiments.montecarlo import RunTask
 from hadrsim.experiments.policy import PolicyTarget, episode_meets
 from hadrsim.experiments.run import RunResult
-from hadrsim.models.designs import engine_of
 from hadrsim.models.pricing import DEFAULT_PRICES, monthly_cost
+from hadrsim.spec.kinds import engine_of
 from hadrsim.spec.study import Study
 
 __all__ = ["ClassVerdict", "Decision", "DesignVerdict", "decide", "judge"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hadrsim.models.designs import ha_architecture_of
+from hadrsim.spec.kinds import dr_tier_of as ha_architecture_of
 from hadrsim.spec.loader import load_study
 
 ROOT = Path(__file__).resolve().parents[2]
