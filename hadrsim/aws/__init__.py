@@ -3,6 +3,10 @@
 Library code takes an injected :class:`~hadrsim.aws.session.AwsContext`; nothing here
 builds clients from globals. Calls to AWS need ``pip install 'hadrsim[aws]'`` (boto3);
 plans and dry exports do not, so names are imported on first use.
+
+Design kinds are found through the registry (:mod:`hadrsim.spec.kinds`): this package
+attaches its hooks of the built-in kinds (``plan``, ``alarms``, ``fis``) in one place,
+:mod:`hadrsim.aws.builtin_kinds`, imported here.
 """
 
 from __future__ import annotations
@@ -31,3 +35,6 @@ def __getattr__(name: str):
     module, _, attribute = _HOMES[name].partition(":")
     # "discover" is also a submodule's name, so the function is exported under another
     return getattr(import_module(f"hadrsim.aws.{module}"), attribute or name)
+
+
+from hadrsim.aws import builtin_kinds  # noqa: E402,F401  (registers the kinds' aws hooks)

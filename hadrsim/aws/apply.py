@@ -26,8 +26,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from hadrsim.aws.kinds import Env, Found, Kind, Unresolved, kind_of
 from hadrsim.aws.plan import ApiCall, Plan
+from hadrsim.aws.resource_types import Env, Found, ResourceType, Unresolved, type_of
 from hadrsim.aws.session import AwsContext, AwsError, aws_errors
 
 __all__ = ["ApplyReport", "Outcome", "OutcomeReport", "apply_plan", "error_message", "preflight",
@@ -126,15 +126,16 @@ def _dependency_keys(plan: Plan, call: ApiCall) -> list[str]:
     return [plan.calls[step - 1].resource.key for step in call.depends_on]
 
 
-def wait_until(env: Env, kind: Kind, resource, want: Callable[[Found | None], bool],
+def wait_until(env: Env, rtype: ResourceType, resource,
+               want: Callable[[Found | None], bool],
                what: str) -> None:
-    """Poll ``kind.find`` until ``want(found)``; TimeoutError after the limit (1 s polls for
+    """Poll ``rtype.find`` until ``want(found)``; TimeoutError after the limit (1 s polls for
     a minute against an emulator, 20 s polls for two hours against AWS)."""
     fast = env.ctx.endpoint_url is not None
     delay, limit = (1.0, 60.0) if fast else (20.0, 2 * 3600.0)
     deadline = time.monotonic() + limit
     while True:
-        if want(kind.find(env, resource)):
+        if want(rtype.find(env, resource)):
             return
         if time.monotonic() >= deadline:
             raise TimeoutError(f"{what} after {limit:g} s")
@@ -155,8 +156,8 @@ def _wait(env: Env, call: ApiCall, response: dict | None, skip: Mapping[str, str
         run_waiter(env, call.service, call.region, call.wait.waiter,
                    env.resolve(dict(call.wait.args), response))
         return f"waited: {call.wait.waiter}"
-    kind = kind_of(call.resource)
-    wait_until(env, kind, call.resource, lambda f: f is not None and f.status == "ready",
+    rtype = type_of(call.resource)
+    wait_until(env, rtype, call.resource, lambda f: f is not None and f.status == "ready",
                f"{call.resource.identifier} not ready")
     return "waited until ready"
 
@@ -168,14 +169,14 @@ class _Step:
                  allow_unimplemented: bool) -> None:
         self.env, self.call, self.wait, self.skip = env, call, wait, skip
         self.allow_unimplemented = allow_unimplemented
-        self.kind = kind_of(call.resource)
+        self.rtype = type_of(call.resource)
 
     def run(self) -> tuple[str, str]:
-        call, env, kind = self.call, self.env, self.kind
+        call, env, rtype = self.call, self.env, self.rtype
         res = call.resource
-        found = kind.find(env, res)
+        found = rtype.find(env, res)
         if found is not None:
-            problem = kind.owner_problem(found, res)
+            problem = rtype.owner_problem(found, res)
             if problem:
                 return "failed", f"{res.identifier} already exists and {problem}; not adopted"
             if found.status == "deleting":
@@ -184,7 +185,7 @@ class _Step:
             waited = ""
             if self.wait and call.wait is not None and found.status == "pending":
                 waited = "; " + _wait(env, call, None, self.skip)
-                env.found[res.key] = kind.find(env, res) or found
+                env.found[res.key] = rtype.find(env, res) or found
             status = "looked-up" if call.operation.startswith("describe") else "present"
             return status, ("already there" if call.creates else "already in place") + waited
         if call.operation.startswith("describe"):
@@ -195,7 +196,7 @@ class _Step:
         polled = call.wait is not None and call.wait.waiter is None
         if self.wait and call.wait is not None and not polled:
             detail = _wait(env, call, response, self.skip)
-        found = kind.find(env, res)  # AWS shows a change at once, even before it is ready
+        found = rtype.find(env, res)  # AWS shows a change at once, even before it is ready
         if found is None:
             why = "the endpoint accepted the call but a describe shows no effect"
             if self.allow_unimplemented:
@@ -203,7 +204,7 @@ class _Step:
             return "failed", why
         if self.wait and polled:
             detail = _wait(env, call, response, self.skip)
-            found = kind.find(env, res) or found
+            found = rtype.find(env, res) or found
         env.found[res.key] = found
         return ("created" if call.creates else "configured"), detail
 

@@ -32,8 +32,8 @@ from hadrsim.aws.apply import (
     run_waiter,
     wait_until,
 )
-from hadrsim.aws.kinds import Env, KeptError, NotApplied, kind_of
 from hadrsim.aws.plan import ApiCall, Plan
+from hadrsim.aws.resource_types import Env, KeptError, NotApplied, type_of
 from hadrsim.aws.session import AwsContext
 
 __all__ = ["DestroyReport", "destroy_plan"]
@@ -50,38 +50,38 @@ class DestroyReport(OutcomeReport):
 
 def _destroy_one(env: Env, call: ApiCall, *, final_snapshot: bool, wait: bool,
                  skip: Mapping[str, str], stamp: str) -> tuple[str, str]:
-    res, kind = call.resource, kind_of(call.resource)
-    found = kind.find(env, res)
+    res, rtype = call.resource, type_of(call.resource)
+    found = rtype.find(env, res)
     if found is None:
         return "absent", "nothing to delete"
-    problem = kind.owner_problem(found, res)
+    problem = rtype.owner_problem(found, res)
     if problem:
         return "left", f"left alone: {problem}"
     if found.status == "deleting":
         detail = "already being deleted"
     else:
         try:
-            detail = kind.delete(env, res, found, final_snapshot=final_snapshot, stamp=stamp)
+            detail = rtype.delete(env, res, found, final_snapshot=final_snapshot, stamp=stamp)
         except KeptError as exc:
             return "kept", str(exc)
         except NotApplied as exc:
             return "skipped", f"not applied by this endpoint: {exc}"
         except (ClientError, ResponseParserError) as exc:
-            after = kind.find(env, res)  # an error reply does not always mean nothing happened
+            after = rtype.find(env, res)  # an error reply does not always mean nothing happened
             if after is not None and after.status != "deleting":
                 raise
             detail = f"gone, though the endpoint answered: {error_message(exc)[:100]}"
     env.found.pop(res.key, None)
     if not wait:
         return "deleted", detail
-    waiter = kind.deleted_waiter(res)
+    waiter = rtype.deleted_waiter(res)
     name = waiter[0] if waiter else "poll"
     if f"wait:{name}" in skip:
         return "deleted", f"{detail}; wait skipped: {skip[f'wait:{name}']}".lstrip("; ")
     if waiter:
-        run_waiter(env, kind.service, res.region, *waiter)
+        run_waiter(env, rtype.service, res.region, *waiter)
     else:
-        wait_until(env, kind, res, lambda f: f is None, f"{res.identifier} still there")
+        wait_until(env, rtype, res, lambda f: f is None, f"{res.identifier} still there")
     return "deleted", detail
 
 
@@ -100,7 +100,7 @@ def destroy_plan(plan: Plan, ctx: AwsContext, *, final_snapshot: bool = True,
     report = DestroyReport(plan.study, plan.design)
     stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
     for call in reversed(plan.calls):
-        if kind_of(call.resource).config:
+        if type_of(call.resource).config:
             continue
         start = time.monotonic()
         if call.operation in skip:

@@ -23,6 +23,7 @@ import re
 from typing import Any
 
 from hadrsim.spec.cron import parse_cron
+from hadrsim.spec.kinds import kind_of
 from hadrsim.spec.network import KNOWN_REGION_RTT_MS
 
 __all__ = ["DEFAULT_POLICY", "DEFAULT_SCENARIOS", "build_study", "referenced_regions"]
@@ -239,10 +240,9 @@ class _Builder:
                 self.warnings.append(f"Route 53 failover record {record['name']}: its primary "
                                      f"{value} is no discovered database; ignored")
                 continue
-            dr = design["kind"] == "aurora_global" or any(
-                r["region"] != design["region"] for r in design.get("replicas", []))
-            if not dr or design["kind"] not in ("rds_single_az", "rds_multi_az_instance",
-                                                "rds_multi_az_cluster", "aurora_global"):
+            copies = [*design.get("replicas", []), *design.get("secondaries", [])]
+            dr = any(c["region"] != design["region"] for c in copies)
+            if not dr or "route53" not in kind_of(design["kind"]).spec.model_fields:
                 self.warnings.append(f"Route 53 record {record['name']} fronts {design['name']}, "
                                      "which has no copy in another Region; ignored")
                 continue

@@ -23,6 +23,18 @@ when the template is created, else ``account_id`` or the CloudFormation-style to
 ``${AWS::AccountId}`` (so the file drops into ``Fn::Sub``). The role FIS assumes
 (``roleArn``) must be given to create a template; a dry export writes
 ``arn:aws:iam::${AWS::AccountId}:role/hadrsim-fis`` unless told otherwise.
+
+What is kind-specific comes from the design kind's ``fis`` hook (registered by
+:mod:`hadrsim.aws.builtin_kinds` with :func:`~hadrsim.spec.kinds.extend_kind`):
+
+``fis(design) -> FisProfile``
+    ``design`` is a resolved spec of the kind (locations filled, nodes named). Returns the
+    :class:`~hadrsim.aws.fis_nodes.FisProfile` saying which FIS action stands for a host
+    crash of each node, which roles are no addressable resource, what an AZ loss adds
+    and whether the design is a global table. Pure: no AWS access. Node names, roles and
+    places come from the kind's inventory (:mod:`hadrsim.aws.fis_nodes`), not from the
+    hook. A kind with no ``fis`` hook exports no template: every scheduled fault is listed
+    as "not supported for design kind X".
 """
 
 from __future__ import annotations
@@ -32,11 +44,9 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from hadrsim.aws.fis_nodes import Node, node_for, nodes, place
+from hadrsim.aws.fis_nodes import FisProfile, HostAction, node_for, nodes, place
 from hadrsim.aws.naming import identifier, tags_of
-from hadrsim.spec.aurora import Aurora, AuroraGlobal
-from hadrsim.spec.dynamodb import DynamoDbGlobalTable
-from hadrsim.spec.rds import RdsMultiAzCluster, RdsMultiAzInstance
+from hadrsim.spec.kinds import NodeSlot, kind_of
 
 if TYPE_CHECKING:  # boto3 is optional: only create_template needs it
     from hadrsim.aws.session import AwsContext
@@ -116,8 +126,10 @@ class FisExport:
 class _Template:
     """Targets and actions being assembled for one design (deduplicated targets)."""
 
-    def __init__(self, study, scenario, design):
+    def __init__(self, study, scenario, design, profile: FisProfile | None):
         self.study, self.scenario, self.design = study, scenario, design
+        self.supported = profile is not None  # False: the kind registers no fis hook
+        self.profile = profile or FisProfile()
         self.targets: dict[str, dict] = {}
         self.region: str | None = None
         self.uses_subnets = False
@@ -130,7 +142,7 @@ class _Template:
         self.targets.setdefault(name, spec)
         return name
 
-    def db(self, node: Node) -> str:
+    def db(self, node: NodeSlot) -> str:
         return self.target(f"db-{node.name}", {
             "resourceType": "aws:rds:db", "resourceTags": self.tags(node=node.name),
             "selectionMode": "COUNT(1)"})
@@ -171,59 +183,53 @@ def _duration(fault, notes: list[str], path: str) -> str:
     return iso_duration(seconds)
 
 
-def _node_actions(t: _Template, fault) -> tuple[str, list[tuple[str, dict, dict]], str]:
-    """instance_crash / replication_break on a node: (region, actions, note)."""
-    design = t.design
-    node = node_for(design, fault.target)
-    if node is None:
-        raise _Unsupported(f"target {fault.target!r} resolves to no node of {design.kind}")
-    if fault.kind == "replication_break":
-        if node.kind != "table":
-            raise _Unsupported("FIS can pause replication of DynamoDB global tables only, "
-                               "not of RDS or Aurora")
-        return node.region, [("aws:dynamodb:global-table-pause-replication", {},
-                              {"Tables": t.table()})], ""
-    if node.kind == "table":
-        raise _Unsupported("DynamoDB is a Regional managed service: it has no host to crash")
-    if node.kind in ("hidden_standby", "storage", "secondary"):
-        what = {"hidden_standby": "a Multi-AZ standby is not an addressable DB instance",
-                "storage": "Aurora storage copies are not addressable resources",
-                "secondary": "a global secondary cluster's host is not addressable"}
-        raise _Unsupported(what[node.kind])
-    is_primary = node == nodes(design)[0]
-    if isinstance(design, RdsMultiAzCluster) and not is_primary:
-        raise _Unsupported("RDS reboots a Multi-AZ DB cluster's instances only through the "
-                           "cluster (RebootDBCluster), which FIS has no action for")
-    failover = node.kind == "writer" and bool(getattr(design, "readers", None))
-    if failover or (isinstance(design, RdsMultiAzCluster) and is_primary):
-        return node.region, [("aws:rds:failover-db-cluster", {},
-                              {"Clusters": t.cluster()})], (
+def _host_action(t: _Template, action: HostAction, node: NodeSlot,
+                 writer_az: str | None = None) -> tuple[list[tuple[str, dict, dict]], str]:
+    """The FIS action standing for losing ``node``'s host, and the note saying so."""
+    if action == "cluster_failover":
+        return [("aws:rds:failover-db-cluster", {}, {"Clusters": t.cluster(writer_az)})], (
             "a host crash is exported as a cluster failover (FIS cannot destroy the host)")
-    force = isinstance(design, RdsMultiAzInstance) and is_primary
-    return node.region, [("aws:rds:reboot-db-instances",
-                          {"forceFailover": "true" if force else "false"},
-                          {"DBInstances": t.db(node)})], (
+    force = action == "forced_reboot"
+    return [("aws:rds:reboot-db-instances", {"forceFailover": "true" if force else "false"},
+             {"DBInstances": t.db(node)})], (
         "a host crash is exported as a reboot" + (" with forced failover" if force else "")
         + " (FIS cannot destroy the host; RDS recovers faster than from a replacement)")
 
 
+def _node_actions(t: _Template, fault) -> tuple[str, list[tuple[str, dict, dict]], str]:
+    """instance_crash / replication_break on a node: (region, actions, note)."""
+    design, profile = t.design, t.profile
+    node = node_for(design, fault.target)
+    if node is None:
+        raise _Unsupported(f"target {fault.target!r} resolves to no node of {design.kind}")
+    if fault.kind == "replication_break":
+        if not (profile.global_table and node.role == "table"):
+            raise _Unsupported("FIS can pause replication of DynamoDB global tables only, "
+                               "not of RDS or Aurora")
+        return node.region, [("aws:dynamodb:global-table-pause-replication", {},
+                              {"Tables": t.table()})], ""
+    if node.role in profile.unaddressable:
+        raise _Unsupported(profile.unaddressable[node.role])
+    is_primary = node == nodes(design)[0]
+    if not is_primary and profile.other_crash_unsupported:
+        raise _Unsupported(profile.other_crash_unsupported)
+    actions, note = _host_action(t, profile.primary_crash if is_primary else "reboot", node)
+    return node.region, actions, note
+
+
 def _az_actions(t: _Template, fault, duration: str) -> tuple[str, list, str]:
     design = t.design
-    if isinstance(design, DynamoDbGlobalTable):
-        raise _Unsupported("DynamoDB is a Regional service: it hides the loss of an AZ")
+    if t.profile.no_az:
+        raise _Unsupported(t.profile.no_az)
     region, az = place(t.study, design, fault.target)
     if az is None:
         raise _Unsupported(f"target {fault.target!r} resolves to no AZ of {design.kind}")
     actions = [("aws:network:disrupt-connectivity", {"scope": "all", "duration": duration},
                 {"Subnets": t.subnets(region, az)})]
     primary = node_for(design, "primary")
-    if primary.az == az:  # as FIS's "AZ Availability: Power Interruption" scenario does
-        if isinstance(design, RdsMultiAzInstance):
-            actions.append(("aws:rds:reboot-db-instances", {"forceFailover": "true"},
-                            {"DBInstances": t.db(primary)}))
-        elif isinstance(design, (RdsMultiAzCluster, Aurora, AuroraGlobal)):
-            actions.append(("aws:rds:failover-db-cluster", {},
-                            {"Clusters": t.cluster(writer_az=az)}))
+    if primary.az == az and t.profile.az_failover:
+        # as FIS's "AZ Availability: Power Interruption" scenario does
+        actions += _host_action(t, t.profile.az_failover, primary, writer_az=az)[0]
     note = "the AZ's subnets lose all traffic (network ACLs); managed databases keep running"
     if len(actions) > 1:
         note += ", so FIS fails the primary over as well"
@@ -238,13 +244,13 @@ def _region_actions(t: _Template, fault, duration: str) -> tuple[str, list, str]
         raise _Unsupported(f"target {fault.target!r} resolves to no Region of the design")
     actions = [("aws:network:disrupt-connectivity", {"scope": "all", "duration": duration},
                 {"Subnets": t.subnets(region, None)})]
-    if isinstance(t.design, DynamoDbGlobalTable):
+    if t.profile.global_table:
         actions.append(("aws:dynamodb:global-table-pause-replication", {"duration": duration},
                         {"Tables": t.table()}))
     return region, actions, ("FIS cannot stop a Region's managed services: the Region's "
                              "subnets are isolated (what clients there see)" +
                              (" and the table's replication is paused"
-                              if isinstance(t.design, DynamoDbGlobalTable) else ""))
+                              if t.profile.global_table else ""))
 
 
 def _partition_actions(t: _Template, fault, duration: str) -> tuple[str, list, str]:
@@ -254,7 +260,7 @@ def _partition_actions(t: _Template, fault, duration: str) -> tuple[str, list, s
     if ra != rb and aza is None and azb is None:
         actions = [("aws:network:route-table-disrupt-cross-region-connectivity",
                     {"region": rb, "duration": duration}, {"Subnets": t.subnets(ra, None)})]
-        if isinstance(t.design, DynamoDbGlobalTable):
+        if t.profile.global_table:
             actions.append(("aws:dynamodb:global-table-pause-replication",
                             {"duration": duration}, {"Tables": t.table()}))
         return ra, actions, (f"blocks VPC traffic from {ra} to {rb} only (one experiment "
@@ -268,7 +274,16 @@ def _partition_actions(t: _Template, fault, duration: str) -> tuple[str, list, s
                        f"{fault.between}")
 
 
+def _profile(design) -> FisProfile | None:
+    """The design's FIS profile from its kind's ``fis`` hook; None when it has none."""
+    kind = kind_of(design)
+    return kind.hooks["fis"](design) if "fis" in kind.hooks else None
+
+
 def _map_fault(t: _Template, fault, notes: list[str], path: str) -> tuple[str, list, str]:
+    if not t.supported:
+        raise _Unsupported(f"FIS export is not supported for design kind {t.design.kind!r} "
+                           "(it registers no fis hook)")
     if fault.kind in _NO_FIS_ACTION:
         raise _Unsupported(_NO_FIS_ACTION[fault.kind])
     if fault.kind in ("instance_crash", "replication_break"):
@@ -364,7 +379,7 @@ def export_fis(study: Study, scenario_name: str, design_name: str, *,
     scenario = study.scenario(scenario_name)
     design = study.design(design_name)
     s_index = study.scenarios.index(scenario)
-    t = _Template(study, scenario, design)
+    t = _Template(study, scenario, design, _profile(design))
     unsupported: list[dict[str, str]] = []
     notes: list[str] = []
     mapped: list[tuple[float, str, list]] = []

@@ -9,6 +9,22 @@ resource exists (an endpoint address, an ARN) is a :class:`Ref`; secrets are pla
 are never printed. The families live in ``plan_rds``, ``plan_dynamodb``, ``plan_route53``,
 ``plan_backup``, ``plan_alarms`` and ``plan_dms``; this module holds the shared shapes.
 
+What a design kind makes is its ``plan`` hook, found through the design-kind registry
+(:mod:`hadrsim.spec.kinds`; the built-in kinds' hooks are registered by
+:mod:`hadrsim.aws.builtin_kinds`):
+
+``plan(b: PlanBuilder, design) -> None``
+    ``design`` is a resolved spec of the kind (locations filled, nodes named as its
+    inventory names them). Adds, through ``b.add`` in dependency order, the calls that
+    make the design's data store (instances, clusters, tables), tagged ``b.tags(node=...)``
+    with its inventory's node names. Must set ``b.writer`` (``key``: the resource key of
+    what takes writes, ``address``/``port``: Refs or None, ``engine``, ``region``, ``id``);
+    may set ``b.failover_target`` (what Route 53 fails over to) and ``b.backup_arn`` (the
+    ARN pattern an AWS Backup selection names). Pure: no AWS access; raise
+    :class:`PlanError` for a design AWS cannot build. It runs first; Route 53, backup
+    plans, alarms (the kind's ``alarms`` hook, :mod:`hadrsim.aws.plan_alarms`) and DMS
+    build on what it set. A kind with no ``plan`` hook cannot be planned (PlanError).
+
 Every default of the mapping is in :data:`DEFAULTS`, in one place (the study files name no
 engine, so PostgreSQL it is).
 """
@@ -21,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hadrsim.aws.naming import identifier, tags_of
+from hadrsim.spec.kinds import kind_of
 
 __all__ = [
     "DEFAULTS", "ApiCall", "GeneratedPassword", "Plan", "PlanBuilder", "PlanError", "Ref",
@@ -204,9 +221,10 @@ class PlanBuilder:
         self.calls: list[ApiCall] = []
         self.notes: list[str] = []
         self._steps: dict[str, int] = {}
-        # set by the database family: what Route 53, DMS and alarms point at
+        # set by the kind's plan hook: what Route 53, DMS, alarms and backups point at
         self.writer: dict[str, Any] | None = None
         self.failover_target: dict[str, Any] | None = None
+        self.backup_arn: str | None = None
 
     def id(self, suffix: str = "") -> str:
         return identifier(self.study.name, self.design.name, suffix)
@@ -257,14 +275,7 @@ def plan_design(study, design_name: str, *, dms_source_url: str | None = None,
     only from Secrets Manager ARNs); ``domain`` names the Route 53 zone's parent;
     ``backup_role`` is the IAM role AWS Backup assumes (default: its service role).
     """
-    from hadrsim.aws import (
-        plan_alarms,
-        plan_backup,
-        plan_dms,
-        plan_dynamodb,
-        plan_rds,
-        plan_route53,
-    )
+    from hadrsim.aws import plan_alarms, plan_backup, plan_dms, plan_route53
 
     try:
         design = study.design(design_name)
@@ -279,10 +290,15 @@ def plan_design(study, design_name: str, *, dms_source_url: str | None = None,
     if dms_source_url is not None:
         dms = plan_dms.parse_source(dms_source_url, dms_source_secret, dms_target_secret,
                                     dms_role, design)
-    if design.kind == "dynamodb_global_table":
-        plan_dynamodb.plan_table(builder, design)
-    else:
-        plan_rds.plan_database(builder, design)
+    kind = kind_of(design)
+    if "plan" not in kind.hooks:
+        raise PlanError(f"design {design.name!r}: plan is not supported for design kind "
+                        f"{kind.name!r} (it registers no plan hook)")
+    kind.hooks["plan"](builder, design)
+    if builder.writer is None:
+        builder.note(f"the plan hook of {kind.name} sets no writer: Route 53, backup plans, "
+                     "alarms and DMS are not planned")
+        return builder.build()
     route53 = getattr(design, "route53", None)
     if route53 is not None:
         plan_route53.plan_failover(builder, route53, domain or DEFAULTS["domain"])

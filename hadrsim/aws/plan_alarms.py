@@ -23,6 +23,17 @@ write_availability     Average) to namespace ``hadrsim/<study>`` with dimension 
 =====================  ==============================================================
 
 AWS metrics are standard resolution, so their alarm periods are rounded up to whole minutes.
+
+The AWS side is the design kind's ``alarms`` hook (registered by
+:mod:`hadrsim.aws.builtin_kinds` with :func:`~hadrsim.spec.kinds.extend_kind`):
+
+``alarms(b: PlanBuilder, metric: str) -> list[MetricTarget]``
+    ``metric`` is ``replica_lag_s`` or ``commit_latency_p99_ms`` (the application metrics
+    are planned here for every kind). It may assume the kind's ``plan`` hook has run, so
+    ``b.writer`` (``region``, ``id``) and ``b.design`` (resolved) are set. Returns the real
+    metrics standing for ``metric``; an empty list means none exists (the alarm is left out
+    with a note). Pure: no AWS access. A kind with no ``alarms`` hook gets the application
+    metrics only; its other alarms are left out with a note.
 """
 
 from __future__ import annotations
@@ -32,8 +43,10 @@ from dataclasses import dataclass, field
 
 from hadrsim.aws.naming import tag_list
 from hadrsim.aws.plan import PlanBuilder, Resource, node_suffix
+from hadrsim.spec.kinds import kind_of
 
-__all__ = ["MetricTarget", "metric_targets", "plan_alarms"]
+__all__ = ["MetricTarget", "aurora_metrics", "dynamodb_metrics", "metric_targets",
+           "plan_alarms", "rds_cluster_metrics", "rds_instance_metrics"]
 
 _APP = {"write_error_rate": "WriteErrorRate", "read_error_rate": "ReadErrorRate",
         "write_availability": "WriteAvailability"}
@@ -59,60 +72,87 @@ def _dims(**values: str) -> dict[str, str]:
     return dict(values)
 
 
-def metric_targets(b: PlanBuilder, metric: str) -> list[MetricTarget]:
-    """The CloudWatch metrics that stand for ``metric`` on this design (may be none)."""
+def metric_targets(b: PlanBuilder, metric: str) -> list[MetricTarget] | None:
+    """The CloudWatch metrics that stand for ``metric`` on this design (may be none);
+    None when the design's kind registers no ``alarms`` hook (AWS metrics unknown)."""
     d, region = b.design, b.writer["region"]
     if metric in _APP:
         return [MetricTarget(region, f"hadrsim/{b.study.name}", _APP[metric],
                              _dims(Design=d.name), statistic="Average", aws=False,
                              why="published by the application (no AWS metric sees clients)")]
-    kind = d.kind
-    out: list[MetricTarget] = []
-    if metric == "replica_lag_s":
-        if kind == "rds_multi_az_cluster":
-            out.append(MetricTarget(region, "AWS/RDS", "ReplicaLag",
-                                    _dims(DBClusterIdentifier=b.writer["id"]), label="readers",
-                                    why="lag of the readable standbys"))
-        if kind.startswith("rds_"):
-            for r in d.replicas:
-                rid = b.id(node_suffix(d.name, r.name))
-                out.append(MetricTarget(r.region, "AWS/RDS", "ReplicaLag",
-                                        _dims(DBInstanceIdentifier=rid), label=r.name,
-                                        why=f"read replica {r.name}"))
-        elif kind.startswith("aurora"):
-            if d.readers:
-                out.append(MetricTarget(region, "AWS/RDS", "AuroraReplicaLagMaximum",
-                                        _dims(DBClusterIdentifier=b.writer["id"]), scale=1000,
-                                        label="readers", why="Aurora readers, ms"))
-            for s in getattr(d, "secondaries", []):
-                sid = b.id(s.region)
-                out.append(MetricTarget(s.region, "AWS/RDS", "AuroraGlobalDBReplicationLag",
-                                        _dims(DBClusterIdentifier=sid), scale=1000,
-                                        label=s.region, why=f"secondary {s.region}, ms"))
-        elif d.consistency == "eventual":
-            for src in d.regions:
-                for dst in d.regions:
-                    if src != dst:
-                        out.append(MetricTarget(
-                            src, "AWS/DynamoDB", "ReplicationLatency",
-                            _dims(TableName=b.writer["id"], ReceivingRegion=dst),
-                            scale=1000, label=f"{src}-to-{dst}", why="MREC replication, ms"))
-        return out
-    # commit_latency_p99_ms
-    if kind.startswith("aurora"):
-        return [MetricTarget(region, "AWS/RDS", "CommitLatency",
-                             _dims(DBClusterIdentifier=b.writer["id"]), extended="p99",
-                             why="Aurora commit latency, ms")]
-    if kind == "dynamodb_global_table":
-        return [MetricTarget(r, "AWS/DynamoDB", "SuccessfulRequestLatency",
-                             _dims(TableName=b.writer["id"], Operation="PutItem"),
-                             extended="p99", label=r, why="PutItem latency, ms")
-                for r in d.regions]
-    dim = "DBClusterIdentifier" if kind == "rds_multi_az_cluster" else "DBInstanceIdentifier"
-    return [MetricTarget(region, "AWS/RDS", "WriteLatency", {dim: b.writer["id"]},
+    kind = kind_of(d)
+    if "alarms" not in kind.hooks:
+        return None
+    return kind.hooks["alarms"](b, metric)
+
+
+# The ``alarms`` hooks of the built-in kinds (registered by hadrsim.aws.builtin_kinds).
+
+def _replica_lags(b: PlanBuilder) -> list[MetricTarget]:
+    """ReplicaLag of each RDS read replica, in its own Region."""
+    d = b.design
+    return [MetricTarget(r.region, "AWS/RDS", "ReplicaLag",
+                         _dims(DBInstanceIdentifier=b.id(node_suffix(d.name, r.name))),
+                         label=r.name, why=f"read replica {r.name}") for r in d.replicas]
+
+
+def _write_latency(b: PlanBuilder, dim: str) -> list[MetricTarget]:
+    return [MetricTarget(b.writer["region"], "AWS/RDS", "WriteLatency", {dim: b.writer["id"]},
                          extended="p99", scale=0.001,
                          why="disk write latency in s: a proxy, RDS PostgreSQL publishes no "
                              "commit latency")]
+
+
+def rds_instance_metrics(b: PlanBuilder, metric: str) -> list[MetricTarget]:
+    """``alarms`` hook of the RDS instance kinds: replica lags, WriteLatency as a proxy."""
+    if metric == "replica_lag_s":
+        return _replica_lags(b)
+    return _write_latency(b, "DBInstanceIdentifier")
+
+
+def rds_cluster_metrics(b: PlanBuilder, metric: str) -> list[MetricTarget]:
+    """``alarms`` hook of ``rds_multi_az_cluster``: the readable standbys' lag by cluster."""
+    if metric == "replica_lag_s":
+        return [MetricTarget(b.writer["region"], "AWS/RDS", "ReplicaLag",
+                             _dims(DBClusterIdentifier=b.writer["id"]), label="readers",
+                             why="lag of the readable standbys"), *_replica_lags(b)]
+    return _write_latency(b, "DBClusterIdentifier")
+
+
+def aurora_metrics(b: PlanBuilder, metric: str) -> list[MetricTarget]:
+    """``alarms`` hook of the Aurora kinds: reader and global lag (ms), CommitLatency."""
+    d, region = b.design, b.writer["region"]
+    if metric != "replica_lag_s":
+        return [MetricTarget(region, "AWS/RDS", "CommitLatency",
+                             _dims(DBClusterIdentifier=b.writer["id"]), extended="p99",
+                             why="Aurora commit latency, ms")]
+    out = []
+    if d.readers:
+        out.append(MetricTarget(region, "AWS/RDS", "AuroraReplicaLagMaximum",
+                                _dims(DBClusterIdentifier=b.writer["id"]), scale=1000,
+                                label="readers", why="Aurora readers, ms"))
+    for s in getattr(d, "secondaries", []):
+        out.append(MetricTarget(s.region, "AWS/RDS", "AuroraGlobalDBReplicationLag",
+                                _dims(DBClusterIdentifier=b.id(s.region)), scale=1000,
+                                label=s.region, why=f"secondary {s.region}, ms"))
+    return out
+
+
+def dynamodb_metrics(b: PlanBuilder, metric: str) -> list[MetricTarget]:
+    """``alarms`` hook of ``dynamodb_global_table``: MREC ReplicationLatency per Region
+    pair (none under MRSC), PutItem latency in every Region."""
+    d, table = b.design, b.writer["id"]
+    if metric != "replica_lag_s":
+        return [MetricTarget(r, "AWS/DynamoDB", "SuccessfulRequestLatency",
+                             _dims(TableName=table, Operation="PutItem"),
+                             extended="p99", label=r, why="PutItem latency, ms")
+                for r in d.regions]
+    if d.consistency != "eventual":
+        return []
+    return [MetricTarget(src, "AWS/DynamoDB", "ReplicationLatency",
+                         _dims(TableName=table, ReceivingRegion=dst), scale=1000,
+                         label=f"{src}-to-{dst}", why="MREC replication, ms")
+            for src in d.regions for dst in d.regions if src != dst]
 
 
 def _period(period_s: float, aws: bool) -> int:
@@ -126,6 +166,10 @@ def plan_alarms(b: PlanBuilder) -> None:
     tags = b.tags(role="alarm")
     for alarm in b.study.alarms:
         targets = metric_targets(b, alarm.metric)
+        if targets is None:
+            b.note(f"alarm {alarm.name}: design kind {b.design.kind} registers no alarms "
+                   f"hook, so no CloudWatch metric is known for {alarm.metric}; not planned")
+            continue
         if not targets:
             b.note(f"alarm {alarm.name}: {alarm.metric} has no CloudWatch metric on a "
                    f"{b.design.kind} design (no asynchronous follower); not planned")

@@ -18,16 +18,17 @@ from hadrsim.aws.plan import PlanBuilder, Ref, Resource, Template
 __all__ = ["plan_backups", "plan_copy_to_region"]
 
 _DEFAULT_ROLE = "arn:aws:iam::{account}:role/service-role/AWSBackupDefaultServiceRole"
-_ARNS = {"rds_single_az": "arn:aws:rds:*:*:db:*", "rds_multi_az_instance": "arn:aws:rds:*:*:db:*",
-         "rds_multi_az_cluster": "arn:aws:rds:*:*:cluster:*",
-         "aurora": "arn:aws:rds:*:*:cluster:*", "aurora_global": "arn:aws:rds:*:*:cluster:*",
-         "dynamodb_global_table": "arn:aws:dynamodb:*:*:table/*"}
 
 
 def plan_backups(b: PlanBuilder, role: str | None) -> None:
-    """Add every study backup plan whose selection names this design."""
+    """Add every study backup plan whose selection names this design (the kind's ``plan``
+    hook says which resources AWS Backup selects in ``b.backup_arn``)."""
     for spec in b.study.backup_plans:
         if b.design.name in spec.selection:
+            if b.backup_arn is None:
+                b.note(f"backup plan {spec.name}: a {b.design.kind} design names no resource "
+                       "AWS Backup can select; not planned")
+                continue
             rules = [_rule(b, rule) for rule in spec.rules]
             _plan(b, spec.name, rules, role)
 
@@ -129,9 +130,9 @@ def _plan(b: PlanBuilder, name: str, rules: list[tuple[dict, list[str]]],
     b.add("backup", home, "create_backup_selection",
           {"BackupPlanId": Ref(plan, "BackupPlanId"), "BackupSelection": {
               "SelectionName": plan_name, "IamRoleArn": role or Template(_DEFAULT_ROLE),
-              "Resources": [_ARNS[b.design.kind]],
+              "Resources": [b.backup_arn],
               "Conditions": {"StringEquals": conditions}}},
           Resource("backup:selection", home, plan_name, tags, {"plan": plan}),
           exists=f"list_backup_selections(plan {plan_name})",
-          purpose=f"select the design's {_ARNS[b.design.kind].split(':')[2]} resources by "
+          purpose=f"select the design's {b.backup_arn.split(':')[2]} resources by "
                   "hadrsim:study + hadrsim:design tags")

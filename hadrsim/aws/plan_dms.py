@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from hadrsim.aws.naming import tag_list
 from hadrsim.aws.plan import DEFAULTS, PlanBuilder, PlanError, Ref, Resource, Wait
+from hadrsim.spec.kinds import engine_of
 
 __all__ = ["DmsSource", "parse_source", "plan_migration"]
 
@@ -35,6 +36,7 @@ _ENGINES = {
     "sqlserver": ("sqlserver", 1433, "MicrosoftSQLServerSettings"),
     "db2": ("db2", 50000, "IBMDb2Settings"),
 }
+_ROLE_ONLY_TARGETS = {"dynamodb"}  # target engines DMS reaches with its role, no secret
 _SECRET_ARN = re.compile(r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+")
 _ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/.+")
 
@@ -78,7 +80,7 @@ def parse_source(url: str, secret: str | None, target_secret: str | None, role: 
     if role is None or not _ROLE_ARN.fullmatch(role):
         raise PlanError("--dms-role: give the ARN of the IAM role DMS assumes to read the "
                         "secrets (and to write DynamoDB)")
-    if design.kind != "dynamodb_global_table" and (
+    if engine_of(design) not in _ROLE_ONLY_TARGETS and (
             target_secret is None or not _SECRET_ARN.fullmatch(target_secret)):
         raise PlanError("--dms-target-secret: give the ARN of a secret with the writer's host, "
                         "port, migration user and password (DMS cannot use RDS-managed secrets)")

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from hadrsim.aws.naming import tag_list
 from hadrsim.aws.plan import PlanBuilder, Resource, Template, Wait
+from hadrsim.spec.dynamodb import DynamoDbGlobalTable
 
 __all__ = ["plan_table"]
 
 
-def plan_table(b: PlanBuilder, d) -> None:
-    """Add the table, its replicas, PITR and replica tags; sets ``b.writer``."""
+def plan_table(b: PlanBuilder, d: DynamoDbGlobalTable) -> None:
+    """``plan`` hook of ``dynamodb_global_table``: the table, its replicas, PITR and replica
+    tags; sets ``b.writer`` and ``b.backup_arn``."""
     regions = list(d.regions)
     home, name = regions[0], b.id()
     tags = b.tags(node=f"{d.name}-{home}", role="replica")
@@ -34,6 +36,7 @@ def plan_table(b: PlanBuilder, d) -> None:
                   wait=Wait("table_exists", {"TableName": name}))
     b.writer = {"key": table, "address": None, "port": None, "engine": "dynamodb",
                 "region": home, "id": name}
+    b.backup_arn = "arn:aws:dynamodb:*:*:table/*"
     if d.pitr_retention_days > 0:
         b.add("dynamodb", home, "update_continuous_backups",
               {"TableName": name, "PointInTimeRecoverySpecification": {

@@ -35,28 +35,49 @@ from hadrsim.aws.plan import (
     Wait,
     node_suffix,
 )
+from hadrsim.spec.aurora import Aurora, AuroraGlobal
 from hadrsim.spec.distributions import Constant
 from hadrsim.spec.kinds import kind_of
+from hadrsim.spec.rds import RdsMultiAzCluster, RdsMultiAzInstance, RdsSingleAz
 
-__all__ = ["cluster_instance_class", "plan_database"]
+__all__ = ["cluster_instance_class", "plan_aurora", "plan_aurora_global", "plan_multi_az_cluster",
+           "plan_multi_az_instance", "plan_single_az"]
 
 # Multi-AZ DB clusters run only on these classes (RDS user guide, Multi-AZ DB clusters).
 _CLUSTER_FAMILIES = {"m5d", "m6gd", "m6id", "m6idn", "r5d", "r6gd", "r6id", "r6idn", "x2iedn",
                      "c6gd"}
+# what an AWS Backup selection of the design's resources names
+_INSTANCE_ARNS, _CLUSTER_ARNS = "arn:aws:rds:*:*:db:*", "arn:aws:rds:*:*:cluster:*"
 _WITH_NVME = {"m5": "m5d", "m6g": "m6gd", "m6i": "m6id", "r5": "r5d", "r6g": "r6gd",
               "r6i": "r6id", "c6g": "c6gd"}
 
 
-def plan_database(b: PlanBuilder, d) -> None:
-    """Add the database calls of an RDS or Aurora design; sets ``b.writer``."""
-    if d.kind in ("rds_single_az", "rds_multi_az_instance"):
-        _instance_design(b, d)
-    elif d.kind == "rds_multi_az_cluster":
-        _cluster_design(b, d)
-    elif d.kind == "aurora":
-        _aurora_design(b, d)
-    else:
-        _aurora_global_design(b, d)
+# The ``plan`` hooks of the RDS and Aurora kinds (registered by hadrsim.aws.builtin_kinds):
+# each adds the database calls of one design and sets ``b.writer`` and ``b.backup_resources``.
+
+def plan_single_az(b: PlanBuilder, d: RdsSingleAz) -> None:
+    """``plan`` hook of ``rds_single_az``: one instance, its replicas, backup replication."""
+    _instance_design(b, d, multi_az=False)
+
+
+def plan_multi_az_instance(b: PlanBuilder, d: RdsMultiAzInstance) -> None:
+    """``plan`` hook of ``rds_multi_az_instance``: ``MultiAZ=True``, replicas, backups."""
+    _instance_design(b, d, multi_az=True)
+
+
+def plan_multi_az_cluster(b: PlanBuilder, d: RdsMultiAzCluster) -> None:
+    """``plan`` hook of ``rds_multi_az_cluster``: the DB cluster, replicas, backup copies."""
+    _cluster_design(b, d)
+
+
+def plan_aurora(b: PlanBuilder, d: Aurora) -> None:
+    """``plan`` hook of ``aurora``: the cluster, its writer and readers, backup copies."""
+    _aurora_design(b, d)
+
+
+def plan_aurora_global(b: PlanBuilder, d: AuroraGlobal) -> None:
+    """``plan`` hook of ``aurora_global``: global cluster, primary, secondary clusters."""
+    _aurora_global_design(b, d)
 
 
 def cluster_instance_class(instance_class: str) -> str:
@@ -76,14 +97,15 @@ def _window(dist) -> str | None:
     return f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
 
 
-def _backups(b: PlanBuilder, d, *, minimum: int = 0) -> dict:
+_REPLICA_SOURCE = "a read replica's source needs automated backups on"
+_AURORA_BACKUPS = "Aurora always keeps continuous backups (1-35 days)"
+
+
+def _backups(b: PlanBuilder, d, *, minimum: int = 0, why: str = _REPLICA_SOURCE) -> dict:
     spec = d.backups
     retention = spec.retention_days
     if retention < minimum:
-        b.note(f"backups.retention_days {retention} -> {minimum}: "
-               + ("Aurora always keeps continuous backups (1-35 days)" if minimum == 1
-                  and d.kind.startswith("aurora") else
-                  "a read replica's source needs automated backups on"))
+        b.note(f"backups.retention_days {retention} -> {minimum}: {why}")
         retention = minimum
     params: dict = {"BackupRetentionPeriod": retention}
     window = _window(spec.window_start_s)
@@ -124,9 +146,8 @@ def _common_instance(d) -> dict:
             "PubliclyAccessible": False}
 
 
-def _instance_design(b: PlanBuilder, d) -> None:
+def _instance_design(b: PlanBuilder, d, *, multi_az: bool) -> None:
     region, nodes = d.region, kind_of(d).node_names(d)
-    multi_az = d.kind == "rds_multi_az_instance"
     dr_regions = sorted({r.region for r in d.replicas if r.region != region})
     master = _master(b, d, region, generated=bool(d.replicas), dr_regions=dr_regions,
                      why="RDS cannot manage the password of a read replica's source")
@@ -154,6 +175,7 @@ def _instance_design(b: PlanBuilder, d) -> None:
     b.writer = {"key": key, "address": Ref(key, "Endpoint.Address"),
                 "port": Ref(key, "Endpoint.Port"), "engine": DEFAULTS["engine"],
                 "region": region, "id": pid}
+    b.backup_arn = _INSTANCE_ARNS
     _replicas(b, d, key, pid, cluster=False)
     _backup_replication(b, d, key, pid)
 
@@ -194,6 +216,7 @@ def _cluster_design(b: PlanBuilder, d) -> None:
                 wait=Wait("db_cluster_available", {"DBClusterIdentifier": cid}))
     b.writer = {"key": key, "address": Ref(key, "Endpoint"), "port": Ref(key, "Port"),
                 "engine": DEFAULTS["engine"], "region": region, "id": cid}
+    b.backup_arn = _CLUSTER_ARNS
     _replicas(b, d, key, cid, cluster=True)
     if d.backups.copy_to_region:
         from hadrsim.aws.plan_backup import plan_copy_to_region
@@ -268,7 +291,8 @@ def _aurora_cluster(b: PlanBuilder, d, *, global_key: str | None = None,
     tags = b.tags(role="primary")
     params = {"DBClusterIdentifier": cid, "Engine": DEFAULTS["aurora_engine"],
               "EngineVersion": DEFAULTS["engine_version"], **master,
-              "AvailabilityZones": list(d.storage_azs), **_backups(b, d, minimum=1),
+              "AvailabilityZones": list(d.storage_azs),
+              **_backups(b, d, minimum=1, why=_AURORA_BACKUPS),
               "StorageEncrypted": True, "CopyTagsToSnapshot": True,
               "DeletionProtection": False, "Tags": tag_list(tags)}
     after: tuple[str, ...] = ()
@@ -289,6 +313,7 @@ def _aurora_cluster(b: PlanBuilder, d, *, global_key: str | None = None,
                 wait=Wait("db_cluster_available", {"DBClusterIdentifier": cid}), after=after)
     b.writer = {"key": key, "address": Ref(key, "Endpoint"), "port": Ref(key, "Port"),
                 "engine": DEFAULTS["aurora_engine"], "region": region, "id": cid}
+    b.backup_arn = _CLUSTER_ARNS
     return key, cid
 
 

@@ -20,7 +20,7 @@ Each design's simulated figures take the shape of ``DescribeAppAssessment``'s
   ``PolicyBreached``; ``NotApplicable`` when no simulated episode was of that type;
   ``MissingPolicy`` for a type with episodes but no target.
 
-P(met) and its interval come from :func:`hadrsim.summarize_study`'s verdicts (not
+P(met) and its interval come from :meth:`hadrsim.Results.summary`'s verdicts (not
 recomputed); RTO percentiles are Kaplan-Meier estimates over the same episodes (a
 censored RTO, clients not recovered by the end of the run, is a lower bound, and a
 percentile beyond the last recovery says so), and ``recovered_ratio`` is given per scenario.

@@ -1,6 +1,6 @@
 """Finding and deleting DynamoDB, Route 53, AWS Backup, CloudWatch and DMS resources.
 
-The counterpart of :mod:`hadrsim.aws.kinds` for the non-RDS services. Route 53 zones and
+The counterpart of :mod:`hadrsim.aws.resource_types` for the non-RDS services. Route 53 zones and
 health checks are matched by their deterministic ``CallerReference`` (their tags are set
 by a separate call, so a half-finished apply leaves them untagged but still ours); a
 backup vault holding recovery points is kept, never emptied.
@@ -11,9 +11,17 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from hadrsim.aws.kinds import Env, Found, KeptError, Kind, Unresolved, absent, tag_dict
+from hadrsim.aws.resource_types import (
+    Env,
+    Found,
+    KeptError,
+    ResourceType,
+    Unresolved,
+    absent,
+    tag_dict,
+)
 
-__all__ = ["SERVICE_KINDS"]
+__all__ = ["SERVICE_TYPES"]
 
 
 def _dynamo_status(status: str) -> str:
@@ -31,7 +39,7 @@ def _table_tags(env: Env, region: str, arn: str) -> dict[str, str]:
         ResourceArn=arn).get("Tags"))
 
 
-class Table(Kind):
+class Table(ResourceType):
     service = "dynamodb"
 
     def find(self, env, res):
@@ -54,7 +62,7 @@ class Table(Kind):
         return "table_not_exists", {"TableName": res.identifier}
 
 
-class Replicas(Kind):
+class Replicas(ResourceType):
     service = "dynamodb"
 
     def find(self, env, res):
@@ -86,7 +94,7 @@ class Replicas(Kind):
         return f"replicas {res.attrs['regions']} removed (their data goes with them)"
 
 
-class Pitr(Kind):
+class Pitr(ResourceType):
     service, config = "dynamodb", True
 
     def find(self, env, res):
@@ -100,7 +108,7 @@ class Pitr(Kind):
         return None
 
 
-class ReplicaTags(Kind):
+class ReplicaTags(ResourceType):
     service, config = "dynamodb", True
 
     def find(self, env, res):
@@ -111,7 +119,7 @@ class ReplicaTags(Kind):
         return Found(desc, tags) if dict(res.tags).items() <= tags.items() else None
 
 
-class HostedZone(Kind):
+class HostedZone(ResourceType):
     service = "route53"
 
     def find(self, env, res):
@@ -136,7 +144,7 @@ class HostedZone(Kind):
         return "only its NS and SOA records were left"
 
 
-class HealthCheck(Kind):
+class HealthCheck(ResourceType):
     service = "route53"
 
     def find(self, env, res):
@@ -156,7 +164,7 @@ class HealthCheck(Kind):
         return ""
 
 
-class Route53Tags(Kind):
+class Route53Tags(ResourceType):
     service, config = "route53", True
 
     def find(self, env, res):
@@ -171,7 +179,7 @@ class Route53Tags(Kind):
             else None
 
 
-class FailoverRecords(Kind):
+class FailoverRecords(ResourceType):
     service = "route53"
 
     def find(self, env, res):
@@ -198,7 +206,7 @@ class FailoverRecords(Kind):
         return ", ".join(r["SetIdentifier"] for r in found.desc["records"])
 
 
-class Vault(Kind):
+class Vault(ResourceType):
     service = "backup"
 
     def find(self, env, res):
@@ -217,7 +225,7 @@ class Vault(Kind):
         return ""
 
 
-class BackupPlan(Kind):
+class BackupPlan(ResourceType):
     service = "backup"
 
     def find(self, env, res):
@@ -233,7 +241,7 @@ class BackupPlan(Kind):
         return "recovery points already made stay in the vault"
 
 
-class BackupSelection(Kind):
+class BackupSelection(ResourceType):
     service = "backup"
 
     def find(self, env, res):
@@ -254,7 +262,7 @@ class BackupSelection(Kind):
         return ""
 
 
-class Alarm(Kind):
+class Alarm(ResourceType):
     service = "cloudwatch"
 
     def find(self, env, res):
@@ -270,8 +278,8 @@ class Alarm(Kind):
         return ""
 
 
-class _Dms(Kind):
-    """DMS kinds are polled until gone: a describe may answer [] or ResourceNotFoundFault."""
+class _Dms(ResourceType):
+    """DMS types are polled until gone: a describe may answer [] or ResourceNotFoundFault."""
 
     service = "dms"
     describe, list_key, filter_name, arn_key, status_key = "", "", "", "", ""
@@ -333,7 +341,7 @@ class DmsTask(_Dms):
 
 
 
-SERVICE_KINDS: dict[str, Kind] = {
+SERVICE_TYPES: dict[str, ResourceType] = {
     "dynamodb:table": Table(), "dynamodb:replicas": Replicas(), "dynamodb:pitr": Pitr(),
     "dynamodb:replica-tags": ReplicaTags(), "route53:hosted-zone": HostedZone(),
     "route53:health-check": HealthCheck(), "route53:tags": Route53Tags(),

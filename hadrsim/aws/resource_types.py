@@ -1,13 +1,15 @@
-"""How apply and destroy find, judge and delete each kind of resource a plan makes.
+"""How apply and destroy find, judge and delete each type of resource a plan makes.
 
-A plan's :class:`~hadrsim.aws.plan.Resource` names a *kind* ("rds:db-instance",
-"dynamodb:replicas", ...). Each kind knows its describe call (``find``: the resource's
+A plan's :class:`~hadrsim.aws.plan.Resource` names its AWS resource type in ``kind``
+("rds:db-instance", "dynamodb:replicas", ...; not a *design* kind, which
+:mod:`hadrsim.spec.kinds` registers). Each type knows its describe call (``find``: the resource's
 description, tags and readiness, or None when absent), whether a found resource is this
-design's (the ``hadrsim:study`` / ``hadrsim:design`` tags; a few kinds whose tags an
+design's (the ``hadrsim:study`` / ``hadrsim:design`` tags; a few types whose tags an
 endpoint may not keep also accept their deterministic idempotency token), and how to
 delete it safely (``delete``: final snapshots unless told otherwise). :class:`Env`
 resolves a plan's placeholders against what exists, finding resources on demand.
-RDS, Secrets Manager and KMS kinds are here; the other services in ``kinds_services``.
+RDS, Secrets Manager and KMS types are here; the other services in
+``resource_types_services``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from botocore.exceptions import ClientError
 from hadrsim.aws.plan import GeneratedPassword, Plan, Ref, Resource, SecretField, Template
 from hadrsim.aws.session import AwsContext
 
-__all__ = ["Env", "Found", "KeptError", "Kind", "NotApplied", "Unresolved", "kind_of"]
+__all__ = ["Env", "Found", "KeptError", "NotApplied", "ResourceType", "Unresolved",
+           "type_of"]
 
 
 @dataclass
@@ -88,7 +91,7 @@ class Env:
         """The resource ``key`` of the plan as it exists now (cached); Unresolved if absent."""
         if key not in self.found:
             resource = self.plan.call_for(key).resource
-            found = kind_of(resource).find(self, resource)
+            found = type_of(resource).find(self, resource)
             if found is None:
                 raise Unresolved(key)
             self.found[key] = found
@@ -132,8 +135,8 @@ class Env:
         return text
 
 
-class Kind:
-    """Finding, owning and deleting one kind of resource (subclasses override)."""
+class ResourceType:
+    """Finding, owning and deleting one type of resource (subclasses override)."""
 
     service = ""
     config = False  # configures a resource another step made (tags, PITR): never deleted
@@ -170,7 +173,7 @@ def _rds_status(status: str) -> str:
     return "deleting" if status == "deleting" else "pending"
 
 
-class DbInstance(Kind):
+class DbInstance(ResourceType):
     service = "rds"
 
     def find(self, env, res):
@@ -223,7 +226,7 @@ def _wait_detached(env: Env, region: str, global_id: str, arn: str) -> None:
     raise TimeoutError(f"{arn} still in {global_id}")
 
 
-class DbCluster(Kind):
+class DbCluster(ResourceType):
     service = "rds"
 
     def find(self, env, res):
@@ -261,7 +264,7 @@ class DbCluster(Kind):
         return "db_cluster_deleted", {"DBClusterIdentifier": res.identifier}
 
 
-class GlobalCluster(Kind):
+class GlobalCluster(ResourceType):
     service = "rds"
 
     def find(self, env, res):
@@ -301,7 +304,7 @@ def _cluster_exists(env: Env, arn: str) -> bool:
     return bool(out and out["DBClusters"])
 
 
-class ClusterParameterGroup(Kind):
+class ClusterParameterGroup(ResourceType):
     service = "rds"
 
     def find(self, env, res):
@@ -321,7 +324,7 @@ class ClusterParameterGroup(Kind):
         return ""
 
 
-class ClusterParameter(Kind):
+class ClusterParameter(ResourceType):
     service, config = "rds", True
 
     def find(self, env, res):
@@ -335,7 +338,7 @@ class ClusterParameter(Kind):
         return None
 
 
-class AutomatedBackupReplication(Kind):
+class AutomatedBackupReplication(ResourceType):
     service, config = "rds", False
 
     def find(self, env, res):
@@ -352,7 +355,7 @@ class AutomatedBackupReplication(Kind):
         return "replicated backups stop; those already copied expire with their retention"
 
 
-class Secret(Kind):
+class Secret(ResourceType):
     service = "secretsmanager"
 
     def find(self, env, res):
@@ -375,7 +378,7 @@ class Secret(Kind):
         return "deleted now with its replicas" if replicas else "deleted now"
 
 
-class KmsKey(Kind):
+class KmsKey(ResourceType):
     service, config = "kms", True
 
     def find(self, env, res):
@@ -384,7 +387,7 @@ class KmsKey(Kind):
         return Found(out) if out else None
 
 
-_KINDS: dict[str, Kind] = {
+_TYPES: dict[str, ResourceType] = {
     "rds:db-instance": DbInstance(), "rds:db-cluster": DbCluster(),
     "rds:global-cluster": GlobalCluster(), "rds:cluster-parameter-group": ClusterParameterGroup(),
     "rds:cluster-parameter": ClusterParameter(),
@@ -393,10 +396,10 @@ _KINDS: dict[str, Kind] = {
 }
 
 
-def kind_of(res: Resource) -> Kind:
-    """The kind object for ``res`` (every kind a plan can name is registered)."""
-    if not _KINDS.get("dynamodb:table"):
-        from hadrsim.aws.kinds_services import SERVICE_KINDS
+def type_of(res: Resource) -> ResourceType:
+    """The resource type object for ``res`` (every type a plan can name is registered)."""
+    if not _TYPES.get("dynamodb:table"):
+        from hadrsim.aws.resource_types_services import SERVICE_TYPES
 
-        _KINDS.update(SERVICE_KINDS)
-    return _KINDS[res.kind]
+        _TYPES.update(SERVICE_TYPES)
+    return _TYPES[res.kind]
