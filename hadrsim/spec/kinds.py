@@ -111,8 +111,11 @@ _loaded = False
 
 def register_kind(kind: DesignKind) -> None:
     """Add a design kind (its spec-layer parts); later layers :func:`extend_kind` it."""
-    if kind.name in _KINDS and _KINDS[kind.name].spec is not kind.spec:
+    known = _KINDS.get(kind.name)
+    if known is not None and known.spec is not kind.spec:
         raise ValueError(f"design kind {kind.name!r} is already registered")
+    if known is not None:  # registered again (a reload): keep the layers' hooks
+        kind.hooks = {**known.hooks, **kind.hooks}
     kind.hooks.update(_PENDING_HOOKS.pop(kind.name, {}))
     _KINDS[kind.name] = kind
     for listener in _LISTENERS:
