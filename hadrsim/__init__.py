@@ -4,64 +4,79 @@ The public API, in the order a notebook uses it::
 
     import hadrsim
     study = hadrsim.load_study("experiments/securecart.yaml")
-    results = hadrsim.run_study(study, runs=20, workers=2)
-    doc = hadrsim.summarize_study(study, results)       # the --json document
-    answer = hadrsim.compare_designs(study, workers=2)  # the main job: decided, as compare
-    print(answer["recommendation"]["sentence"])
+    exp = hadrsim.Experiment(study, store="results.db")    # store optional
+    res = exp.run(runs=20, workers=2, resume=True)          # or exp.decide(): as compare
+    res.runs, res.episodes, res.metrics                     # tidy DataFrames
+    doc = res.summary()                                     # the --json document
+    frames = res.records("multi-az", "instance-crash", 0)   # stored records, no re-run
+    old = hadrsim.open_results("results.db")                # read-only
     world = hadrsim.simulate(study, "multi-az", "instance-crash", run_index=0)
-    frames = world.rec.frames()                         # tidy records as DataFrames
-    log = hadrsim.event_log(world.rec, "multi-az")      # RDS-style event log
-    html = hadrsim.render_report(study, results)        # self-contained HTML report
+    metrics, episodes = hadrsim.run_metrics(world.rec)      # the checkers, on records
+    log = hadrsim.event_log(world.rec, "multi-az")          # RDS-style event log
+    html = hadrsim.render_report(res)                       # self-contained HTML report
+
+Lower-level pieces (executors, single runs, summary builders) are in
+:mod:`hadrsim.experimental`; design kinds are registered in :mod:`hadrsim.spec.kinds`.
 """
 
 from __future__ import annotations
 
-from hadrsim.experiments.comparison import compare_designs
+import importlib
+import warnings
+from typing import Any
+
 from hadrsim.experiments.event_log import event_log
-from hadrsim.experiments.montecarlo import RunTask, execute, plan_runs
-from hadrsim.experiments.run import RunResult, run_once, simulate
-from hadrsim.experiments.summary import summarize_study
+from hadrsim.experiments.experiment import Experiment
+from hadrsim.experiments.results import Results, open_results
+from hadrsim.experiments.run import simulate
+from hadrsim.experiments.store import StoreError
 from hadrsim.simulator.checkers import run_metrics
 from hadrsim.spec.loader import SpecError, load_study, parse_study
 from hadrsim.spec.study import Study
 
 __version__ = "0.1.0"
 
+# name -> (where it lives now, what to use instead); kept for one release (issue 13)
+_DEPRECATED = {
+    "RunResult": ("hadrsim.experimental", "hadrsim.experimental.RunResult"),
+    "RunTask": ("hadrsim.experimental", "hadrsim.experimental.RunTask"),
+    "execute": ("hadrsim.experimental", "hadrsim.experimental.execute"),
+    "plan_runs": ("hadrsim.experimental", "hadrsim.experimental.plan_runs"),
+    "run_once": ("hadrsim.experimental", "hadrsim.experimental.run_once"),
+    "run_study": ("hadrsim.experimental", "hadrsim.Experiment(study).run(...)"),
+    "summarize_study": ("hadrsim.experimental", "hadrsim.Experiment(study).run(...).summary()"),
+    "compare_designs": ("hadrsim.experimental",
+                        "hadrsim.Experiment(study).decide(...).summary()"),
+}
 
-def run_study(
-    study: Study,
-    designs: list[str] | None = None,
-    runs: int | None = None,
-    workers: int = 1,
-) -> list[RunResult]:
-    """Every (design, scenario, run index) of a study; failed runs carry their error."""
-    return execute(study, plan_runs(study, designs, runs), workers=workers)
 
-
-def __getattr__(name: str):
-    """``render_report`` is imported on first use: matplotlib costs 0.3 s at start-up."""
+def __getattr__(name: str) -> Any:
+    """``render_report`` is imported on first use (matplotlib costs 0.3 s at start-up);
+    names that left the top level still work, with a DeprecationWarning naming the
+    replacement."""
     if name == "render_report":
         from hadrsim.report import render_report
 
         return render_report
+    if name in _DEPRECATED:
+        module, instead = _DEPRECATED[name]
+        warnings.warn(f"hadrsim.{name} is deprecated and leaves the top level in the next "
+                      f"release; use {instead}", DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module(module), name)
     raise AttributeError(f"module 'hadrsim' has no attribute {name!r}")
 
 
 __all__ = [
-    "RunResult",
-    "RunTask",
+    "Experiment",
+    "Results",
     "SpecError",
+    "StoreError",
     "Study",
-    "compare_designs",
     "event_log",
-    "execute",
     "load_study",
+    "open_results",
     "parse_study",
-    "plan_runs",
     "render_report",
     "run_metrics",
-    "run_once",
-    "run_study",
     "simulate",
-    "summarize_study",
 ]

@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 import hadrsim
+import hadrsim.experimental
 from hadrsim.aws.fis import FisExport, caller_account, create_template, export_fis
 from hadrsim.aws.resiliencehub import PolicyError, assessments, create_policy, resiliency_policy
 from hadrsim.cli.common import (
@@ -194,8 +195,8 @@ def rh_export(
         raise _bad_input(str(exc)) from None
     region = region or study.network.regions[0].name
     ctx = _context(profile, endpoint_url, region) if create else None
-    results = hadrsim.run_study(study, designs=names, runs=runs, workers=workers)
-    summary = hadrsim.summarize_study(study, results)
+    results = hadrsim.experimental.run_study(study, designs=names, runs=runs, workers=workers)
+    summary = hadrsim.experimental.summarize_study(study, results)
     items = assessments(study, results, summary, request)
     console.print(_rh_table(items, request))
     document: dict[str, Any] = {"study": study.name, "seed": study.seed,

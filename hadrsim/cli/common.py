@@ -6,8 +6,6 @@ what is allowed; nothing is written), 1 internal error.
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import socket
 import stat
@@ -21,9 +19,9 @@ from urllib.parse import urlsplit
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy.engine import make_url
 
-from hadrsim.experiments.store import ResultsStore, StoreError
+from hadrsim.experiments.experiment import Experiment
+from hadrsim.experiments.results import to_json
 from hadrsim.models.pricing import load_prices
 from hadrsim.spec.bounds import combine, estimate, estimate_decision, too_costly
 from hadrsim.spec.loader import SpecError, load_study
@@ -120,17 +118,6 @@ def _directory_problem(path: Path) -> str | None:
     return None
 
 
-def _strict_json(value):
-    """NaN and infinities become null: strict JSON readers reject them."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _strict_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_strict_json(v) for v in value]
-    return value
-
-
 def _write_atomically(path: Path, write, binary: bool = False) -> None:
     """``write(handle)`` into a temporary file, then rename: never a half-written file.
 
@@ -168,8 +155,9 @@ def _write_atomically(path: Path, write, binary: bool = False) -> None:
 
 
 def _write_json_atomically(path: Path, document: dict) -> None:
-    _write_atomically(path, lambda handle: json.dump(
-        _strict_json(document), handle, indent=2, allow_nan=False))
+    """The document as strict JSON, the exact text of :meth:`Results.to_json`."""
+    text = to_json(document)
+    _write_atomically(path, lambda handle: handle.write(text))
 
 
 def _write_csv_atomically(path: Path, frame) -> None:
@@ -238,27 +226,36 @@ def _check_resources(studies: Study | Sequence[Study], runs: int | None,
         raise _bad_input(problem)
 
 
-def _open_store(url: str | None) -> ResultsStore | None:
-    """The store at ``url``; an SQLite file path that exists must be a regular file (not a
-    symlink, device or FIFO), as for every other output."""
-    if url is None:
-        return None
-    try:
-        parsed = make_url(url)
-    except Exception:  # noqa: BLE001 - ResultsStore words a bad URL below
-        parsed = None
-    if parsed is not None and parsed.get_backend_name() == "sqlite" and parsed.database \
-            and parsed.database != ":memory:":
-        path = Path(parsed.database)
-        if path.is_symlink() or (path.exists() and not path.is_file()):
-            kind = "a symbolic link" if path.is_symlink() else "not a regular file"
-            raise _bad_input(f"--store {url}: {path} is {kind}; give the path of the "
-                             "database file itself")
-    try:
-        return ResultsStore(url)
-    except (StoreError, Exception) as exc:  # noqa: BLE001 - an unusable store is bad input
-        raise _bad_input(f"--store {url}: {exc}") from None
+def _store_problem(url: str | None, exc: BaseException) -> typer.Exit:
+    """A store that cannot be used: exit 2, the message naming the option."""
+    text = str(exc)
+    if url and text.startswith(f"{url}: "):
+        text = text[len(url) + 2:]
+    return _bad_input(f"--store {url}: {text}")
 
+
+def _experiment(study: Study, store: str | None, *, resume: bool = False,
+                scheduler: str | None = None, prices: dict[str, float] | None = None,
+                max_runs: int | None = None) -> Experiment:
+    """The :class:`Experiment` a command runs, its store opened now (exit 2 if unusable).
+
+    ``--resume`` migrates a store of an older schema in place (a note names the
+    backup copy); without it such a store is refused with the migrate command.
+    Records are kept only where they are stored.
+    """
+    if resume and store is None:
+        raise _bad_input("--resume needs --store URL")
+    experiment = Experiment(study, store, prices=prices, scheduler=scheduler,
+                            max_runs=max_runs, keep_records=store is not None)
+    try:
+        opened = experiment.open_store(migrate=resume)
+    except Exception as exc:  # noqa: BLE001 - an unusable store is bad input
+        raise _store_problem(store, exc) from None
+    if opened is not None and opened.backup is not None:
+        errors.print(f"note: {store} migrated to store schema {opened.version}; the old "
+                     f"store is kept as {opened.backup}", markup=False, highlight=False,
+                     soft_wrap=True)
+    return experiment
 
 
 @contextmanager

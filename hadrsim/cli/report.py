@@ -27,23 +27,24 @@ from hadrsim.cli.common import (
 )
 from hadrsim.cli.interrupt import interruptible
 from hadrsim.cli.stored import study_from_store
-from hadrsim.experiments.comparison import decide_study
-from hadrsim.experiments.montecarlo import execute, plan_runs
-from hadrsim.experiments.run import RunResult
+from hadrsim.experiments.experiment import Experiment
+from hadrsim.experiments.results import Results
 from hadrsim.report import render_report
 from hadrsim.spec.study import Study
 
 
-def _run_with_progress(study: Study, runs: int | None, workers: int) -> list[RunResult]:
+def _run_with_progress(study: Study, runs: int | None, workers: int) -> Results:
     """The study's runs, with the progress bar ``run`` and ``compare`` show: with a policy
     and no ``runs``, the runs of the sequential decision (the report then shows the
-    verdicts ``compare`` prints); else ``runs`` (default: the study's) of every design."""
+    verdicts ``compare`` prints); else ``runs`` (default: the study's) of every design.
+    No store: records are not kept (a long decision would hold them all in memory);
+    the few runs the timelines draw are simulated again, deterministically."""
+    experiment = Experiment(study, keep_records=False)
     if study.policy and runs is None:
         with interruptible(), run_progress(None, "deciding") as advance:
-            return decide_study(study, workers=workers, on_result=advance).results
-    tasks = plan_runs(study, None, runs)
-    with interruptible(), run_progress(len(tasks)) as advance:  # no store: nothing kept
-        return execute(study, tasks, workers=workers, on_result=advance)
+            return experiment.decide(workers=workers, on_result=advance)
+    with interruptible(), run_progress(len(experiment.tasks(runs))) as advance:
+        return experiment.run(runs, workers, on_result=advance)
 
 
 @app.command("report")
@@ -67,16 +68,20 @@ def report(
     price_table = _prices(prices)
     _check_output(output, "-o")
     if "://" in source:
-        study, results = study_from_store(source, study_name, seed, runs)
+        results = study_from_store(source, study_name, seed, runs, price_table)
     else:
         study = _load(Path(source), seed)
         if study_name is not None and study_name != study.name:
             raise _bad_input(f"--study {study_name!r}: {source} holds study {study.name!r} "
                              "(--study picks a study in a results store)")
         results = _run_with_progress(study, runs, workers)
-    html = render_report(study, results, price_table)
+    try:
+        html = render_report(results.study, results.results, price_table,
+                             records=results.recorder)
+    finally:
+        results.close()
     _write_atomically(output, lambda handle: handle.write(html))
-    failed = sum(1 for r in results if not r.ok)
+    failed = sum(1 for r in results.results if not r.ok)
     note = f", {failed} failed" if failed else ""
-    console.print(f"report written to {output} ({len(results)} runs{note}, "
+    console.print(f"report written to {output} ({len(results.results)} runs{note}, "
                   f"{len(html) / 1e6:.1f} MB)", markup=False, highlight=False)

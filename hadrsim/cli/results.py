@@ -1,4 +1,5 @@
-"""``hadrsim results``: read a results store (list, show, export); never creates one."""
+"""``hadrsim results``: read a results store (list, show, export; never creates one) and
+migrate one written by an older hadrsim."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from hadrsim.cli.common import (
     console,
 )
 from hadrsim.cli.stored import open_existing_store, study_from_store
-from hadrsim.experiments.summary import summarize_study
+from hadrsim.experiments.store import SCHEMA_VERSION, StoreError, migrate_store
 from hadrsim.experiments.tables import compare_table, design_table, scenario_figures_table
 
 results_app = typer.Typer(help="Read a results store.", no_args_is_help=True)
@@ -66,10 +67,34 @@ def results_show(
     seed: Annotated[int | None, typer.Option(help="Its seed (if several).")] = None,
 ) -> None:
     """A stored study's tables (as ``run`` prints them), from its stored runs only."""
-    spec, results = study_from_store(url, study, seed, None)
-    document = summarize_study(spec, results)
+    results = study_from_store(url, study, seed, None)
+    document = results.document
     for entry in document["designs"]:
         console.print(design_table(entry))
-    if spec.policy:
-        console.print(compare_table(document, spec.policy))
+    if results.study.policy:
+        console.print(compare_table(document, results.study.policy))
         console.print(scenario_figures_table(document))
+
+
+@results_app.command("migrate")
+def results_migrate(
+    url: Annotated[str, typer.Argument(help="SQLAlchemy URL of the store.")],
+    backup: Annotated[bool, typer.Option(
+        help="Copy an SQLite store next to itself first (STORE.vN.bak).")] = True,
+) -> None:
+    """Bring a store written by an older hadrsim to this version's schema, in place."""
+    store = open_existing_store(url)
+    try:
+        if store.version == SCHEMA_VERSION:
+            console.print(f"{url}: already at store schema {SCHEMA_VERSION}", markup=False,
+                          highlight=False)
+            return
+        old = store.version
+        copy = migrate_store(store, backup=backup)
+    except StoreError as exc:
+        raise _bad_input(str(exc)) from None
+    finally:
+        store.close()
+    kept = f"; the old store is kept as {copy}" if copy is not None else ""
+    console.print(f"{url}: migrated from store schema {old} to {SCHEMA_VERSION}{kept}",
+                  markup=False, highlight=False, soft_wrap=True)

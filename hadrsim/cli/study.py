@@ -19,8 +19,8 @@ from hadrsim.cli.common import (
     _check_dask,
     _check_output,
     _check_resources,
+    _experiment,
     _load,
-    _open_store,
     _prices,
     _write_csv_atomically,
     _write_json_atomically,
@@ -30,12 +30,8 @@ from hadrsim.cli.common import (
     run_progress,
 )
 from hadrsim.cli.interrupt import interruptible, stored_runs
-from hadrsim.experiments.comparison import compare_designs
 from hadrsim.experiments.event_log import describe_events, event_log
-from hadrsim.experiments.montecarlo import execute, plan_runs
 from hadrsim.experiments.run import simulate
-from hadrsim.experiments.store import ResultsStore
-from hadrsim.experiments.summary import summarize_study
 from hadrsim.experiments.sweep import SweepError, parse_assignment, plan_sweep, run_sweep
 from hadrsim.experiments.tables import (
     compare_table,
@@ -44,31 +40,6 @@ from hadrsim.experiments.tables import (
     sweep_table,
 )
 from hadrsim.spec.study import Study
-
-
-def _simulate(study: Study, designs: list[str] | None, runs: int | None, workers: int,
-              store: ResultsStore | None = None, resume: bool = False,
-              scheduler: str | None = None):
-    tasks = plan_runs(study, designs, runs)
-    study_id = None
-    if store is not None:
-        study_id = store.study_id(study.name, study.seed, study.model_dump_json())
-        if resume:
-            done = store.finished(study_id)
-            tasks = [t for t in tasks if (t.design, t.scenario, t.run_index) not in done]
-    with run_progress(len(tasks)) as tick:
-        def advance(result) -> None:
-            if store is not None:
-                store.add(study_id, result)  # committed as soon as it finishes
-            tick(result)
-
-        results = execute(study, tasks, workers=workers, on_result=advance,
-                          scheduler=scheduler)
-    if store is not None and resume:
-        wanted = {(t.design, t.scenario, t.run_index) for t in plan_runs(study, designs, runs)}
-        results = [r for r in store.results(study_id)
-                   if (r.design, r.scenario, r.run_index) in wanted]
-    return summarize_study(study, results)
 
 
 @app.command()
@@ -88,9 +59,7 @@ def run(
 ) -> None:
     """Simulate every design under every fault scenario; a table per design."""
     study = _load(file, seed)
-    results_store = _open_store(store)
-    if resume and results_store is None:
-        raise _bad_input("--resume needs --store URL")
+    experiment = _experiment(study, store, resume=resume, scheduler=scheduler)
     for name in design or []:
         if name not in {d.name for d in study.designs}:
             raise _bad_input(f"--design {name!r}: no such design; designs: "
@@ -99,9 +68,11 @@ def run(
     if scheduler is not None:
         _check_dask(scheduler)
     _check_resources(study, runs, design, yes, workers)
-    with interruptible(store, stored_runs(results_store, study)):  # Ctrl-C/SIGTERM: exit 130
-        document = _simulate(study, design, runs, workers, store=results_store, resume=resume,
-                             scheduler=scheduler)
+    # Ctrl-C/SIGTERM: exit 130, saying what the store keeps
+    with interruptible(store, stored_runs(experiment.open_store(), study)):
+        with run_progress(len(experiment.tasks(runs, design, resume))) as tick:
+            results = experiment.run(runs, workers, resume, design, on_result=tick)
+    document = results.document
     for entry in document["designs"]:
         console.print(design_table(entry))
         for err in entry["errors"]:
@@ -110,7 +81,7 @@ def run(
     if study.policy:
         console.print(compare_table(document, study.policy))
     if json_path is not None:
-        _write_json_atomically(json_path, document)
+        _write_json_atomically(json_path, results.summary())
         console.print(f"results written to {json_path}")
 
 
@@ -154,24 +125,20 @@ def compare(
     for name in design or []:
         if name not in known:
             raise _bad_input(f"--design {name!r}: no such design; designs: {known}")
-    results_store = _open_store(store)
-    if resume and results_store is None:
-        raise _bad_input("--resume needs --store URL")
-    _check_output(json_path)
-    if scheduler is not None:
-        _check_dask(scheduler)
     if max_runs is not None and runs is not None:
         raise _bad_input("--max-runs caps the sequential decision; with --runs the number of "
                          "runs is fixed: give one or the other")
-    if max_runs is not None:
-        study = study.model_copy(update={
-            "decision": study.decision.model_copy(update={"max_runs": max_runs})})
+    experiment = _experiment(study, store, resume=resume, scheduler=scheduler,
+                             prices=price_table, max_runs=max_runs)
+    study = experiment.study
+    _check_output(json_path)
+    if scheduler is not None:
+        _check_dask(scheduler)
     _check_resources(study, runs, design, yes, workers, sequential=runs is None)
-    with (interruptible(store, stored_runs(results_store, study)),
+    with (interruptible(store, stored_runs(experiment.open_store(), study)),
           run_progress(None, "deciding" if runs is None else "simulating") as tick):
-        document = compare_designs(study, designs=design, runs=runs, workers=workers,
-                                   prices=price_table, store=results_store, resume=resume,
-                                   scheduler=scheduler, on_result=tick)
+        results = experiment.decide(design, runs, workers, resume, on_result=tick)
+    document = results.document
     advice = document["recommendation"]
     console.print(advice["sentence"], markup=False, highlight=False)
     console.print(compare_table(document, study.policy))
@@ -180,7 +147,7 @@ def compare(
         for entry in document["designs"]:
             console.print(design_table(entry))
     if json_path is not None:
-        _write_json_atomically(json_path, document)
+        _write_json_atomically(json_path, results.summary())
         console.print(f"results written to {json_path}")
 
 
@@ -201,9 +168,7 @@ def sweep(
     """Run the study over a grid of spec values set by dotted paths; one row per run."""
     study = _load(file, seed)
     _check_output(csv_path, "--csv")
-    results_store = _open_store(store)
-    if resume and results_store is None:
-        raise _bad_input("--resume needs --store URL")
+    results_store = _experiment(study, store, resume=resume).open_store()
     try:
         assignments = [parse_assignment(text) for text in set_]
         plan = plan_sweep(study, assignments, runs, results_store, resume)  # validates all

@@ -1,8 +1,9 @@
 """The main job as one call: decide which design to choose, storing runs as they finish.
 
-``hadrsim compare`` is this function plus printing; a notebook gets the same
-document (:func:`hadrsim.experiments.summary.summarize_study`, with the decision
-and the recommendation) without the CLI.
+``hadrsim compare`` is this plus printing. Both functions are kept for callers of
+the first API; :class:`hadrsim.experiments.experiment.Experiment` is the one
+place the logic lives (``Experiment(study, store).decide()``), and its Results
+also give the runs as tables and each run's stored records.
 """
 
 from __future__ import annotations
@@ -10,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hadrsim.experiments.decision import Decision, decide
-from hadrsim.experiments.montecarlo import RunExecutor, RunTask
+from hadrsim.experiments.decision import Decision
+from hadrsim.experiments.experiment import Experiment
 from hadrsim.experiments.run import RunResult
 from hadrsim.experiments.store import ResultsStore
-from hadrsim.experiments.summary import summarize_study
 from hadrsim.spec.study import Study
 
 __all__ = ["compare_designs", "decide_study"]
@@ -34,34 +34,25 @@ def decide_study(
 ) -> Decision:
     """Run the sequential decision (or ``runs`` fixed run indices); every run and verdict.
 
-    With ``store`` every run is committed as it finishes; with ``resume`` the runs
-    already stored for this exact study are reused, and the decision replays the
-    same batches, so the answer is the one an uninterrupted run gives.
+    With ``store`` every run (and its records) is committed as it finishes; with
+    ``resume`` the runs already stored for this exact study are reused, and the
+    decision replays the same batches, so the answer is the one an uninterrupted
+    run gives.
     """
-    study_id = None
-    stored: list[RunResult] = []
-    if store is not None:
-        study_id = store.study_id(study.name, study.seed, study.model_dump_json())
-        if resume:
-            stored = store.results(study_id)
-
-    def finished(result: RunResult) -> None:
-        if store is not None:
-            store.add(study_id, result)
-        if on_result is not None:
-            on_result(result)
-
-    with RunExecutor(study, workers=workers, scheduler=scheduler) as executor:
-        def run_batch(tasks: list[RunTask]) -> list[RunResult]:
-            return executor.run(tasks, on_result=finished)
-
-        return decide(study, run_batch, designs=designs, runs=runs, prices=prices,
-                      stored=stored)
+    experiment = Experiment(study, store, prices=prices, scheduler=scheduler,
+                            keep_records=store is not None)
+    result = experiment.decide(designs=designs, runs=runs, workers=workers, resume=resume,
+                               on_result=on_result)
+    assert result.decision is not None
+    return result.decision
 
 
 def compare_designs(study: Study, *, prices: dict[str, float] | None = None,
                     **options: Any) -> dict[str, Any]:
     """:func:`decide_study` summarised: the document ``compare --json`` writes, with the
     decision per design and the ``recommendation``. ``options`` are decide_study's."""
-    decision = decide_study(study, prices=prices, **options)
-    return summarize_study(study, decision.results, prices, decision)
+    store = options.pop("store", None)
+    scheduler = options.pop("scheduler", None)
+    experiment = Experiment(study, store, prices=prices, scheduler=scheduler,
+                            keep_records=store is not None)
+    return experiment.decide(**options).document

@@ -12,6 +12,10 @@ loses no finished run. Interrupted (Ctrl-C, SIGTERM turned into
 KeyboardInterrupt, any exception), it cancels the queued runs and terminates
 the running ones instead of finishing work only to throw it away; its workers
 die with their parent (:mod:`hadrsim.experiments.workers`).
+
+With ``keep_records`` each run also returns its records, encoded in the worker
+(:mod:`hadrsim.experiments.record_store`: ~0.1-0.5 MB a SecureCart run), for the
+results store and for :class:`~hadrsim.experiments.results.Results`.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from hadrsim.experiments.run import RunResult, run_once
@@ -54,6 +59,10 @@ def plan_runs(
     ]
 
 
+def _runner(keep_records: bool) -> Callable[[Study, str, str, int], RunResult]:
+    return partial(run_once, keep_records=keep_records)
+
+
 # --- in the worker process -------------------------------------------------------------
 
 _WORKER_STUDY: Study | None = None
@@ -78,15 +87,17 @@ def _study_from_json(study_json: str) -> Study:
     return study
 
 
-def _run_in_worker(task: RunTask, study_json: str | None = None) -> RunResult:
+def _run_in_worker(task: RunTask, study_json: str | None = None,
+                   keep_records: bool = False) -> RunResult:
     study = _WORKER_STUDY if study_json is None else _study_from_json(study_json)
     assert study is not None
-    return run_once(study, task.design, task.scenario, task.run_index)
+    return _runner(keep_records)(study, task.design, task.scenario, task.run_index)
 
 
-def _run_task(study_json: str, task: RunTask) -> RunResult:
+def _run_task(study_json: str, task: RunTask, keep_records: bool = False) -> RunResult:
     """Dask's unit of work: the study is scattered once, parsed once per worker."""
-    return run_once(_study_from_json(study_json), task.design, task.scenario, task.run_index)
+    return _runner(keep_records)(_study_from_json(study_json), task.design, task.scenario,
+                                 task.run_index)
 
 
 def _guard_dask_worker(parent_pid: int) -> None:
@@ -108,13 +119,16 @@ class RunExecutor:
     use (``workers=0``: one per CPU). ``scheduler`` sends runs to Dask instead:
     ``"local"`` starts a LocalCluster of ``workers`` processes (closed with the
     executor), ``"tcp://HOST:PORT"`` uses a running cluster, whose workers are
-    never touched: only the submitted tasks are cancelled.
+    never touched: only the submitted tasks are cancelled. ``keep_records``: each
+    result carries its encoded records (``RunResult.records``).
     """
 
-    def __init__(self, study: Study, workers: int = 1, scheduler: str | None = None):
+    def __init__(self, study: Study, workers: int = 1, scheduler: str | None = None,
+                 *, keep_records: bool = False):
         self.study = study
         self.workers = (os.cpu_count() or 1) if workers == 0 else workers
         self.scheduler = scheduler
+        self.keep_records = keep_records
         self._json = study.model_dump_json()
         self._pool: ProcessPoolExecutor | None = None
         self._client: Any = None
@@ -146,7 +160,8 @@ class RunExecutor:
         if self.scheduler is not None:
             source = self._dask_results(tasks, study)
         elif self.workers <= 1 or (len(tasks) <= 1 and self._pool is None):
-            source = ((i, run_once(study, t.design, t.scenario, t.run_index))
+            runner = _runner(self.keep_records)
+            source = ((i, runner(study, t.design, t.scenario, t.run_index))
                       for i, t in enumerate(tasks))
         else:
             source = self._pool_results(tasks, study)
@@ -170,7 +185,7 @@ class RunExecutor:
         other = study.model_dump_json()
         spec = None if other == self._json else other
         # one run per future: each result comes back the moment its run ends
-        futures = {self._pool.submit(_run_in_worker, task, spec): index
+        futures = {self._pool.submit(_run_in_worker, task, spec, self.keep_records): index
                    for index, task in enumerate(tasks)}
         for future in as_completed(futures):
             yield futures[future], future.result()
@@ -184,7 +199,8 @@ class RunExecutor:
         if spec_json not in self._scattered:
             self._scattered[spec_json] = client.scatter(spec_json, broadcast=True)
         spec = self._scattered[spec_json]
-        futures = client.map(_run_task, [spec] * len(tasks), tasks, pure=False)
+        futures = client.map(_run_task, [spec] * len(tasks), tasks,
+                             [self.keep_records] * len(tasks), pure=False)
         self._pending = futures
         index = {future.key: i for i, future in enumerate(futures)}
         for future in dask_completed(futures):
@@ -246,11 +262,14 @@ def execute(
     workers: int = 1,
     on_result: Callable[[RunResult], None] | None = None,
     scheduler: str | None = None,
+    *,
+    keep_records: bool = False,
 ) -> list[RunResult]:
     """Run ``tasks`` once on a fresh :class:`RunExecutor`; results in task order.
 
     ``on_result`` sees each run as it finishes. ``workers=0`` means one per CPU;
     ``scheduler`` is ``"local"`` or ``"tcp://HOST:PORT"`` for Dask.
     """
-    with RunExecutor(study, workers=workers, scheduler=scheduler) as executor:
+    with RunExecutor(study, workers=workers, scheduler=scheduler,
+                     keep_records=keep_records) as executor:
         return executor.run(tasks, on_result)

@@ -16,6 +16,7 @@ from itertools import count
 from typing import Any
 
 from hadrsim.experiments.monitoring import metric_series, time_to_alarm
+from hadrsim.experiments.record_store import encode_records
 from hadrsim.experiments.stop_conditions import watch_stop_conditions
 from hadrsim.models import build_design
 from hadrsim.simulator.checkers import run_metrics
@@ -46,6 +47,7 @@ class RunResult:
     control: list[tuple[float, str, str | None, str]] = field(default_factory=list)
     wall_s: float = 0.0
     error: str | None = None
+    records: bytes | None = None  # the run's records, encoded (run_once(keep_records=True))
 
     @property
     def ok(self) -> bool:
@@ -104,8 +106,13 @@ def _add_time_to_alarm(study: Study, world: World, result: RunResult) -> None:
     result.metrics["time_to_alarm_s"] = worst
 
 
-def run_once(study: Study, design_name: str, scenario_name: str, run_index: int) -> RunResult:
-    """Simulate and measure one run; errors are captured, not raised."""
+def run_once(study: Study, design_name: str, scenario_name: str, run_index: int, *,
+             keep_records: bool = False) -> RunResult:
+    """Simulate and measure one run; errors are captured, not raised.
+
+    ``keep_records``: the result also carries the run's records, encoded
+    (:mod:`hadrsim.experiments.record_store`), for the results store.
+    """
     design = study.design(design_name)
     scenario = study.scenario(scenario_name)
     result = RunResult(
@@ -123,6 +130,8 @@ def run_once(study: Study, design_name: str, scenario_name: str, run_index: int)
         result.history_hash = world.rec.history_hash()
         result.control = [tuple(e) for e in world.rec.control]  # the RDS-style event log
         result.events = world.events_scheduled
+        if keep_records:
+            result.records = encode_records(world.rec)
     except Exception as exc:  # noqa: BLE001 - a sweep records a failed run, never aborts
         result.error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
     result.wall_s = time.perf_counter() - started

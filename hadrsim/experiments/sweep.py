@@ -154,17 +154,19 @@ def run_sweep(
     """Run every grid point; one tidy row per (parameters, design, scenario, run index).
 
     With a ``store`` each run is committed as it finishes under the base study and its
-    grid point's parameters, so ``resume`` after a kill runs only what is missing and
-    the rows come back from the store.
+    grid point's parameters (its records too), so ``resume`` after a kill runs only
+    what is missing and the rows come back from the store.
     """
     plan = plan if plan is not None else plan_sweep(study, assignments, runs, store, resume)
     study_id = _study_id(store, study)
     rows = []
-    with RunExecutor(study, workers=workers) as executor:  # one pool for every grid point
+    # one pool for every grid point; records are kept only where they are stored
+    with RunExecutor(study, workers=workers, keep_records=store is not None) as executor:
         for point in plan:
             def finished(result: RunResult, params=point.params) -> None:
                 if store is not None:
                     store.add(study_id, result, params)
+                    result.records = None  # stored: not held in memory too
                 if on_result is not None:
                     on_result(result)
 

@@ -5,11 +5,14 @@ returned as deterministic PNG bytes; :func:`render_report` puts them, with the
 comparison and per-design tables, into one HTML file that needs nothing else::
 
     import hadrsim
+    from hadrsim.experiments.experiment import Experiment
     from hadrsim.report import render_report
 
     study = hadrsim.load_study("experiments/securecart.yaml")
-    results = hadrsim.run_study(study, runs=5, workers=2)
-    html = render_report(study, results)
+    html = render_report(Experiment(study).run(runs=5, workers=2))
+
+Episode timelines are drawn from the runs' kept records (a results store, or the
+records an Experiment keeps in memory); only runs without them are re-simulated.
 """
 
 from hadrsim.report.html import TimelinePick, default_timelines, render_report

@@ -7,9 +7,12 @@ results give the same bytes (no clock, no random ids, deterministic PNGs), and
 the text is plain ASCII (anything else as character references), so that no
 locale can garble it.
 
-Episode timelines come from re-simulating chosen runs, which is deterministic:
-the run drawn is the run that was measured. When a stored run's history hash
-is known and the re-simulation's differs (the store was written by another
+Episode timelines are drawn from the chosen runs' records: stored in a results
+store, or kept in memory by :class:`~hadrsim.experiments.experiment.Experiment`,
+so a report from a store never simulates. Only a run whose records were not kept
+(an older store, a plain list of RunResults) is re-simulated, which is
+deterministic: the run drawn is the run that was measured. When a run's history
+hash is known and the records drawn differ from it (a store written by another
 hadrsim), the caption says so.
 """
 
@@ -17,11 +20,14 @@ from __future__ import annotations
 
 import base64
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hadrsim.experiments.run import RunResult, simulate
+from hadrsim.experiments import run as _run
+from hadrsim.experiments.record_store import decode_records
+from hadrsim.experiments.results import Results
+from hadrsim.experiments.run import RunResult
 from hadrsim.experiments.summary import summarize_study
 from hadrsim.report.html_tables import (
     comparison_table,
@@ -37,6 +43,7 @@ from hadrsim.report.html_tables import (
 from hadrsim.report.pareto import cost_pareto_png
 from hadrsim.report.plots import availability_nines_png, rto_rpo_cdf_png, t_visibility_png
 from hadrsim.report.timeline import episode_timeline_png
+from hadrsim.simulator.recorder import Recorder
 from hadrsim.spec.study import Study
 
 __all__ = ["TimelinePick", "default_timelines", "render_report"]
@@ -132,20 +139,42 @@ def _figure(png: bytes, alt: str, caption: str, anchor: str = "") -> str:
             f"<figcaption>{caption}</figcaption></figure>")
 
 
-def _timeline_section(study: Study, picks: Sequence[TimelinePick]) -> str:
+RecordSource = Callable[[str, str, int], Recorder]
+"""``(design, scenario, run_index) -> Recorder``: a run's kept records (KeyError or
+ValueError when it has none), e.g. :meth:`Results.recorder`."""
+
+
+def _recorder(study: Study, pick: TimelinePick, results: Sequence[RunResult],
+              records: RecordSource | None) -> Recorder:
+    """The run's kept records; re-simulated only when none were kept."""
+    if records is not None:
+        try:
+            return records(pick.design, pick.scenario, pick.run_index)
+        except (KeyError, ValueError):
+            pass
+    for r in results:
+        blob = getattr(r, "records", None)
+        if blob is not None and (r.design, r.scenario, r.run_index) == (
+                pick.design, pick.scenario, pick.run_index):
+            return decode_records(blob)
+    return _run.simulate(study, pick.design, pick.scenario, pick.run_index).rec
+
+
+def _timeline_section(study: Study, picks: Sequence[TimelinePick],
+                      results: Sequence[RunResult], records: RecordSource | None) -> str:
     parts = []
     for i, pick in enumerate(picks):
-        world = simulate(study, pick.design, pick.scenario, pick.run_index)
+        recorder = _recorder(study, pick, results, records)
         title = f"{pick.design} / {pick.scenario} / run {pick.run_index}"
-        png = episode_timeline_png(world.rec, episode=pick.episode, title=title)
+        png = episode_timeline_png(recorder, episode=pick.episode, title=title)
         caption = (f"<strong>{esc(title)}</strong>, episode {pick.episode}: the fault (red "
                    "line), control-plane steps (diamonds), each observed client's operations "
                    "(green ok, red failed, amber timed out; faded rows are clients that failed "
                    "with the fault and do not count for RTO), the outage until every surviving "
                    "client writes again (green line: fault + write RTO; dashed when censored) "
                    "and the data-loss window (amber band).")
-        if pick.history_hash and world.rec.history_hash() != pick.history_hash:
-            caption += (' <span class="warning">The re-simulation differs from the stored run '
+        if pick.history_hash and recorder.history_hash() != pick.history_hash:
+            caption += (' <span class="warning">The records drawn differ from the measured run '
                         "(written by another hadrsim version?): the figures above may not "
                         "match this picture.</span>")
         alt = (f"Episode timeline of design {pick.design} under scenario {pick.scenario}, "
@@ -243,18 +272,27 @@ def _figures(study: Study, document: Mapping[str, Any], results: Sequence[RunRes
     ])
 
 
-def render_report(study: Study, results: Sequence[RunResult],
+def render_report(study: Study | Results, results: Sequence[RunResult] | None = None,
                   prices: dict[str, float] | None = None, *,
-                  timelines: Sequence[TimelinePick] | None = None) -> str:
-    """The HTML report of ``results`` (from :func:`hadrsim.run_study` or a results store).
+                  timelines: Sequence[TimelinePick] | None = None,
+                  records: RecordSource | None = None) -> str:
+    """The HTML report of ``results`` (from :meth:`hadrsim.Experiment.run` or a results store).
 
-    ``prices`` overrides the price table as in ``hadrsim compare --prices``.
-    ``timelines`` chooses the episodes drawn (default: :func:`default_timelines`;
-    an empty list draws none). Raises ValueError when there is no result at all.
+    ``study`` may be a :class:`Results` alone (``render_report(exp.run())``): its
+    study, runs, prices and records are used. ``prices`` overrides the price table
+    as in ``hadrsim compare --prices``. ``timelines`` chooses the episodes drawn
+    (default: :func:`default_timelines`; an empty list draws none); ``records``
+    gives the runs' kept records to draw them from. Raises ValueError when there
+    is no result at all.
     """
     import hadrsim  # late: hadrsim's own __init__ may one day import this module
 
-    results = list(results)
+    if isinstance(study, Results):
+        results = study.results if results is None else results
+        prices = study.prices if prices is None else prices
+        records = study.recorder if records is None else records
+        study = study.study
+    results = list(results or [])
     if not results:
         raise ValueError("no results to report: run the study first")
     document = summarize_study(study, results, prices)
@@ -286,9 +324,11 @@ def render_report(study: Study, results: Sequence[RunResult],
         '<section id="timelines"><h2>Episode timelines</h2>',
         "<p>Each design's longest recovered episode in its first run (run 0 of every design "
         "meets the same fault arrivals; a design that never recovered shows its longest "
-        "censored one), re-simulated from the study and seed.</p>"
+        "censored one), drawn from the run's records (re-simulated from the study and "
+        "seed only where they were not kept).</p>"
         if timelines is None else "",
-        _timeline_section(study, picks) if picks else "<p>No episode to draw.</p>",
+        _timeline_section(study, picks, results, records) if picks
+        else "<p>No episode to draw.</p>",
         "</section>",
         '<section id="scenarios"><h2>Fault scenarios</h2>', scenarios_table(study),
         "</section>",

@@ -1,6 +1,6 @@
 """The report's tables as HTML: the comparison, the policy, per-design metrics.
 
-Every cell comes from the summary document (:func:`hadrsim.summarize_study`),
+Every cell comes from the summary document (:meth:`hadrsim.Results.summary`),
 formatted, and escaped: design, scenario and study names are user text and
 must never become markup. RTO, RPO and lost writes appear per scenario only; a
 censored mean reads "&ge; x (k censored)", a Kaplan-Meier percentile beyond the

@@ -1,8 +1,8 @@
 """Figures over many runs: RTO/RPO distributions, availability in nines, t-visibility.
 
 Each function takes what the experiments layer already computed (the
-``RunResult`` list of :func:`hadrsim.run_study`, or the summary document of
-:func:`hadrsim.summarize_study`) and returns PNG bytes. Nothing is
+``RunResult`` list of :meth:`hadrsim.Experiment.run`, or the summary document of
+:meth:`hadrsim.Results.summary`) and returns PNG bytes. Nothing is
 recomputed here: the distributions are the checkers' per-episode rows, the
 bars and error bars the summary's means and 95% intervals (bootstrap intervals
 inside the metric's domain, so nothing is clipped here). RTO and RPO are drawn

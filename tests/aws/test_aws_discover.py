@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 import hadrsim
+import hadrsim.experimental
 from hadrsim.aws.discover import discover
 from hadrsim.cli import app
 
@@ -125,7 +126,7 @@ def test_discover_finds_every_design_and_it_simulates(deployed, tmp_path):
     assert plan.rules[0].copy_to[0].region == "us-west-2"
     assert any("selections could not be read" in w for w in found.warnings)
 
-    results = hadrsim.run_study(study, runs=1, workers=1)
+    results = hadrsim.experimental.run_study(study, runs=1, workers=1)
     assert len(results) == 4 * 3
     assert all(r.ok for r in results), [r.error for r in results if not r.ok][:1]
 

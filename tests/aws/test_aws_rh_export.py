@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 import hadrsim
+import hadrsim.experimental
 from hadrsim.aws.resiliencehub import (
     PolicyError,
     assessments,
@@ -36,8 +37,8 @@ def study(make_study):
 
 @pytest.fixture(scope="module")
 def simulated(study):
-    results = hadrsim.run_study(study, runs=2, workers=1)
-    return results, hadrsim.summarize_study(study, results)
+    results = hadrsim.experimental.run_study(study, runs=2, workers=1)
+    return results, hadrsim.experimental.summarize_study(study, results)
 
 
 def test_policy_request_has_resilience_hubs_shape(study):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import hadrsim
+import hadrsim.experimental
 from hadrsim.aws.discover import discover
 
 pytest.importorskip("hadrsim.aws.apply", reason="apply is another engineer's module")
@@ -49,6 +50,6 @@ def test_apply_then_discover_gives_the_designs_back(aws, tmp_path):
     assert sorted(d.name for d in again.designs) == sorted(DESIGNS)
     for name in DESIGNS:
         assert _shape(again.design(name)) == _shape(study.design(name)), name
-    results = hadrsim.run_study(again, runs=1, workers=1)
+    results = hadrsim.experimental.run_study(again, runs=1, workers=1)
     assert len(results) == len(DESIGNS) * len(again.scenarios)
     assert all(r.ok for r in results), [r.error for r in results if not r.ok][:1]

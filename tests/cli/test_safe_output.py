@@ -13,6 +13,7 @@ import os
 import stat
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import typer
@@ -21,6 +22,8 @@ from typer.testing import CliRunner
 import hadrsim.cli.study as study_cli
 from hadrsim.cli import app
 from hadrsim.cli.common import _check_output, _write_atomically
+from hadrsim.experiments.experiment import Experiment
+from hadrsim.experiments.montecarlo import RunExecutor
 
 
 def _invoke(*args):
@@ -41,8 +44,9 @@ def no_simulation(monkeypatch):
     """Any simulation fails the test: refusals must come before the work."""
     def forbidden(*args, **kwargs):
         raise AssertionError("simulated before refusing the output")
-    for name in ("_simulate", "run_sweep", "simulate"):
-        monkeypatch.setattr(study_cli, name, forbidden, raising=False)
+    for name in ("run_sweep", "simulate"):
+        monkeypatch.setattr(study_cli, name, forbidden)
+    monkeypatch.setattr(RunExecutor, "run", forbidden)
 
 
 def _device(tmp_path) -> Path:
@@ -181,8 +185,8 @@ def test_costly_run_refused_unless_yes(tiny, tmp_path, no_simulation, monkeypatc
     line = _one_line_exit_2(_invoke("sweep", big, "--set", "runs=1", "--workers", "1"))
     assert "GB of memory" in line and "horizon_s" in line
     called = []
-    monkeypatch.setattr(study_cli, "_simulate", lambda *a, **k: called.append(1) or {
-        "designs": []})
+    monkeypatch.setattr(Experiment, "run", lambda *a, **k: called.append(1) or SimpleNamespace(
+        document={"designs": []}))
     _invoke("run", tiny, "--runs", "1000000", "--workers", "1", "--yes")
     assert called == [1]
 

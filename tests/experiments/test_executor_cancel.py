@@ -14,7 +14,7 @@ from hadrsim.experiments.run import RunResult
 RUN_S = 0.4
 
 
-def _slow_run(study, design, scenario, run_index) -> RunResult:
+def _slow_run(study, design, scenario, run_index, keep_records=False) -> RunResult:
     time.sleep(RUN_S if run_index == 0 else 30.0)  # run 0 reports the pid, others hang
     return RunResult(design, "fake", scenario, run_index, 0, 0.0,
                      metrics={"pid": float(os.getpid())})

@@ -15,7 +15,7 @@ SLOW_S = 1.5  # the one slow run; every other run takes FAST_S
 FAST_S = 0.02
 
 
-def _fake_run(study, design, scenario, run_index) -> RunResult:
+def _fake_run(study, design, scenario, run_index, keep_records=False) -> RunResult:
     """Stands in for run_once in forked workers: run 0 is slow, the others quick."""
     time.sleep(SLOW_S if run_index == 0 else FAST_S)
     return RunResult(design, "fake", scenario, run_index, 0, 0.0,

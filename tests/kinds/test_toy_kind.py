@@ -11,6 +11,7 @@ import toy_kind
 from typer.testing import CliRunner
 
 import hadrsim
+from hadrsim.aws.plan import plan_design
 from hadrsim.cli import app
 from hadrsim.spec import kinds
 from hadrsim.spec.loader import SpecError, parse_study
@@ -48,13 +49,21 @@ def test_toy_kind_validates_simulates_and_summarises(toy):
     study = parse_study(STUDY)
     box = study.design("box")
     assert box.az is not None and kinds.kind_of(box).node_names(box) == ["box-a"]
-    results = hadrsim.run_study(study, workers=1)
-    assert all(r.ok for r in results), [r.error for r in results if not r.ok]
-    doc = hadrsim.summarize_study(study, results)
+    res = hadrsim.Experiment(study).run(workers=1)
+    assert all(r.ok for r in res.results), [r.error for r in res.results if not r.ok]
+    doc = res.summary()
     toy_doc = next(d for d in doc["designs"] if d["name"] == "box")
     assert toy_doc["kind"] == "toy_box"
     assert toy_doc["cost_month_usd"]["box"] == 42.0
     assert toy_doc["cost_month_usd"]["total"] == 42.0
+
+
+def test_toy_kind_is_planned_for_aws(toy):
+    """``hadrsim plan`` turns the toy design into its own hook's calls, tagged with the
+    node its inventory names; AWS-specific extras it has no hook for are noted, not run."""
+    plan = plan_design(parse_study(STUDY), "box")
+    assert plan.calls[0].operation == "create_box"
+    assert plan.calls[0].resource.tags["hadrsim:node"] == "box-a"
 
 
 def test_toy_kind_fault_applicability_comes_from_its_traits(toy):

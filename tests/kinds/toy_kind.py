@@ -2,7 +2,7 @@
 
 ``toy_box`` is one database box in one AZ. Its spec, node inventory, location resolution,
 applicability traits and DR tier register with the spec layer; its builder and price lines
-with the models layer; its plan with the aws layer: one registration per layer, all through
+with the models layer; its ``plan`` hook with the aws layer: one registration per layer, all through
 :mod:`hadrsim.spec.kinds`. The builder reuses the single-AZ RDS builder on an equivalent
 spec: what is under test is the registry, not a new engine model.
 """
@@ -56,10 +56,22 @@ def _price(design: ToyBox, _usage, _prices) -> dict[str, float]:
     return {"box": design.monthly_usd}
 
 
+def _plan(b, design: ToyBox) -> None:
+    """The aws layer's ``plan`` hook: one (imaginary) API call that makes the box."""
+    from hadrsim.aws.plan import Resource
+
+    key = b.add("toybox", design.region, "create_box", {"Name": b.id()},
+                Resource("toybox:box", design.region, b.id(), b.tags(node=f"{design.name}-a")),
+                exists="describe_box", purpose="the toy box")
+    b.writer = {"key": key, "address": None, "port": None, "engine": "postgresql",
+                "region": design.region, "id": b.id()}
+
+
 def register() -> None:
     """The entry point a ``hadrsim.kinds`` plug-in would name."""
     register_kind(DesignKind(
         name=KIND, spec=ToyBox, inventory=_inventory, resolve_locations=_resolve,
         traits=lambda _design: Traits(no_backup_job="no backups in a toy"),
         dr_tier=lambda _design: (None, "single-Region")))
-    extend_kind(KIND, build=_build, price=_price)
+    extend_kind(KIND, build=_build, price=_price)  # models layer
+    extend_kind(KIND, plan=_plan)  # aws layer

@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 import hadrsim
+import hadrsim.experimental
 
 REPORT_STUDY: dict[str, Any] = {
     "name": "report-tiny",
@@ -44,12 +45,12 @@ def report_study(make_study):
 
 @pytest.fixture(scope="session")
 def report_results(report_study):
-    return hadrsim.run_study(report_study, runs=2)
+    return hadrsim.experimental.run_study(report_study, runs=2)
 
 
 @pytest.fixture(scope="session")
 def report_document(report_study, report_results):
-    return hadrsim.summarize_study(report_study, report_results)
+    return hadrsim.experimental.summarize_study(report_study, report_results)
 
 
 def png_image(data: bytes) -> Image.Image:

@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import pytest
 
 import hadrsim
+import hadrsim.experimental
 from hadrsim.models.pricing import DEFAULT_PRICES
 from hadrsim.report import TimelinePick, render_report
 from hadrsim.report.html_tables import number
@@ -104,7 +105,7 @@ def test_user_strings_are_escaped(make_study):
         scenarios=[{"name": "<i>s</i>", "description": "<u>u</u>",
                     "scheduled": [{"kind": "instance_crash", "at_s": 120.0}]}],
     )
-    text = render_report(study, hadrsim.run_study(study, runs=1))
+    text = render_report(study, hadrsim.experimental.run_study(study, runs=1))
     page = Page(text)
     names = {name for name, _ in page.tags}
     assert not names & {"script", "b", "i", "u"}
@@ -122,7 +123,7 @@ def test_chosen_timeline_with_a_stale_hash(report_study, report_results):
     alts = [attrs["alt"] for attrs in Page(one).all("img")]
     assert len(alts) == 6
     assert any(re.search(r"design dr under scenario region, run 1", alt) for alt in alts)
-    assert "re-simulation differs from the stored run" in one
+    assert "records drawn differ from the measured run" in one
 
 
 def test_default_timelines_pick_each_designs_worst_recovered_episode(report_study,
@@ -150,7 +151,7 @@ def test_prices_change_the_costs(report_study, report_results):
     assert len(Page(text).all("img")) == 5  # timelines=[]: the summary figures only
     compare = text.split('<table class="compare">', 1)[1].split("</table>", 1)[0]
     for name, table in (("new", prices), ("old", None)):
-        doc = hadrsim.summarize_study(report_study, report_results, table)
+        doc = hadrsim.experimental.summarize_study(report_study, report_results, table)
         totals = [f"<td>{number(e['cost_month_usd']['total'])}</td>" for e in doc["designs"]]
         assert all((total in compare) == (name == "new") for total in totals), name
 
@@ -164,7 +165,7 @@ def test_no_results_is_an_error(report_study):
 def test_failed_runs_and_no_policy_still_report(make_study):
     """Every run failed and no policy set: the report says so instead of breaking."""
     study = make_study()
-    failed = [hadrsim.RunResult("maz", "rds_multi_az_instance", "crash", i, 7, 600.0,
+    failed = [hadrsim.experimental.RunResult("maz", "rds_multi_az_instance", "crash", i, 7, 600.0,
                                 error="RuntimeError: boom\ntraceback") for i in range(2)]
     text = render_report(study, failed)
     page = Page(text)
