@@ -23,8 +23,8 @@ from hadrsim.experiments.paired import paired_differences
 from hadrsim.experiments.policy import policy_verdict
 from hadrsim.experiments.run import RunResult
 from hadrsim.experiments.statistics import NONNEGATIVE, UNIT, summarize, summarize_censored
-from hadrsim.models.designs import ha_architecture_of
 from hadrsim.models.pricing import DEFAULT_PRICES, monthly_cost
+from hadrsim.spec.kinds import dr_tier_of as ha_architecture_of
 from hadrsim.spec.study import Study
 
 NOT_APPLICABLE_EVENT = "fault_not_applicable"

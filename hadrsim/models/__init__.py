@@ -1,17 +1,23 @@
-"""AWS designs assembled from the generic engine, with calibrated defaults."""
+"""AWS designs assembled from the generic engine, with calibrated defaults.
 
-from hadrsim.models.aurora import build_aurora
+This package registers the models layer's hooks of the built-in design kinds
+(:mod:`hadrsim.spec.kinds`): ``build`` (the simulator deployment) and ``price`` (monthly
+cost lines). :func:`build_design` finds a design's builder through the registry.
+"""
+
+from hadrsim.models.aurora import build_aurora, build_aurora_global
 from hadrsim.models.deployment import Deployment
 from hadrsim.models.dynamodb import build_dynamodb
 from hadrsim.models.pricing import aurora_cost_lines, dynamodb_cost_lines, rds_cost_lines
-from hadrsim.models.rds import build_rds
+from hadrsim.models.rds import build_multi_az_cluster, build_multi_az_instance, build_single_az
 from hadrsim.spec.designs import DesignSpec
 from hadrsim.spec.kinds import extend_kind, hook
 
-for _kind in ("rds_single_az", "rds_multi_az_instance", "rds_multi_az_cluster"):
-    extend_kind(_kind, build=build_rds, price=rds_cost_lines)
-for _kind in ("aurora", "aurora_global"):
-    extend_kind(_kind, build=build_aurora, price=aurora_cost_lines)
+extend_kind("rds_single_az", build=build_single_az, price=rds_cost_lines)
+extend_kind("rds_multi_az_instance", build=build_multi_az_instance, price=rds_cost_lines)
+extend_kind("rds_multi_az_cluster", build=build_multi_az_cluster, price=rds_cost_lines)
+extend_kind("aurora", build=build_aurora, price=aurora_cost_lines)
+extend_kind("aurora_global", build=build_aurora_global, price=aurora_cost_lines)
 extend_kind("dynamodb_global_table", build=build_dynamodb, price=dynamodb_cost_lines)
 
 

@@ -28,7 +28,6 @@ takes over (build, promotion, restore); write forwarding is a
 
 from __future__ import annotations
 
-from hadrsim.models.aurora_spec import AuroraGlobal, instance_size
 from hadrsim.models.deployment import Deployment
 from hadrsim.models.route53 import attach_route53
 from hadrsim.simulator.backups import BackupCatalog
@@ -45,6 +44,7 @@ from hadrsim.simulator.service import Service
 from hadrsim.simulator.switchover import PlannedSwitchover
 from hadrsim.simulator.vocabulary import Ev
 from hadrsim.simulator.world import World
+from hadrsim.spec.aurora import Aurora, AuroraGlobal, instance_size
 from hadrsim.spec.distributions import constant
 
 _MS = 1e-3
@@ -69,11 +69,20 @@ class _Volume:
         return best.timeline, best.lsn
 
 
-def build_aurora(world: World, net: Network, study, design) -> Deployment:
-    """Build an ``aurora`` or ``aurora_global`` design."""
+def build_aurora(world: World, net: Network, study, design: Aurora) -> Deployment:
+    """``build`` hook of ``aurora``: one cluster (writer, readers, six storage copies)."""
+    return _build_aurora(world, net, study, design, is_global=False)
+
+
+def build_aurora_global(world: World, net: Network, study, design: AuroraGlobal) -> Deployment:
+    """``build`` hook of ``aurora_global``: the primary cluster and its secondary clusters."""
+    return _build_aurora(world, net, study, design, is_global=True)
+
+
+def _build_aurora(world: World, net: Network, study, design: Aurora | AuroraGlobal, *,
+                  is_global: bool) -> Deployment:
     streams = world.streams
     log = Log()
-    is_global = isinstance(design, AuroraGlobal)
     storage_cfg = FollowConfig(
         mode="quorum", readable=False, ack_on="flush",
         flush=streams.sampler("aurora/storage_write", design.storage_write_ms, _MS),

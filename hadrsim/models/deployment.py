@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hadrsim.models.applicability import not_applicable
 from hadrsim.simulator.failover import PromotionRunbook
 from hadrsim.simulator.multileader import MultiActiveService
 from hadrsim.simulator.node import Node
@@ -14,6 +13,7 @@ from hadrsim.simulator.restore import PointInTimeRestore
 from hadrsim.simulator.service import Service
 from hadrsim.simulator.switchover import PlannedSwitchover
 from hadrsim.simulator.vocabulary import Ev
+from hadrsim.spec.applicability import not_applicable
 
 
 @dataclass
@@ -21,7 +21,7 @@ class Deployment:
     """What a model builder returns; implements the fault injector's ``Targets``.
 
     Applicability is decided before a fault is recorded (:meth:`not_applicable`):
-    the static rule of :mod:`hadrsim.models.applicability` on the design's spec,
+    the static rule of :mod:`hadrsim.spec.applicability` on the design's spec,
     then what only the running state can tell (no standby left after a restore).
     Once a fault is accepted, the actions below always act.
     """

@@ -46,7 +46,7 @@ class RegionalDeployment(Deployment):
 
     Its replicas span their Region's AZs and hide host failures, so a symbolic
     host fault (``instance_crash`` of ``primary``) cannot apply (see
-    :mod:`hadrsim.models.applicability`); ``node:NAME`` still hits a Regional
+    :mod:`hadrsim.spec.applicability`); ``node:NAME`` still hits a Regional
     replica. ``primary_az`` and ``replica_az`` name an AZ of that replica's Region:
     the outage hits the table's footprint and the service absorbs it.
     """

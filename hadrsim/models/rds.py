@@ -13,8 +13,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
 from hadrsim.models.deployment import Deployment
-from hadrsim.models.rds_spec import RdsMultiAzCluster, RdsMultiAzInstance, RdsSingleAz
 from hadrsim.models.route53 import attach_route53
 from hadrsim.simulator.backups import BackupCatalog
 from hadrsim.simulator.failover import (
@@ -25,17 +27,69 @@ from hadrsim.simulator.failover import (
 from hadrsim.simulator.log import Log
 from hadrsim.simulator.network import Network
 from hadrsim.simulator.node import FollowConfig, Node
+from hadrsim.simulator.random import Sampler, Streams
 from hadrsim.simulator.replication import ReplicationGroup
 from hadrsim.simulator.restore import PointInTimeRestore, RestoreRunbook
 from hadrsim.simulator.routing import Endpoint
 from hadrsim.simulator.service import Service
 from hadrsim.simulator.world import World
+from hadrsim.spec.kinds import kind_of
+from hadrsim.spec.rds import RdsMultiAzCluster, RdsMultiAzInstance, RdsSingleAz
 
 _MS = 1e-3
 
 
-def build_rds(world: World, net: Network, study, design) -> Deployment:
-    """Build an RDS design (any of the three kinds, with its read replicas)."""
+class _Members(NamedTuple):
+    """How a kind's own instances (all but the read replicas) replicate and fail over."""
+
+    follow: FollowConfig | None
+    quorum: int = 1
+    sync_timeout_s: float = 10.0
+    promotion: Sampler | None = None
+
+
+def _single_az(design: RdsSingleAz, streams: Streams) -> _Members:
+    return _Members(follow=None)
+
+
+def _multi_az_instance(design: RdsMultiAzInstance, streams: Streams) -> _Members:
+    follow = FollowConfig(
+        mode="sync", readable=False,
+        flush=streams.sampler("db/standby_flush", design.standby_flush_ms, _MS),
+    )
+    return _Members(follow, 1, design.sync_timeout_s,
+                    streams.sampler("control/promotion", design.promotion_s))
+
+
+def _multi_az_cluster(design: RdsMultiAzCluster, streams: Streams) -> _Members:
+    follow = FollowConfig(
+        mode="quorum", readable=True, ack_on="receive",
+        apply_lag=streams.sampler("db/reader_apply_lag", design.reader_apply_lag_s),
+    )
+    return _Members(follow, design.commit_quorum, design.sync_timeout_s,
+                    streams.sampler("control/promotion", design.promotion_s))
+
+
+def build_single_az(world: World, net: Network, study, design: RdsSingleAz) -> Deployment:
+    """``build`` hook of ``rds_single_az``: one instance (and its read replicas)."""
+    return _build_rds(world, net, study, design, _single_az)
+
+
+def build_multi_az_instance(world: World, net: Network, study,
+                            design: RdsMultiAzInstance) -> Deployment:
+    """``build`` hook of ``rds_multi_az_instance``: primary + synchronous hidden standby."""
+    return _build_rds(world, net, study, design, _multi_az_instance)
+
+
+def build_multi_az_cluster(world: World, net: Network, study,
+                           design: RdsMultiAzCluster) -> Deployment:
+    """``build`` hook of ``rds_multi_az_cluster``: writer + two readable quorum standbys."""
+    return _build_rds(world, net, study, design, _multi_az_cluster)
+
+
+def _build_rds(world: World, net: Network, study, design,
+               members_of: Callable[[Any, Streams], _Members]) -> Deployment:
+    """An RDS design: its own instances named by the kind's inventory, its read replicas."""
     streams = world.streams
     log = Log()
     flush = streams.sampler("db/flush", design.commit_flush_ms, _MS)
@@ -43,30 +97,11 @@ def build_rds(world: World, net: Network, study, design) -> Deployment:
     def new_node(name: str, az: str, follow: FollowConfig | None) -> Node:
         return Node(world, net, name, az, log.root, follow=follow)
 
-    members: list[Node] = []
-    quorum, sync_timeout, promotion = 1, 10.0, None
-    if isinstance(design, RdsSingleAz):
-        members.append(new_node(f"{design.name}-a", design.az, None))
-    elif isinstance(design, RdsMultiAzInstance):
-        follow = FollowConfig(
-            mode="sync", readable=False,
-            flush=streams.sampler("db/standby_flush", design.standby_flush_ms, _MS),
-        )
-        members.append(new_node(f"{design.name}-a", design.primary_az, follow))
-        members.append(new_node(f"{design.name}-b", design.standby_az, follow))
-        sync_timeout = design.sync_timeout_s
-        promotion = streams.sampler("control/promotion", design.promotion_s)
-    elif isinstance(design, RdsMultiAzCluster):
-        follow = FollowConfig(
-            mode="quorum", readable=True, ack_on="receive",
-            apply_lag=streams.sampler("db/reader_apply_lag", design.reader_apply_lag_s),
-        )
-        for letter, az in zip("abc", design.azs, strict=False):
-            members.append(new_node(f"{design.name}-{letter}", az, follow))
-        quorum, sync_timeout = design.commit_quorum, design.sync_timeout_s
-        promotion = streams.sampler("control/promotion", design.promotion_s)
-    else:  # pragma: no cover - the spec union is closed
-        raise TypeError(f"not an RDS design: {design!r}")
+    own = members_of(design, streams)
+    quorum, sync_timeout, promotion = own.quorum, own.sync_timeout_s, own.promotion
+    members: list[Node] = [new_node(slot.name, slot.az, own.follow)
+                           for slot in kind_of(design).inventory(design)
+                           if slot.role != "replica"]
 
     replica_promotion = {}
     for i, spec in enumerate(design.replicas):

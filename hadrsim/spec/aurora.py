@@ -179,14 +179,18 @@ def resolve_aurora_locations(design: _AuroraBase, network, path: str):
 
 def inventory(design: _AuroraBase) -> list[NodeSlot]:
     """The nodes a built Aurora design has: the writer ``-w``, the named readers, two
-    storage copies in each of the three storage AZs (``-s1a`` ... ``-s3b``), then one
-    secondary cluster per global secondary Region (``-REGION``)."""
+    storage copies in each of the three storage AZs (``-s1a`` ... ``-s3b``), then per
+    global secondary Region its cluster (``-REGION``) and its volume's six copies
+    (``-REGION-s1a`` ...)."""
     n, region = design.name, design.region
     slots = [NodeSlot(f"{n}-w", "writer", region, design.writer_az)]
     slots += [NodeSlot(r.name, "reader", region, r.az) for r in design.readers if r.name]
     storage = design.storage_azs or [None] * 3
     slots += [NodeSlot(f"{n}-s{i + 1}{c}", "storage", region, az)
               for i, az in enumerate(storage) for c in "ab"]
-    slots += [NodeSlot(f"{n}-{s.region}", "secondary", s.region, s.az)
-              for s in getattr(design, "secondaries", [])]
+    for s in getattr(design, "secondaries", []):
+        slots.append(NodeSlot(f"{n}-{s.region}", "secondary", s.region, s.az))
+        # the secondary cluster's own volume: six copies over its Region's first three AZs
+        slots += [NodeSlot(f"{n}-{s.region}-s{i}{c}", "storage", s.region, None)
+                  for i in (1, 2, 3) for c in "ab"]
     return slots

@@ -47,9 +47,9 @@ def _inventory(design: ToyBox) -> list[NodeSlot]:
 
 
 def _build(world, net, study, design: ToyBox):
-    from hadrsim.models.rds import build_rds
+    from hadrsim.models.rds import build_single_az
 
-    return build_rds(world, net, study, _as_rds(design))
+    return build_single_az(world, net, study, _as_rds(design))
 
 
 def _price(design: ToyBox, _usage, _prices) -> dict[str, float]:

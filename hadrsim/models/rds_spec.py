@@ -1,7 +1,0 @@
-"""Moved to :mod:`hadrsim.spec.rds` (issue 13); this alias goes once no import uses it."""
-
-import sys
-
-from hadrsim.spec import rds as _moved
-
-sys.modules[__name__] = _moved
