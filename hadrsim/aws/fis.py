@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from hadrsim.aws.fis_nodes import FisProfile, HostAction, node_for, nodes, place
 from hadrsim.aws.naming import identifier, tags_of
+from hadrsim.spec.faults import Faults
 from hadrsim.spec.kinds import NodeSlot, kind_of
 
 if TYPE_CHECKING:  # boto3 is optional: only create_template needs it
@@ -61,18 +62,18 @@ FIS_MAX_S = 12 * 3600.0
 
 # Faults FIS has no action for, with the reason given to the user.
 _NO_FIS_ACTION = {
-    "instance_hang": "FIS cannot hang an RDS instance while it stays up (a gray failure); "
+    Faults.INSTANCE_HANG: "FIS cannot hang an RDS instance while it stays up (a gray failure); "
                      "it can only reboot it",
-    "storage_loss": "FIS cannot destroy RDS or Aurora storage",
-    "added_latency": "FIS adds latency only on compute (EC2 via SSM, ECS, EKS), not on the "
+    Faults.STORAGE_LOSS: "FIS cannot destroy RDS or Aurora storage",
+    Faults.ADDED_LATENCY: "FIS adds latency only on compute (EC2 via SSM, ECS, EKS), not on the "
                      "path to a managed database",
-    "switchover": "a managed switchover is an RDS API call (SwitchoverGlobalCluster), not "
+    Faults.SWITCHOVER: "a managed switchover is an RDS API call (SwitchoverGlobalCluster), not "
                   "a FIS action",
-    "clock_skew": "FIS cannot skew the clock of a managed database",
-    "logical_corruption": "bad writes are made by the application, not by FIS; restore "
+    Faults.CLOCK_SKEW: "FIS cannot skew the clock of a managed database",
+    Faults.LOGICAL_CORRUPTION: "bad writes are made by the application, not by FIS; restore "
                           "drills need PITR, not fault injection",
-    "backup_failure": "FIS cannot make an RDS or AWS Backup job fail",
-    "operator_error": "deleting an instance or promoting the wrong replica is an operator "
+    Faults.BACKUP_FAILURE: "FIS cannot make an RDS or AWS Backup job fail",
+    Faults.OPERATOR_ERROR: "deleting an instance or promoting the wrong replica is an operator "
                       "action, not a FIS action (and not reversible)",
 }
 
@@ -202,7 +203,7 @@ def _node_actions(t: _Template, fault) -> tuple[str, list[tuple[str, dict, dict]
     node = node_for(design, fault.target)
     if node is None:
         raise _Unsupported(f"target {fault.target!r} resolves to no node of {design.kind}")
-    if fault.kind == "replication_break":
+    if fault.kind == Faults.REPLICATION_BREAK:
         if not (profile.global_table and node.role == "table"):
             raise _Unsupported("FIS can pause replication of DynamoDB global tables only, "
                                "not of RDS or Aurora")
@@ -286,15 +287,15 @@ def _map_fault(t: _Template, fault, notes: list[str], path: str) -> tuple[str, l
                            "(it registers no fis hook)")
     if fault.kind in _NO_FIS_ACTION:
         raise _Unsupported(_NO_FIS_ACTION[fault.kind])
-    if fault.kind in ("instance_crash", "replication_break"):
+    if fault.kind in (Faults.INSTANCE_CRASH, Faults.REPLICATION_BREAK):
         region, actions, note = _node_actions(t, fault)
-        if fault.kind == "replication_break":
+        if fault.kind == Faults.REPLICATION_BREAK:
             actions[0][1]["duration"] = _duration(fault, notes, path)
         return region, actions, note
     duration = _duration(fault, notes, path)
-    if fault.kind == "az_outage":
+    if fault.kind == Faults.AZ_OUTAGE:
         return _az_actions(t, fault, duration)
-    if fault.kind == "region_outage":
+    if fault.kind == Faults.REGION_OUTAGE:
         return _region_actions(t, fault, duration)
     return _partition_actions(t, fault, duration)
 

@@ -18,7 +18,9 @@ from hadrsim.experiments.decision import ClassVerdict, Decision, DesignVerdict
 from hadrsim.experiments.policy import PolicyTarget, episode_meets
 from hadrsim.experiments.run import RunResult
 from hadrsim.experiments.statistics import summarize_censored
+from hadrsim.simulator.vocabulary import Metric
 from hadrsim.spec.distributions import Dist
+from hadrsim.spec.faults import Faults
 from hadrsim.spec.kinds import dr_tier_of as ha_architecture_of
 from hadrsim.spec.kinds import kind_of
 from hadrsim.spec.study import Study
@@ -55,7 +57,7 @@ def assumptions(study: Study, design: str) -> list[str]:
         out.append(f"operator delay before a cross-Region promotion, median "
                   f"{_median(study.failover.operator_delay_s)} (§4)")
     corruption = [f for s in study.scenarios for f in s.scheduled
-                  if f.kind == "logical_corruption"]
+                  if f.kind == Faults.LOGICAL_CORRUPTION]
     if "Software" in classes and corruption:
         f = corruption[0]
         out.append(f"a corruption noticed after a median {_median(f.detection_s)} and a "
@@ -88,12 +90,12 @@ def miss(study: Study, results: list[RunResult], design: str, cls: str) -> str:
         by_scenario.setdefault(scenario, []).append(row)
     worst = max(by_scenario.items(), key=lambda kv: _misses(kv[1], target))
     scenario, eps = worst
-    unrecovered = sum(row["recovered_write"] is not True for row in eps)
-    rto = summarize_censored([float(r["rto_write_s"]) for r in eps],
-                             [r["recovered_write"] is not True for r in eps])
-    rto_over = sum(float(r["rto_write_s"]) > target.rto_s or r["recovered_write"] is not True
-                   for r in eps)
-    rpo = [float(r["rpo_s"]) for r in eps]
+    unrecovered = sum(row[Metric.RECOVERED_WRITE] is not True for row in eps)
+    rto = summarize_censored([float(r[Metric.RTO_WRITE_S]) for r in eps],
+                             [r[Metric.RECOVERED_WRITE] is not True for r in eps])
+    rto_over = sum(float(r[Metric.RTO_WRITE_S]) > target.rto_s
+                   or r[Metric.RECOVERED_WRITE] is not True for r in eps)
+    rpo = [float(r[Metric.RPO_S]) for r in eps]
     rpo_over = sum(not (v <= target.rpo_s) for v in rpo)
     if rto_over >= rpo_over:
         p95 = f"{'> ' if 'p95' in rto['above'] else ''}{rto['p95']:,.0f}"

@@ -36,6 +36,7 @@ import numpy as np
 from scipy import stats
 
 from hadrsim.experiments.statistics import bootstrap_ratio_ci
+from hadrsim.simulator.vocabulary import Metric
 
 __all__ = [
     "DISRUPTION_CLASSES",
@@ -84,10 +85,11 @@ def episode_meets(row: Mapping[str, Any], target: PolicyTarget) -> bool:
     ``recovered_write`` must be a real boolean True; a NaN or None there, which
     Python would treat as truthy or falsy by accident, counts as not recovered.
     """
-    recovered = row["recovered_write"]
+    recovered = row[Metric.RECOVERED_WRITE]
     if not isinstance(recovered, (bool, np.bool_)) or not recovered:
         return False
-    return float(row["rto_write_s"]) <= target.rto_s and float(row["rpo_s"]) <= target.rpo_s
+    return (float(row[Metric.RTO_WRITE_S]) <= target.rto_s
+            and float(row[Metric.RPO_S]) <= target.rpo_s)
 
 
 def policy_verdict(

@@ -24,16 +24,17 @@ from hadrsim.experiments.policy import policy_verdict
 from hadrsim.experiments.run import RunResult
 from hadrsim.experiments.statistics import NONNEGATIVE, UNIT, summarize, summarize_censored
 from hadrsim.models.pricing import DEFAULT_PRICES, monthly_cost
+from hadrsim.simulator.vocabulary import Metric
 from hadrsim.spec.kinds import dr_tier_of as ha_architecture_of
 from hadrsim.spec.study import Study
 
 NOT_APPLICABLE_EVENT = "fault_not_applicable"
 _FRACTIONS = ("availability_", "_ratio", "tvis_p_")
-EPISODE_METRICS = ("rto_write_s", "rto_read_s", "rpo_s", "lost_writes")
+EPISODE_METRICS = (Metric.RTO_WRITE_S, Metric.RTO_READ_S, Metric.RPO_S, Metric.LOST_WRITES)
 RUN_METRICS = (
     "lost_writes_total",
-    "availability_write",
-    "availability_read",
+    Metric.AVAILABILITY_WRITE,
+    Metric.AVAILABILITY_READ,
     "write_success_ratio",
     "read_success_ratio",
     "commit_latency_p50_ms",
@@ -42,13 +43,13 @@ RUN_METRICS = (
     "read_latency_p50_ms",
     "read_latency_p99_ms",
     "stale_reads",
-    "stale_read_ratio",
+    Metric.STALE_READ_RATIO,
     "ryw_violations",
     "monotonic_read_violations",
     "conflicts",
     "corrupt_reads",
     "lost_updates",
-    "split_brain_s",
+    Metric.SPLIT_BRAIN_S,
     "divergent_keys",
     "tvis_p_0s",
     "tvis_p_0_1s",
@@ -64,13 +65,14 @@ def domain_of(metric: str) -> tuple[float, float]:
 
 def _episode_metrics(episodes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    for name, flag in (("rto_write_s", "recovered_write"), ("rto_read_s", "recovered_read")):
+    for name, flag in ((Metric.RTO_WRITE_S, Metric.RECOVERED_WRITE),
+                       (Metric.RTO_READ_S, Metric.RECOVERED_READ)):
         out[name] = summarize_censored([float(row[name]) for row in episodes],
                                        [row.get(flag) is not True for row in episodes])
-    for name in ("rpo_s", "lost_writes"):
+    for name in (Metric.RPO_S, Metric.LOST_WRITES):
         out[name] = summarize([float(row[name]) for row in episodes], NONNEGATIVE)
     out["recovered_ratio"] = summarize(
-        [1.0 if row["recovered_write"] is True else 0.0 for row in episodes], UNIT)
+        [1.0 if row[Metric.RECOVERED_WRITE] is True else 0.0 for row in episodes], UNIT)
     return out
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from rich.table import Table
 
 from hadrsim.simulator.checkers import nines
+from hadrsim.simulator.vocabulary import Metric
 
 
 def _fmt(value: float, digits: int = 1) -> str:
@@ -78,15 +79,16 @@ def design_table(entry: dict[str, Any]) -> Table:
         if skipped:
             table.add_row(name, skipped, *["-"] * (len(_DESIGN_COLUMNS) - 2))
             continue
-        rto = m["rto_write_s"]
+        rto = m[Metric.RTO_WRITE_S]
         table.add_row(
             name, _mean_ci(rto), f"{percentile(rto, 'p50')} / {percentile(rto, 'p95')}",
-            _mean_ci(m["rto_read_s"]), _mean_ci(m["rpo_s"], 2), _mean_ci(m["lost_writes"]),
+            _mean_ci(m[Metric.RTO_READ_S]), _mean_ci(m[Metric.RPO_S], 2),
+            _mean_ci(m[Metric.LOST_WRITES]),
             f"{_fmt(m['recovered_ratio']['mean'] * 100, 0)}%"
             if m["recovered_ratio"]["n"] else "-",
-            _nines(m["availability_write"]), _fmt(m["commit_latency_p99_ms"]["mean"], 2),
-            _percent(m["stale_read_ratio"]), _fmt(m["lost_updates"]["mean"]),
-            _fmt(m["split_brain_s"]["mean"]),
+            _nines(m[Metric.AVAILABILITY_WRITE]), _fmt(m["commit_latency_p99_ms"]["mean"], 2),
+            _percent(m[Metric.STALE_READ_RATIO]), _fmt(m["lost_updates"]["mean"]),
+            _fmt(m[Metric.SPLIT_BRAIN_S]["mean"]),
         )
     return table
 
@@ -195,7 +197,7 @@ def scenario_figures_table(document: dict[str, Any]) -> Table:
                 notes.append(f"{entry['name']} / {name}: {scenario['not_applicable']}")
                 continue
             m = scenario["metrics"]
-            rto, rpo, lost = m["rto_write_s"], m["rpo_s"], m["lost_writes"]
+            rto, rpo, lost = m[Metric.RTO_WRITE_S], m[Metric.RPO_S], m[Metric.LOST_WRITES]
             table.add_row(entry["name"], name, str(scenario["runs"]), percentile(rto, "p50"),
                           percentile(rto, "p95"),
                           f"{rto.get('n_censored', 0)}/{rto['n']}" if rto["n"] else "-",
@@ -218,7 +220,7 @@ def sweep_table(frame, params: list[str]) -> Table:
     lower bound (the per-run rows say which were censored).
     """
     table = Table(title="sweep: means over runs, per scenario", title_justify="left")
-    metrics = ["rto_write_s", "rpo_s", "lost_writes", "availability_write",
+    metrics = [Metric.RTO_WRITE_S, Metric.RPO_S, Metric.LOST_WRITES, Metric.AVAILABILITY_WRITE,
                "commit_latency_p99_ms"]
     keys_of = [*params, "design", *(["scenario"] if "scenario" in frame else [])]
     for column in [*keys_of, "runs", *metrics]:
@@ -226,7 +228,7 @@ def sweep_table(frame, params: list[str]) -> Table:
     ok = frame[frame["ok"]]
     for keys, group in ok.groupby(keys_of, sort=False, dropna=False):
         keys = keys if isinstance(keys, tuple) else (keys,)
-        cells = [_fmt(group[m].mean(), 4 if m == "availability_write" else 1)
+        cells = [_fmt(group[m].mean(), 4 if m == Metric.AVAILABILITY_WRITE else 1)
                  if m in group else "-" for m in metrics]
         table.add_row(*[str(k) for k in keys], str(len(group)), *cells)
     return table

@@ -14,6 +14,7 @@ from hadrsim.simulator.service import Service
 from hadrsim.simulator.switchover import PlannedSwitchover
 from hadrsim.simulator.vocabulary import Ev
 from hadrsim.spec.applicability import not_applicable
+from hadrsim.spec.faults import Faults
 
 
 @dataclass
@@ -51,18 +52,18 @@ class Deployment:
 
     def _declines_now(self, fault) -> str | None:
         kind = fault.kind
-        if kind == "switchover" and self.switchover is None:
+        if kind == Faults.SWITCHOVER and self.switchover is None:
             return "no global database to switch over"
-        if kind == "operator_error":
+        if kind == Faults.OPERATOR_ERROR:
             if fault.action not in self._operator_handlers():
                 return f"no {fault.action.replace('_', ' ')} in this design"
             if fault.action == "promote_wrong_replica" and self._runbook() is None:
                 return "no replica to promote (no promotion runbook)"
             if fault.action == "promote_wrong_replica" and self._replica() is None:
                 return "no replica to promote"
-        if kind == "backup_failure" and self.pitr is None:
+        if kind == Faults.BACKUP_FAILURE and self.pitr is None:
             return "no automated backups"
-        if kind == "logical_corruption" and self.pitr is None:
+        if kind == Faults.LOGICAL_CORRUPTION and self.pitr is None:
             return "no data store to corrupt"
         return None
 

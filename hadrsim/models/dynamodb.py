@@ -34,6 +34,7 @@ from hadrsim.simulator.network import Network
 from hadrsim.simulator.node import Node
 from hadrsim.simulator.routing import Endpoint
 from hadrsim.simulator.world import World
+from hadrsim.spec.faults import Faults
 
 _MS = 1e-3
 _ENDPOINT_TTL_S = 60.0  # ASM: Regional service endpoints do not move
@@ -51,7 +52,7 @@ class RegionalDeployment(Deployment):
     the outage hits the table's footprint and the service absorbs it.
     """
 
-    _HOST_FAULTS = ("instance_crash", "instance_hang", "storage_loss")
+    _HOST_FAULTS = (Faults.INSTANCE_CRASH, Faults.INSTANCE_HANG, Faults.STORAGE_LOSS)
 
     def _replicas(self) -> list[Node]:
         return [n for n in self.nodes.values() if not n.internal]
@@ -89,7 +90,7 @@ class MultiActiveDeployment(RegionalDeployment):
     table_restore: MultiActiveRestore | None = None
 
     def _declines_now(self, fault) -> str | None:
-        if fault.kind == "logical_corruption":
+        if fault.kind == Faults.LOGICAL_CORRUPTION:
             return None  # table_restore always exists (it may have no restore point)
         return super()._declines_now(fault)
 

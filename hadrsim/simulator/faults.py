@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from hadrsim.simulator.records import Fault
 from hadrsim.simulator.vocabulary import Ev
+from hadrsim.spec.faults import Faults
 
 if TYPE_CHECKING:
     from hadrsim.simulator.network import Network
@@ -157,15 +158,15 @@ class FaultInjector:
         if reason is not None:
             return reason
         kind = fault.kind
-        if kind in ("network_partition", "added_latency"):
+        if kind in (Faults.NETWORK_PARTITION, Faults.ADDED_LATENCY):
             return self._path_action(fault)
-        if kind in ("switchover", "az_outage", "region_outage"):
+        if kind in (Faults.SWITCHOVER, Faults.AZ_OUTAGE, Faults.REGION_OUTAGE):
             place = self.targets.place(fault.target)
             if place is None:
                 return f"no {fault.target} in this design now"
-            if kind == "switchover":
+            if kind == Faults.SWITCHOVER:
                 return self._switchover_action(place)
-            affected = (place,) if kind == "az_outage" else (place, *self.net.azs_of(place))
+            affected = (place,) if kind == Faults.AZ_OUTAGE else (place, *self.net.azs_of(place))
             return (f"{'az' if kind == 'az_outage' else 'region'}:{place}", affected,
                     lambda: self.net.set_down(place, True),
                     lambda: self.net.set_down(place, False))
@@ -191,7 +192,7 @@ class FaultInjector:
             for x, y in pairs:
                 net.degrade(x, y, fault.latency_ms, fault.loss, on)
 
-        act = block if fault.kind == "network_partition" else degrade
+        act = block if fault.kind == Faults.NETWORK_PARTITION else degrade
         return scope, (), partial(act, True), partial(act, False)
 
     def _switchover_action(self, place: str):
@@ -203,37 +204,37 @@ class FaultInjector:
     def _node_action(self, fault, node: Node):
         kind = fault.kind
         scope = f"node:{node.name}"
-        if kind == "instance_crash":
+        if kind == Faults.INSTANCE_CRASH:
             return scope, (), lambda: _bump(node, "crashed", 1), lambda: _bump(node, "crashed", -1)
-        if kind == "instance_hang":
+        if kind == Faults.INSTANCE_HANG:
             return scope, (), lambda: _bump(node, "hung", 1), lambda: _bump(node, "hung", -1)
-        if kind == "storage_loss":
+        if kind == Faults.STORAGE_LOSS:
             def lose() -> None:
                 node.storage_lost = True
                 node.storage_lost_at = self.world.now
                 _bump(node, "crashed", 1)
             # the instance dies with its volume; only a replacement/restore brings it back
             return scope, (), lose, lambda: None
-        if kind == "logical_corruption":
+        if kind == Faults.LOGICAL_CORRUPTION:
             fault_id = self._next_id + 1
             detection = float(fault.detection_s.draw(self._rng("corruption"), 1)[0])
             decision = float(fault.decision_s.draw(self._rng("corruption"), 1)[0])
             return (f"data:{node.dataset}", (),
                     lambda: self.targets.corrupt(fault_id, detection, decision),
                     lambda: None)
-        if kind == "operator_error":
+        if kind == Faults.OPERATOR_ERROR:
             detection = float(fault.detection_s.draw(self._rng("operator"), 1)[0])
             decision = float(fault.decision_s.draw(self._rng("operator"), 1)[0])
             return (f"operator:{fault.action}", (),
                     lambda: self.targets.operator_error(fault.action, detection, decision),
                     lambda: None)
-        if kind == "backup_failure":
+        if kind == Faults.BACKUP_FAILURE:
             return (f"backup:{node.dataset}", (), self.targets.fail_backup, lambda: None)
-        if kind == "clock_skew":
+        if kind == Faults.CLOCK_SKEW:
             skew = fault.skew_ms / 1000.0
 
             return scope, (), lambda: node.skew_clock(skew), lambda: node.skew_clock(-skew)
-        if kind == "replication_break":
+        if kind == Faults.REPLICATION_BREAK:
             return (f"stream:{node.name}", (),
                     lambda: _bump(node, "inbound_broken", 1),
                     lambda: _bump(node, "inbound_broken", -1))

@@ -1,6 +1,6 @@
 """The names producers and consumers of the record share: one definition each.
 
-Control-event kinds (what :meth:`World.event` records and the event log, the RTO
+Metric names, control-event kinds (what :meth:`World.event` records and the event log, the RTO
 breakdown and the report read), client operation kinds and outcomes. They are plain
 ``str`` constants, not enum members, because records are hashed and stored by value
 (``marshal``) and must stay plain strings. A test checks that no module writes an event
@@ -13,7 +13,7 @@ from typing import Final
 
 from hadrsim.simulator.records import CORRUPT_BASE
 
-__all__ = ["EVENT_NAMES", "Ev", "OpKind", "Outcome", "corrupting_fault", "is_corrupt"]
+__all__ = ["EVENT_NAMES", "Ev", "Metric", "OpKind", "Outcome", "corrupting_fault", "is_corrupt"]
 
 
 class Ev:
@@ -58,6 +58,22 @@ class Ev:
 
 EVENT_NAMES: Final = frozenset(
     value for name, value in vars(Ev).items() if not name.startswith("_"))
+
+
+class Metric:
+    """The headline metric names :func:`run_metrics` produces and verdicts, summaries and
+    tables read (per run and per episode)."""
+
+    RTO_WRITE_S: Final = "rto_write_s"  # client-observed write recovery
+    RTO_READ_S: Final = "rto_read_s"  # client-observed read recovery time
+    RPO_S: Final = "rpo_s"  # loss window of acknowledged writes
+    LOST_WRITES: Final = "lost_writes"  # acknowledged writes missing from the surviving state
+    AVAILABILITY_WRITE: Final = "availability_write"  # share of the horizon writes were available
+    AVAILABILITY_READ: Final = "availability_read"  # share of the horizon reads were available
+    RECOVERED_WRITE: Final = "recovered_write"  # writes recovered in the window
+    RECOVERED_READ: Final = "recovered_read"  # reads recovered in the window
+    SPLIT_BRAIN_S: Final = "split_brain_s"  # seconds two writers accepted writes at once
+    STALE_READ_RATIO: Final = "stale_read_ratio"  # reads older than acknowledged
 
 
 class OpKind:

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from hadrsim.spec.faults import AZ_TARGETS, REGION_TARGETS
+from hadrsim.spec.faults import AZ_TARGETS, REGION_TARGETS, Faults
 from hadrsim.spec.kinds import kind_of
 
-_HOST_FAULTS = ("instance_crash", "instance_hang", "storage_loss")
-_PLACE_FAULTS = ("az_outage", "region_outage", "switchover")
+_HOST_FAULTS = (Faults.INSTANCE_CRASH, Faults.INSTANCE_HANG, Faults.STORAGE_LOSS)
+_PLACE_FAULTS = (Faults.AZ_OUTAGE, Faults.REGION_OUTAGE, Faults.SWITCHOVER)
 
 
 class Decline(NamedTuple):
@@ -93,15 +93,15 @@ def _places(design, fault) -> Decline | None:
 def not_applicable(design, fault) -> Decline | None:
     """Why ``fault`` cannot apply to ``design`` (a resolved design spec); None if it can."""
     kind = fault.kind
-    if kind == "switchover":
+    if kind == Faults.SWITCHOVER:
         return _switchover(design, fault)
     if kind in _PLACE_FAULTS or fault.between is not None:
         return _places(design, fault)
-    if kind == "operator_error":
+    if kind == Faults.OPERATOR_ERROR:
         return _node_target(design, fault) or _operator_error(design, fault)
-    if kind == "backup_failure":
+    if kind == Faults.BACKUP_FAILURE:
         return _node_target(design, fault) or _backup_failure(design, fault)
-    if kind == "replication_break":
+    if kind == Faults.REPLICATION_BREAK:
         if fault.target == "primary":
             return Decline("target", "the primary receives no replication stream")
         no_stream = kind_of(design).traits(design).no_replication_stream

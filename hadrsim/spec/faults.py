@@ -14,7 +14,7 @@ the primary at the start).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -38,11 +38,30 @@ FaultKind = Literal[
 ]
 DisruptionClass = Literal["Software", "Hardware", "AZ", "Region"]
 
+
+class Faults:
+    """The fault kinds as names for code (``fault.kind == Faults.SWITCHOVER``): one
+    spelling for the spec, the injector, applicability, checkers and exports."""
+
+    INSTANCE_CRASH: Final = "instance_crash"
+    INSTANCE_HANG: Final = "instance_hang"
+    STORAGE_LOSS: Final = "storage_loss"
+    AZ_OUTAGE: Final = "az_outage"
+    REGION_OUTAGE: Final = "region_outage"
+    NETWORK_PARTITION: Final = "network_partition"
+    ADDED_LATENCY: Final = "added_latency"
+    REPLICATION_BREAK: Final = "replication_break"
+    SWITCHOVER: Final = "switchover"
+    CLOCK_SKEW: Final = "clock_skew"
+    LOGICAL_CORRUPTION: Final = "logical_corruption"
+    BACKUP_FAILURE: Final = "backup_failure"
+    OPERATOR_ERROR: Final = "operator_error"
+
 NODE_FAULTS = {
     "instance_crash", "instance_hang", "storage_loss", "replication_break", "clock_skew",
     "logical_corruption", "backup_failure", "operator_error",
 }
-PATH_FAULTS = {"network_partition", "added_latency"}
+PATH_FAULTS = {Faults.NETWORK_PARTITION, Faults.ADDED_LATENCY}
 
 # Resilience Hub's disruption classes, the default for each fault kind.
 DEFAULT_DISRUPTION: dict[str, str] = {
@@ -100,7 +119,7 @@ class _FaultBase(BaseModel):
         if self.kind in NODE_FAULTS:
             ok = target in NODE_TARGETS or target.startswith("node:")
             allowed = f"one of {list(NODE_TARGETS)} or node:NAME"
-        elif self.kind == "az_outage":
+        elif self.kind == Faults.AZ_OUTAGE:
             ok = not target.startswith("node:") and target not in NODE_TARGETS + REGION_TARGETS
             allowed = f"one of {list(AZ_TARGETS)} or an AZ name"
         else:
@@ -116,11 +135,11 @@ class _FaultBase(BaseModel):
 
 
 def _default_target(kind: str) -> str:
-    if kind == "az_outage":
+    if kind == Faults.AZ_OUTAGE:
         return "primary_az"
-    if kind == "region_outage":
+    if kind == Faults.REGION_OUTAGE:
         return "primary_region"
-    if kind == "switchover":
+    if kind == Faults.SWITCHOVER:
         return "secondary_region"
     return "primary"
 

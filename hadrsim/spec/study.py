@@ -24,6 +24,7 @@ from hadrsim.spec.faults import (
     NODE_TARGETS,
     REGION_TARGETS,
     DisruptionClass,
+    Faults,
     FaultScenario,
 )
 from hadrsim.spec.kinds import kind_of, on_register
@@ -188,9 +189,9 @@ def _check_fault_places(fault, path: str, regions: list[str], azs: list[str], er
     target = fault.target
     if target in NODE_TARGETS or target.startswith("node:"):
         return
-    if fault.kind == "az_outage" and target not in AZ_TARGETS and target not in azs:
+    if fault.kind == Faults.AZ_OUTAGE and target not in AZ_TARGETS and target not in azs:
         errors.append(f"{path}.target: unknown AZ {target!r}; known: {azs} or {list(AZ_TARGETS)}")
-    if (fault.kind in ("region_outage", "switchover") and target not in REGION_TARGETS
+    if (fault.kind in (Faults.REGION_OUTAGE, Faults.SWITCHOVER) and target not in REGION_TARGETS
             and target not in regions):
         errors.append(
             f"{path}.target: unknown region {target!r}; known: {regions} or {list(REGION_TARGETS)}"

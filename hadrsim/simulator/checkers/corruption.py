@@ -28,6 +28,7 @@ from hadrsim.simulator.checkers.episodes import Episode
 from hadrsim.simulator.checkers.rto import _ClientLog
 from hadrsim.simulator.records import ClientOp, FinalRead
 from hadrsim.simulator.vocabulary import OpKind, Outcome, corrupting_fault, is_corrupt
+from hadrsim.spec.faults import Faults
 
 
 def corruption_rto(
@@ -58,7 +59,7 @@ def corruption_rto(
         elif corrupting_fault(op.value) is not None:
             continue  # another fault's corruption: not this episode's to judge
         clients.setdefault((op.client, op.client_region), []).append(op)
-    if not seen and episode.kind != "logical_corruption":
+    if not seen and episode.kind != Faults.LOGICAL_CORRUPTION:
         return None
     worst_s, recovered = 0.0, True
     for reads in clients.values():

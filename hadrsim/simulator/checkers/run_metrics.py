@@ -37,7 +37,7 @@ from hadrsim.simulator.checkers.rpo import (
 from hadrsim.simulator.checkers.rto import rto_by_episodes
 from hadrsim.simulator.checkers.split_brain import split_brain_seconds
 from hadrsim.simulator.checkers.visibility import DEFAULT_TS, t_visibility
-from hadrsim.simulator.vocabulary import OpKind, Outcome, is_corrupt
+from hadrsim.simulator.vocabulary import Metric, OpKind, Outcome, is_corrupt
 
 if TYPE_CHECKING:
     from hadrsim.simulator.recorder import Recorder
@@ -83,7 +83,7 @@ def _consistency_metrics(recorder: Recorder) -> dict[str, float]:
     curve = {t: p for t, _, p in t_visibility(ops, DEFAULT_TS)}
     return {
         "stale_reads": float(stale),
-        "stale_read_ratio": stale / reads if reads else math.nan,
+        Metric.STALE_READ_RATIO: stale / reads if reads else math.nan,
         "ryw_violations": float(read_your_writes_violations(ops)),
         "monotonic_read_violations": float(monotonic_read_violations(ops)),
         **{name: curve[t] for name, t in TVIS_POINTS.items()},
@@ -92,7 +92,8 @@ def _consistency_metrics(recorder: Recorder) -> dict[str, float]:
             lost_updates(ops, discarded=discarded_writes(recorder.commits, recorder.final))
         ),
         "indeterminate_writes": float(indeterminate_writes(ops)),
-        "split_brain_s": split_brain_seconds(recorder.roles, recorder.faults, recorder.horizon_s),
+        Metric.SPLIT_BRAIN_S: split_brain_seconds(recorder.roles, recorder.faults,
+                                                  recorder.horizon_s),
         "divergent_keys": float(divergent_keys(recorder.replicas)),
         "corrupt_reads": float(sum(
             1 for op in ops
@@ -139,12 +140,12 @@ def _episode_rows(
             "scope": ep.scope,
             "disruption": ep.disruption,
             "start_s": ep.start_s,
-            "rto_write_s": write[0],
-            "rto_read_s": read[0],
-            "recovered_write": write[1],
-            "recovered_read": read[1],
-            "lost_writes": loss.lost_writes,
-            "rpo_s": loss.rpo_s,
+            Metric.RTO_WRITE_S: write[0],
+            Metric.RTO_READ_S: read[0],
+            Metric.RECOVERED_WRITE: write[1],
+            Metric.RECOVERED_READ: read[1],
+            Metric.LOST_WRITES: loss.lost_writes,
+            Metric.RPO_S: loss.rpo_s,
             **steps[i]._asdict(),
         })
     return rows
@@ -169,16 +170,16 @@ def run_metrics(recorder: Recorder) -> tuple[dict[str, float], list[dict[str, An
     observed, total = lost_writes_from_commits(recorder.commits, final)
     metrics: dict[str, float] = {
         "episodes": float(len(eps)),
-        "lost_writes": float(len(lost)),
+        Metric.LOST_WRITES: float(len(lost)),
         "unexplained_lost_writes": float(losses.unexplained),
         "lost_writes_commits": float(observed),
         "lost_writes_total": float(total),
         # one unknown episode makes the run's worst loss window unknown too
-        "rpo_s": max((row["rpo_s"] for row in rows), default=0.0, key=_nan_first),
-        "rto_write_s": _max_known(write_rtos, empty=math.nan),
-        "rto_read_s": _max_known(read_rtos, empty=math.nan),
-        "availability_write": availability(eps, write_rtos, recorder.horizon_s),
-        "availability_read": availability(eps, read_rtos, recorder.horizon_s),
+        Metric.RPO_S: max((row[Metric.RPO_S] for row in rows), default=0.0, key=_nan_first),
+        Metric.RTO_WRITE_S: _max_known(write_rtos, empty=math.nan),
+        Metric.RTO_READ_S: _max_known(read_rtos, empty=math.nan),
+        Metric.AVAILABILITY_WRITE: availability(eps, write_rtos, recorder.horizon_s),
+        Metric.AVAILABILITY_READ: availability(eps, read_rtos, recorder.horizon_s),
         "write_success_ratio": observed_success_ratio(recorder.ops, "write", write_rtos),
         "read_success_ratio": observed_success_ratio(recorder.ops, "read", read_rtos),
         **_latency_metrics(recorder, "write", "commit_latency"),

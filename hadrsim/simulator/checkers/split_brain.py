@@ -29,8 +29,9 @@ from collections.abc import Iterable
 from itertools import accumulate
 
 from hadrsim.simulator.records import Fault, RoleChange
+from hadrsim.spec.faults import Faults
 
-_NODE_DOWN = frozenset({"instance_crash", "instance_hang", "storage_loss"})
+_NODE_DOWN = frozenset({Faults.INSTANCE_CRASH, Faults.INSTANCE_HANG, Faults.STORAGE_LOSS})
 _Span = tuple[float, float]
 
 
@@ -75,7 +76,7 @@ def _down_spans(
     by_place: dict[str, list[_Span]] = {}
     for fault in faults:
         end_s = horizon_s
-        if fault.end_s is not None and fault.kind != "storage_loss":
+        if fault.end_s is not None and fault.kind != Faults.STORAGE_LOSS:
             end_s = min(fault.end_s, horizon_s)
         span = (fault.start_s, end_s)
         if fault.scope.startswith("node:") and fault.kind in _NODE_DOWN:
