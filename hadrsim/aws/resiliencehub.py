@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from hadrsim.aws.naming import MANAGED_TAG
 from hadrsim.experiments.policy import DISRUPTION_CLASSES, meets_with_confidence
 from hadrsim.experiments.statistics import NONNEGATIVE, summarize, summarize_censored
+from hadrsim.simulator.vocabulary import Metric
 
 if TYPE_CHECKING:
     from hadrsim.aws.session import AwsContext
@@ -115,10 +116,10 @@ def _compliance(kind: str, verdict: dict | None, episodes: list[dict],
     # Unrecovered episodes are right-censored RTOs (Kaplan-Meier percentiles); a
     # percentile beyond the last recovery is shown as the longest time seen, a lower
     # bound, and the description says so.
-    rto = summarize_censored([float(e["rto_write_s"]) for e in episodes],
-                             [e["recovered_write"] is not True for e in episodes])
-    rpo = summarize([float(e["rpo_s"]) for e in episodes], NONNEGATIVE)
-    recovered = sum(1 for e in episodes if e["recovered_write"] is True)
+    rto = summarize_censored([float(e[Metric.RTO_WRITE_S]) for e in episodes],
+                             [e[Metric.RECOVERED_WRITE] is not True for e in episodes])
+    rpo = summarize([float(e[Metric.RPO_S]) for e in episodes], NONNEGATIVE)
+    recovered = sum(1 for e in episodes if e[Metric.RECOVERED_WRITE] is True)
     entry: dict[str, Any] = {}
     for field, stats, key in (("RtoInSecs", rto, "p95"), ("RpoInSecs", rpo, "p95")):
         for prefix, stat in (("current", key), ("achievable", "p50")):

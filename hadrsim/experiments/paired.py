@@ -22,8 +22,9 @@ from scipy import stats
 
 from hadrsim.experiments.run import RunResult
 from hadrsim.experiments.statistics import summarize
+from hadrsim.simulator.vocabulary import Metric
 
-PAIRED_METRICS = ("rto_write_s", "lost_writes", "availability_write")
+PAIRED_METRICS = (Metric.RTO_WRITE_S, Metric.LOST_WRITES, Metric.AVAILABILITY_WRITE)
 
 
 def _welch_ci(a: np.ndarray, b: np.ndarray) -> list[float]:

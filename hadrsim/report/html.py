@@ -44,6 +44,7 @@ from hadrsim.report.pareto import cost_pareto_png
 from hadrsim.report.plots import availability_nines_png, rto_rpo_cdf_png, t_visibility_png
 from hadrsim.report.timeline import episode_timeline_png
 from hadrsim.simulator.recorder import Recorder
+from hadrsim.simulator.vocabulary import Metric
 from hadrsim.spec.study import Study
 
 __all__ = ["TimelinePick", "default_timelines", "render_report"]
@@ -114,8 +115,8 @@ def default_timelines(study: Study, results: Sequence[RunResult]) -> list[Timeli
         best: tuple[Any, ...] | None = None
         for r in (r for r in runs if r.run_index == first):
             for number, row in enumerate(r.episodes):
-                rto = float(row["rto_write_s"])
-                key = (row["recovered_write"] is True, rto if rto == rto else -1.0,
+                rto = float(row[Metric.RTO_WRITE_S])
+                key = (row[Metric.RECOVERED_WRITE] is True, rto if rto == rto else -1.0,
                        -order.get(r.scenario, 0), -number)
                 if best is None or key > best[0]:
                     best = (key, TimelinePick(design, r.scenario, r.run_index, number,
@@ -230,7 +231,7 @@ def _design_sections(document: Mapping[str, Any]) -> str:
 def _figures(study: Study, document: Mapping[str, Any], results: Sequence[RunResult]) -> str:
     policy = study.policy or None
     return "\n".join([
-        _figure(cost_pareto_png(document, "rto_write_s"),
+        _figure(cost_pareto_png(document, Metric.RTO_WRITE_S),
                 "Scatter of monthly cost against mean write RTO per design, one panel per "
                 "fault scenario, Pareto front joined by a step line",
                 "<strong>Cost against mean write RTO, per scenario.</strong> Lower and further "
@@ -239,7 +240,7 @@ def _figures(study: Study, document: Mapping[str, Any], results: Sequence[RunRes
                 "dominated: some design on the front costs no more and recovers no slower. "
                 "Whiskers: 95% bootstrap CI of the mean; a label marked (&gt;=) is a mean "
                 "over censored RTOs, a lower bound.", "pareto-rto"),
-        _figure(cost_pareto_png(document, "rpo_s"),
+        _figure(cost_pareto_png(document, Metric.RPO_S),
                 "Scatter of monthly cost against mean RPO per design, one panel per fault "
                 "scenario, Pareto front joined by a step line",
                 "<strong>Cost against mean RPO</strong> (data loss window), read like the "

@@ -19,6 +19,7 @@ from hadrsim.experiments.summary import EPISODE_METRICS, RUN_METRICS
 from hadrsim.experiments.tables import design_verdict, policy_cell
 from hadrsim.report.canvas import finite
 from hadrsim.simulator.checkers import nines
+from hadrsim.simulator.vocabulary import Metric
 
 __all__ = [
     "comparison_table",
@@ -33,19 +34,20 @@ __all__ = [
 ]
 
 METRIC_MEANINGS: dict[str, str] = {
-    "rto_write_s": "seconds from a fault until every surviving client writes again (per episode)",
-    "rto_read_s": "the same for reads (per episode)",
-    "rpo_s": "loss window: ack of the latest lost acknowledged write minus the recovery "
+    Metric.RTO_WRITE_S: "seconds from a fault until every surviving client writes again "
+                        "(per episode)",
+    Metric.RTO_READ_S: "the same for reads (per episode)",
+    Metric.RPO_S: "loss window: ack of the latest lost acknowledged write minus the recovery "
              "point, 0 when nothing was lost (per episode)",
-    "lost_writes": "acknowledged writes of observed clients missing afterwards (per episode)",
+    Metric.LOST_WRITES: "acknowledged writes of observed clients missing afterwards (per episode)",
     "recovered_ratio": "share of episodes whose clients wrote again before the window closed",
     "lost_writes_total": "every workload write lost, background load included (per run)",
-    "availability_write": "share of the horizon outside write outages (per run)",
-    "availability_read": "share of the horizon outside read outages (per run)",
+    Metric.AVAILABILITY_WRITE: "share of the horizon outside write outages (per run)",
+    Metric.AVAILABILITY_READ: "share of the horizon outside read outages (per run)",
     "write_success_ratio": "share of client writes acknowledged (per run)",
     "read_success_ratio": "share of client reads answered (per run)",
-    "stale_read_ratio": "share of reads older than the newest write acknowledged before them",
-    "split_brain_s": "seconds with two writable primaries of one dataset",
+    Metric.STALE_READ_RATIO: "share of reads older than the newest write acknowledged before them",
+    Metric.SPLIT_BRAIN_S: "seconds with two writable primaries of one dataset",
     "divergent_keys": "keys on which available replicas disagree after quiescence",
 }
 _FRACTIONS = ("availability_", "_ratio", "tvis_p_")
@@ -183,10 +185,10 @@ def scenario_figures_table(document: Mapping[str, Any]) -> str:
                              *["&ndash;"] * (len(head) - 2)])
                 continue
             m = scenario["metrics"]
-            rto, rpo = m["rto_write_s"], m["rpo_s"]
+            rto, rpo = m[Metric.RTO_WRITE_S], m[Metric.RPO_S]
             rows.append([label, mean_ci(rto), percentile(rto, "p50"), percentile(rto, "p95"),
                          mean_ci(rpo), number(rpo["max"]) if rpo["n"] else "&ndash;",
-                         mean_ci(m["lost_writes"]), nines_text(m["availability_write"])])
+                         mean_ci(m[Metric.LOST_WRITES]), nines_text(m[Metric.AVAILABILITY_WRITE])])
     caption = ("Per fault scenario, never pooled: RTO percentiles are Kaplan-Meier estimates "
                "(&gt; t: beyond the longest time observed); a censored mean is a lower bound; "
                "n/a: the design declines the scenario's faults")
@@ -260,14 +262,14 @@ def scenario_table(entry: Mapping[str, Any]) -> str:
                          *["&ndash;"] * (len(head) - 3)])
             continue
         m = scenario["metrics"]
-        recovered, rto = m["recovered_ratio"], m["rto_write_s"]
+        recovered, rto = m["recovered_ratio"], m[Metric.RTO_WRITE_S]
         rows.append([
             esc(name), runs, mean_ci(rto),
             f"{percentile(rto, 'p50')} / {percentile(rto, 'p95')}",
-            mean_ci(m["rto_read_s"]), mean_ci(m["rpo_s"]), mean_ci(m["lost_writes"]),
+            mean_ci(m[Metric.RTO_READ_S]), mean_ci(m[Metric.RPO_S]), mean_ci(m[Metric.LOST_WRITES]),
             number(recovered["mean"], "_ratio") if recovered["n"] else "&ndash;",
-            nines_text(m["availability_write"]), number(m["commit_latency_p99_ms"]["mean"]),
-            number(m["stale_read_ratio"]["mean"], "_ratio"), number(m["lost_updates"]["mean"]),
+            nines_text(m[Metric.AVAILABILITY_WRITE]), number(m["commit_latency_p99_ms"]["mean"]),
+            number(m[Metric.STALE_READ_RATIO]["mean"], "_ratio"), number(m["lost_updates"]["mean"]),
         ])
     return _table(f"{esc(entry['name'])}: per fault scenario (means, 95% CI)", head, rows)
 

@@ -28,10 +28,11 @@ from hadrsim.report.canvas import (
     plain,
     to_png,
 )
+from hadrsim.simulator.vocabulary import Metric
 
 __all__ = ["PARETO_METRICS", "cost_pareto_png", "pareto_front"]
 
-PARETO_METRICS = {"rto_write_s": "mean write RTO", "rpo_s": "mean RPO"}
+PARETO_METRICS = {Metric.RTO_WRITE_S: "mean write RTO", Metric.RPO_S: "mean RPO"}
 
 
 def pareto_front(points: Mapping[str, tuple[float, float]]) -> list[str]:
@@ -69,7 +70,7 @@ def _labels(points: Mapping[str, tuple[float, float]]) -> dict[tuple[float, floa
     return groups
 
 
-def cost_pareto_png(document: Mapping[str, Any], metric: str = "rto_write_s", *,
+def cost_pareto_png(document: Mapping[str, Any], metric: str = Metric.RTO_WRITE_S, *,
                     width_in: float = 11.0) -> bytes:
     """Monthly cost against mean ``metric`` (``rto_write_s`` or ``rpo_s``), a panel per
     scenario.

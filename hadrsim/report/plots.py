@@ -32,6 +32,7 @@ from hadrsim.report.canvas import (
 from hadrsim.simulator.checkers import nines
 from hadrsim.simulator.checkers.run_metrics import TVIS_POINTS
 from hadrsim.simulator.checkers.visibility import DEFAULT_TS
+from hadrsim.simulator.vocabulary import Metric
 
 __all__ = ["availability_nines_png", "rto_rpo_cdf_png", "t_visibility_png"]
 
@@ -53,7 +54,8 @@ def _episode_values(results: Sequence[RunResult], design: str, scenario: str, me
                 continue
             values.append(value)
             # Only a write RTO is censored (clients had not written again by the window's end).
-            censored.append(metric == "rto_write_s" and row["recovered_write"] is not True)
+            censored.append(metric == Metric.RTO_WRITE_S
+                            and row[Metric.RECOVERED_WRITE] is not True)
     order = np.argsort(values, kind="stable")
     return np.asarray(values)[order], np.asarray(censored, dtype=bool)[order], unknown
 
@@ -116,12 +118,12 @@ def rto_rpo_cdf_png(results: Sequence[RunResult], policy: Mapping[str, Any] | No
         return to_png(figure)
     axes = figure.subplots(len(scenarios), 2, sharey=True, squeeze=False)
     for row, scenario in enumerate(scenarios):
-        for ax, metric, title in ((axes[row][0], "rto_write_s", "write RTO"),
-                                  (axes[row][1], "rpo_s", "RPO")):
+        for ax, metric, title in ((axes[row][0], Metric.RTO_WRITE_S, "write RTO"),
+                                  (axes[row][1], Metric.RPO_S, "RPO")):
             _cdf_panel(ax, results, designs, scenario, metric, styles)
             ax.set_title(f"{plain(scenario)}: {title} per episode", fontsize=10)
             if policy:
-                _targets(ax, policy, "rto_s" if metric == "rto_write_s" else "rpo_s")
+                _targets(ax, policy, "rto_s" if metric == Metric.RTO_WRITE_S else "rpo_s")
         axes[row][0].set_ylabel("fraction of episodes <= x")
     axes[-1][0].set_xlabel("write RTO, seconds (linear below 1 s, log above)")
     axes[-1][1].set_xlabel("RPO, seconds (linear below 1 s, log above)")
@@ -175,21 +177,22 @@ def availability_nines_png(document: Mapping[str, Any], *, width_in: float = 11.
     has infinite nines: its bar stops at the top of the axis, hatched.
     """
     entries = [e for e in document["designs"]
-               if finite(e["metrics"]["availability_write"]["mean"])]
+               if finite(e["metrics"][Metric.AVAILABILITY_WRITE]["mean"])]
     figure = new_figure(width_in, 4.2)
     if not entries:
         empty_message(figure, "no availability measured (no successful run)")
         return to_png(figure)
     finite_nines = [nines(e["metrics"][m]["mean"]) for e in entries
-                    for m in ("availability_write", "availability_read")]
+                    for m in (Metric.AVAILABILITY_WRITE, Metric.AVAILABILITY_READ)]
     top = max([n for n in finite_nines if finite(n)] + [1.0])
     cap = math.ceil(top) + 1.0
     ax = figure.subplots()
     styles = DesignStyles(e["name"] for e in document["designs"])
     width = 0.38
     for i, entry in enumerate(entries):
-        for offset, metric, hatch_base, alpha in ((-width / 2, "availability_write", "", 1.0),
-                                                  (width / 2, "availability_read", "..", 0.55)):
+        bars = ((-width / 2, Metric.AVAILABILITY_WRITE, "", 1.0),
+                (width / 2, Metric.AVAILABILITY_READ, "..", 0.55))
+        for offset, metric, hatch_base, alpha in bars:
             summary = entry["metrics"][metric]
             if not summary["n"] or not finite(summary["mean"]):
                 continue

@@ -37,6 +37,7 @@ from hadrsim.report.canvas import (
 from hadrsim.simulator.checkers import episodes, lost_writes, run_metrics
 from hadrsim.simulator.recorder import Recorder
 from hadrsim.simulator.records import ClientOp, ControlEvent
+from hadrsim.simulator.vocabulary import Metric
 
 __all__ = ["CONTROL_STEPS", "episode_timeline_png"]
 
@@ -171,7 +172,7 @@ def episode_timeline_png(recorder: Recorder, *, episode: int = 0, title: str = "
                               f"({len(rows)} episode(s))")
         return to_png(figure)
     row, ep = rows[episode], eps[episode]
-    start, rto, rpo = ep.start_s, float(row["rto_write_s"]), float(row["rpo_s"])
+    start, rto, rpo = ep.start_s, float(row[Metric.RTO_WRITE_S]), float(row[Metric.RPO_S])
     last_step = _last_step_s(recorder.control, start, ep.window_end_s)
     lo, hi = _view(start, rto, rpo, last_step, ep.window_end_s, recorder.horizon_s)
     control, ops_ax = figure.subplots(
@@ -199,7 +200,7 @@ def episode_timeline_png(recorder: Recorder, *, episode: int = 0, title: str = "
         if finite(rto) and rto > 0:
             ax.axvspan(0.0, rto, color=FAULT_COLOUR, alpha=0.06, linewidth=0)
             ax.axvline(rto, color=OK_COLOUR, linewidth=1.6,
-                       linestyle="-" if row["recovered_write"] else "--")
+                       linestyle="-" if row[Metric.RECOVERED_WRITE] else "--")
     _legend(figure, row, rto, rpo, bool(lost))
     ops_ax.set_xlim(lo - start, hi - start)
     ops_ax.set_xlabel(f"seconds since the fault (t = {start:g} s of {recorder.horizon_s:g} s)")
@@ -235,7 +236,7 @@ def _legend(figure: Figure, row: dict, rto: float, rpo: float, has_lost: bool) -
     handles = [
         Line2D([], [], color=FAULT_COLOUR, linewidth=1.6, label="fault"),
         Line2D([], [], color=OK_COLOUR, linewidth=1.6,
-               linestyle="-" if row["recovered_write"] else "--",
+               linestyle="-" if row[Metric.RECOVERED_WRITE] else "--",
                label="clients write again (fault + RTO)" if finite(rto)
                else "RTO unknown"),
         Patch(color=LOSS_COLOUR, alpha=0.25,
