@@ -13,8 +13,9 @@ Over the measured window (after a warm-up) the figures are the worst case (supre
 the sawtooth t - newest(t)) and the mean (its time average: the expected loss for a
 disaster at a uniformly random time). If some part of the window has no restorable
 point at all, worst and mean are infinite and ``covered`` says which share had one.
-newest(t) comes from :class:`~hadrsim.backup_plans.catalog.PlanCatalog`, which asks the
-engine's restore service (``BackupCatalog``) for continuous backup, as every restore does.
+newest(t) comes from :class:`~hadrsim.backup_plans.catalog.PlanCatalog`: every point,
+continuous or not, sits in the engine's restore service (``BackupCatalog``), which every
+restore asks; the times where newest(t) may move come from it too (``archive_times``).
 """
 
 from __future__ import annotations

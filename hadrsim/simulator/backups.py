@@ -11,11 +11,18 @@ Deleting an instance deletes its automated backups the same way.
 Every restore, an operator's PITR or a controller's after storage loss, asks
 :meth:`BackupCatalog.restore_point`: one set of rules for what can be restored.
 Positions are read from the primary's commit history (``group.positions``).
+
+The same catalog answers an AWS Backup plan's RPO (:mod:`hadrsim.backup_plans.catalog`):
+there PITR covers only ``[pitr_from_s, pitr_until_s)`` (a continuous recovery point's
+life), job snapshots and copies are explicit points (:meth:`BackupCatalog.add_point`),
+each restorable from its job's end until its lifecycle deletes it, and there is no data
+log (``log=None``): a plan asks for times, never for a position.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right, insort
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -30,7 +37,7 @@ class BackupCatalog:
 
     def __init__(
         self,
-        log: Log,
+        log: Log | None,
         *,
         archive_interval_s: float,
         archive_phase_s: float,
@@ -38,8 +45,10 @@ class BackupCatalog:
         snapshot_at_s: float,
         snapshot_every_s: float = _DAY,
         manual_every_s: float | None = None,
+        pitr_from_s: float = -math.inf,
+        pitr_until_s: float = math.inf,
     ):
-        self.log = log
+        self.log = log  # None: no data log, so no positions (a backup plan's catalog)
         self.archive_interval_s = archive_interval_s
         self.archive_phase_s = archive_phase_s
         self.retention_s = retention_days * _DAY
@@ -48,10 +57,34 @@ class BackupCatalog:
         self.failed_snapshots: set[int] = set()  # indices of daily snapshots that failed
         self.manual_every_s = manual_every_s  # manual snapshots (kept until deleted)
         self.automated_deleted = False  # deleting an instance deletes its automated backups
+        self.pitr_from_s = pitr_from_s  # PITR (log archives) only while from <= now < until
+        self.pitr_until_s = pitr_until_s
+        # explicit points (a plan's job snapshots, copies): (point_s, available_s, expires_s)
+        self._points: list[tuple[float, float, float]] = []
 
     @property
     def pitr_enabled(self) -> bool:
         return self.retention_s > 0 and not self.automated_deleted
+
+    def pitr_active(self, now: float) -> bool:
+        """PITR is possible at ``now``: enabled, and inside its coverage."""
+        return self.pitr_enabled and self.pitr_from_s <= now < self.pitr_until_s
+
+    def add_point(self, point_s: float, available_s: float, expires_s: float = math.inf) -> None:
+        """An explicit recovery point: data as of ``point_s``, restorable [available, expires)."""
+        if available_s < point_s:
+            raise ValueError(f"a recovery point is available ({available_s}) before its data "
+                             f"time ({point_s})")
+        insort(self._points, (point_s, available_s, expires_s), key=lambda p: p[0])
+
+    def newest_point(self, wanted: float, now: float) -> float | None:
+        """The newest explicit point at or before ``wanted`` restorable at ``now`` (None: none)."""
+        # newest first: the first one available and not yet expired is the answer
+        for i in range(bisect_right(self._points, wanted, key=lambda p: p[0]) - 1, -1, -1):
+            point, available, expires = self._points[i]
+            if available <= now < expires:
+                return point
+        return None
 
     def last_manual_snapshot(self, before: float) -> float | None:
         if self.manual_every_s is None or before < self.manual_every_s:
@@ -62,6 +95,24 @@ class BackupCatalog:
         """The last log-archive upload at or before ``now`` (S5: every 5 minutes)."""
         k = math.floor((now - self.archive_phase_s) / self.archive_interval_s)
         return self.archive_phase_s + k * self.archive_interval_s
+
+    def archive_times(self, start: float, end: float) -> list[float]:
+        """The log archives in (start, end) while PITR is active: where the LRT moves."""
+        if not (math.isfinite(start) and math.isfinite(end)):
+            raise ValueError(f"archive_times needs a finite window, not ({start}, {end})")
+        lo, hi = max(start, self.pitr_from_s), min(end, self.pitr_until_s)
+        if not (self.pitr_enabled and lo < hi):
+            return []
+        phase, interval = self.archive_phase_s, self.archive_interval_s
+        k = math.floor((lo - phase) / interval)
+        times = []
+        t = phase + k * interval
+        while t < hi:
+            if t > start and t >= lo:
+                times.append(t)
+            k += 1
+            t = phase + k * interval
+        return times
 
     def last_snapshot(self, before: float) -> float | None:
         """Time of the newest successful snapshot at or before ``before`` (None: none)."""
@@ -84,16 +135,19 @@ class BackupCatalog:
         With PITR: ``wanted`` clipped to [now - retention, LRT]; the base snapshot
         (from which the log is replayed) is the newest one before the point, or the
         start of the history. Without automated backups (retention 0, or deleted
-        with the instance) only manual snapshots remain: the newest before ``wanted``.
+        with the instance, or outside PITR coverage) only manual snapshots remain:
+        the newest before ``wanted``. An explicit point restorable at ``now`` is
+        taken whenever it is closer to ``wanted`` than either.
         """
-        if self.pitr_enabled:
+        explicit = self.newest_point(wanted, now)
+        if self.pitr_active(now):
             point = min(wanted, self.latest_restorable_time(now))
-            if point < now - self.retention_s:
-                return None
-            base = self.last_snapshot(point)
-            return point, (base if base is not None else 0.0)
-        snapshot = self.last_manual_snapshot(wanted)
-        return None if snapshot is None else (snapshot, snapshot)
+            if point >= now - self.retention_s and (explicit is None or point >= explicit):
+                base = _newest(self.last_snapshot(point), self.newest_point(point, now))
+                return point, (base if base is not None else 0.0)
+        else:
+            explicit = _newest(self.last_manual_snapshot(wanted), explicit)
+        return None if explicit is None else (explicit, explicit)
 
     def restore_point(
         self, group: ReplicationGroup, wanted: float, shipped_until: float
@@ -112,5 +166,14 @@ class BackupCatalog:
 
     def position(self, group: ReplicationGroup, at: float) -> tuple[Timeline, int]:
         """The dataset's committed position at time ``at`` (empty before any commit)."""
+        if self.log is None:
+            raise ValueError("this BackupCatalog has no data log (log=None, e.g. a backup "
+                             "plan's catalog): it answers restore times, not positions")
         position = group.position_at(at)
         return position if position is not None else (self.log.root, 0)
+
+
+def _newest(a: float | None, b: float | None) -> float | None:
+    if a is None:
+        return b
+    return a if b is None else max(a, b)

@@ -72,6 +72,22 @@ def test_snapshot_points_count_from_available_until_they_expire():
     assert plan.steps(0.0, 6000.0) == [0.0, 200.0, 900.0, 1000.0, 5000.0, 6000.0]
 
 
+def test_continuous_and_explicit_points_share_one_catalog_per_region():
+    """PITR and a snapshot in one Region, a copy in another: the newest of all, and before
+    the continuous point starts, or after it is deleted, only the explicit points."""
+    def point(kind, region, point_s, available_s, expires_s=math.inf):
+        return RecoveryPoint("db", "p", "r", kind, region, None, point_s, available_s,
+                             math.inf, expires_s)
+    plan = PlanCatalog([point("continuous", "us-east-1", 1000.0, 1000.0, 4000.0),
+                        point("snapshot", "us-east-1", 1290.0, 1295.0),
+                        point("copy", "us-west-2", 500.0, 800.0)], 300.0)
+    assert len(plan._catalogs) == 2
+    got = [plan.latest_restorable_time(t) for t in (900.0, 1000.0, 1294.0, 1295.0, 1300.0,
+                                                    3999.0, 4000.0)]
+    assert got == [500.0, 1000.0, 1000.0, 1290.0, 1300.0, 3700.0, 1290.0]
+    assert plan.steps(3500.0, 4500.0) == [3500.0, 3700.0, 4000.0, 4500.0]
+
+
 def test_no_backup_plan_module_imports_simpy():
     """Only hadrsim.simulator.world touches SimPy; the jobs schedule through World."""
     package = Path(hadrsim.backup_plans.__file__).parent
