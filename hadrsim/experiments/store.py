@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -408,7 +409,7 @@ def _backup(store: ResultsStore, version: int | None) -> Path:
                          "(hadrsim results migrate URL --no-backup)")
     target = path.with_name(f"{path.name}.v{version}.bak")
     number = 1
-    while target.exists():
+    while os.path.lexists(target):  # a dangling symlink too: never written through
         target = path.with_name(f"{path.name}.v{version}.bak.{number}")
         number += 1
     source, copy = sqlite3.connect(path), sqlite3.connect(target)

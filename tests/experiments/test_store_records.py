@@ -135,3 +135,15 @@ def test_the_migrate_command(tmp_path):
     again = CliRunner().invoke(app, ["results", "migrate", url])
     assert again.exit_code == 0 and "already" in again.stdout
     assert ResultsStore(url).version == SCHEMA_VERSION
+
+
+
+def test_migration_backup_never_writes_through_a_symlink(tmp_path):
+    """A dangling symlink where the backup would go is skipped, not followed."""
+    path, url = _v2_copy(tmp_path)
+    outside = tmp_path / "elsewhere.db"
+    path.with_name(f"{path.name}.v2.bak").symlink_to(outside)
+    result = CliRunner().invoke(app, ["results", "migrate", url])
+    assert result.exit_code == 0, result.output
+    assert not outside.exists()
+    assert f"{path.name}.v2.bak.1" in result.stdout
