@@ -172,6 +172,10 @@ class _Template:
 
 def _duration(fault, notes: list[str], path: str) -> str:
     seconds = fault.duration_s
+    if seconds is not None and not isinstance(seconds, (int, float)):
+        notes.append(f"{path}: a random duration ({seconds.dist}) is exported as its mean "
+                     f"{seconds.mean:g} s: an FIS action lasts a fixed time")
+        seconds = seconds.mean
     if seconds is None:
         notes.append(f"{path}: a permanent {fault.kind} is cut to 12 h (FIS maximum)")
         seconds = FIS_MAX_S

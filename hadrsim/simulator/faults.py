@@ -11,8 +11,11 @@ Fault record, so it is no episode, and is logged as ``fault_not_applicable`` wit
 ``"<kind>: <reason>"``. A fault that hits the design's footprint but that the managed
 service absorbs (an AZ outage under DynamoDB) *is* an episode.
 
-Stochastic classes alternate up and down times per class: the next arrival is
-drawn from exp(MTTF) when the previous fault is repaired. Arrivals are
+Stochastic classes alternate up and down times per class (a renewal process): the
+next arrival is drawn from the MTTF law when the previous fault is repaired, on the
+class's stream (a plain MTTF number: one exponential draw per gap, as always). A
+scheduled fault's duration given as a distribution is drawn when the fault starts, on
+its own stream ``faults/scheduled/{index}/duration``. Arrivals are
 announced ahead to the observed clients (the nemesis schedule), so they probe
 densely around them.
 
@@ -90,20 +93,32 @@ class FaultInjector:
         self.world.changed()
 
     def start(self) -> None:
-        for fault in self.scenario.scheduled:
+        for index, fault in enumerate(self.scenario.scheduled):
             self.world.fault_ahead(fault.at_s)
-            self.world.call_later(fault.at_s, self._inject, fault, fault.duration_s)
+            if fault.duration_s is None or isinstance(fault.duration_s, float):
+                self.world.call_later(fault.at_s, self._inject, fault, fault.duration_s)
+            else:
+                self.world.call_later(fault.at_s, self._inject_drawn, fault, index)
         for index, stochastic in enumerate(self.scenario.stochastic):
             stream = self.world.streams.generator(f"faults/{stochastic.kind}/{index}")
             self._schedule_next(stochastic, stream, mttr=None)
 
-    def _schedule_next(self, fault, stream, mttr) -> None:
+    def _inject_drawn(self, fault, index: int) -> None:
+        """A scheduled fault whose duration is a distribution: one draw per run."""
+        stream = self.world.streams.generator(f"faults/scheduled/{index}/duration")
+        self._inject(fault, float(fault.duration_s.draw(stream, 1)[0]))
+
+    def _schedule_next(self, fault, stream, mttr, mttf=None) -> None:
         from hadrsim.simulator.random import Sampler
 
         if self.stopped_at is not None:
             return
         mttr = mttr or Sampler(fault.mttr_h, stream, _HOUR)
-        gap = float(stream.exponential(fault.mttf_h * _HOUR))
+        if isinstance(fault.mttf_h, float):  # the exponential of a plain MTTF: pinned draws
+            gap = float(stream.exponential(fault.mttf_h * _HOUR))
+        else:
+            mttf = mttf or Sampler(fault.mttf_h, stream, _HOUR)
+            gap = mttf()
         at = self.world.now + gap
         if at >= self.world.horizon_s:
             return
@@ -115,7 +130,7 @@ class FaultInjector:
                 return
             duration = mttr()
             self._inject(fault, duration)
-            self.world.call_later(duration, self._schedule_next, fault, stream, mttr)
+            self.world.call_later(duration, self._schedule_next, fault, stream, mttr, mttf)
 
         self.world.call_later(gap, arrive)
 

@@ -52,10 +52,10 @@ def _ops_per_client(study: Study, scenario: FaultScenario) -> float:
     if workload.idle_interval_s is None:
         return dense_ops
     window = workload.observe_before_s + workload.observe_after_s
-    dense_s = sum(window + (f.duration_s or 0.0) for f in scenario.scheduled)
+    dense_s = sum(window + (f.mean_duration_s or 0.0) for f in scenario.scheduled)
     for fault in scenario.stochastic:
         repair = fault.mttr_h.mean * 3600.0
-        dense_s += horizon / (fault.mttf_h * 3600.0) * (window + repair)
+        dense_s += horizon / (fault.mean_mttf_h * 3600.0) * (window + repair)
     dense_s = min(dense_s, horizon)
     return dense_s / workload.probe_interval_s + (horizon - dense_s) / workload.idle_interval_s
 

@@ -7,9 +7,13 @@ or an AZ name; Region outages ``primary_region``, ``replica_region`` or a Region
 name; partitions and added latency take ``between: [A, B]`` of such places.
 ``switchover`` is a planned operation, not a fault: a managed switchover of a
 global database to the secondary in ``target`` (``secondary_region`` or a name).
-A stochastic class draws arrivals from an exponential MTTF and repair times from
-``mttr_h``; the target is resolved when each fault arrives (the primary then, not
-the primary at the start).
+A stochastic class is a renewal process: after each repair the time to the next
+failure is drawn from ``mttf_h`` and the repair time from ``mttr_h``. A plain number
+for ``mttf_h`` is the mean of an exponential (as it always was: a constant time to
+failure must be written ``{dist: constant, value: ...}``); a mapping is any family of
+:mod:`hadrsim.spec.distributions`. The target is resolved when each fault arrives (the
+primary then, not the primary at the start). A scheduled fault's ``duration_s`` is a
+number of seconds or a distribution drawn once per run.
 """
 
 from __future__ import annotations
@@ -18,7 +22,14 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hadrsim.spec.distributions import Dist, lognormal
+from hadrsim.spec.distributions import (
+    Dist,
+    Distribution,
+    DurationOrDist,
+    MeanOrDist,
+    exponential,
+    lognormal,
+)
 from hadrsim.spec.types import Name, Number
 
 FaultKind = Literal[
@@ -145,17 +156,43 @@ def _default_target(kind: str) -> str:
 
 
 class ScheduledFault(_FaultBase):
-    """One fault at ``at_s`` lasting ``duration_s`` (None: until replaced/repaired)."""
+    """One fault at ``at_s`` lasting ``duration_s`` (None: until replaced/repaired).
+
+    A distribution is drawn once per run, when the fault starts (stream
+    ``faults/scheduled/{index}/duration``); a number is that many seconds.
+    """
 
     at_s: Number = Field(ge=0)
-    duration_s: Number | None = Field(None, gt=0)
+    duration_s: DurationOrDist | None = Field(
+        None, description="Seconds, or a distribution drawn once per run; none: permanent.")
+
+    @property
+    def mean_duration_s(self) -> float | None:
+        """The expected duration (None: permanent), for estimates that need a number."""
+        duration = self.duration_s
+        return duration if duration is None or isinstance(duration, float) else duration.mean
 
 
 class StochasticFault(_FaultBase):
-    """A failure class: arrivals every exp(``mttf_h``) hours, repairs from ``mttr_h``."""
+    """A failure class: a renewal process of times to failure ``mttf_h`` and repairs ``mttr_h``.
 
-    mttf_h: Number = Field(gt=0)
+    A number for ``mttf_h`` is the mean of an exponential (memoryless arrivals).
+    """
+
+    mttf_h: MeanOrDist = Field(
+        description="Time to failure after each repair, hours: a number is an exponential's "
+        "mean (MTTF); or a distribution (e.g. {dist: weibull, shape: 1.5, mean: 17520}).")
     mttr_h: Dist
+
+    @property
+    def mean_mttf_h(self) -> float:
+        """The mean time to failure in hours, whatever the law."""
+        return self.mttf_h if isinstance(self.mttf_h, float) else self.mttf_h.mean
+
+    @property
+    def mttf_law(self) -> Distribution:
+        """The time-to-failure law as a distribution (a number: its exponential)."""
+        return exponential(self.mttf_h) if isinstance(self.mttf_h, float) else self.mttf_h
 
 
 class FaultScenario(BaseModel):

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from hadrsim.spec.distributions import FAMILY_NAMES
 from hadrsim.spec.kinds import kind_names
 from hadrsim.spec.study import Study
 from hadrsim.spec.types import is_control
@@ -96,7 +97,7 @@ def _is_union_tag(part: Any) -> bool:
 
 def _tags_by_field() -> dict[str, list[str]]:
     """The tags of the study's discriminated unions (design kinds: as registered now)."""
-    return {"dist": ["constant", "exponential", "lognormal", "uniform"], "kind": kind_names()}
+    return {"dist": list(FAMILY_NAMES), "kind": kind_names()}
 
 
 def parse_study(data: Any, source: str = "<study>") -> Study:

@@ -163,7 +163,7 @@ def test_a_word_for_a_distribution_says_what_is_allowed(path, value, unit):
         parse_study(_study(**{path: value}))
     assert caught.value.problems == [
         f"{path}: value {value!r}: expected {unit} or {{dist: constant|exponential|"
-        "lognormal|uniform, ...} (see `hadrsim schema`)"]
+        "lognormal|uniform|weibull|gamma|empirical, ...} (see `hadrsim schema`)"]
 
 
 @pytest.mark.parametrize("path", ["name", "designs.0.name", "scenarios.0.name"])
