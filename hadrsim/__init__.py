@@ -23,16 +23,18 @@ from __future__ import annotations
 
 import importlib
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hadrsim.experiments.event_log import event_log
-from hadrsim.experiments.experiment import Experiment
-from hadrsim.experiments.results import Results, open_results
-from hadrsim.experiments.run import simulate
-from hadrsim.experiments.store import StoreError
-from hadrsim.simulator.checkers import run_metrics
-from hadrsim.spec.loader import SpecError, load_study, parse_study
-from hadrsim.spec.study import Study
+if TYPE_CHECKING:
+    from hadrsim.experiments.event_log import event_log
+    from hadrsim.experiments.experiment import Experiment
+    from hadrsim.experiments.results import Results, open_results
+    from hadrsim.experiments.run import simulate
+    from hadrsim.experiments.store import StoreError
+    from hadrsim.report import render_report
+    from hadrsim.simulator.checkers import run_metrics
+    from hadrsim.spec.loader import SpecError, load_study, parse_study
+    from hadrsim.spec.study import Study
 
 __version__ = "0.1.0"
 
@@ -50,20 +52,43 @@ _DEPRECATED = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """``render_report`` is imported on first use (matplotlib costs 0.3 s at start-up);
-    names that left the top level still work, with a DeprecationWarning naming the
-    replacement."""
-    if name == "render_report":
-        from hadrsim.report import render_report
+# public name -> the module it lives in; imported on first use, so `import hadrsim` (and
+# `hadrsim --help`) costs milliseconds, not the ~1.5 s of scipy, pandas, sqlalchemy and
+# matplotlib that only some commands need (issue 14)
+_LAZY = {
+    "Experiment": "hadrsim.experiments.experiment",
+    "Results": "hadrsim.experiments.results",
+    "SpecError": "hadrsim.spec.loader",
+    "StoreError": "hadrsim.experiments.store",
+    "Study": "hadrsim.spec.study",
+    "event_log": "hadrsim.experiments.event_log",
+    "load_study": "hadrsim.spec.loader",
+    "open_results": "hadrsim.experiments.results",
+    "parse_study": "hadrsim.spec.loader",
+    "render_report": "hadrsim.report",
+    "run_metrics": "hadrsim.simulator.checkers",
+    "simulate": "hadrsim.experiments.run",
+}
 
-        return render_report
+
+def __getattr__(name: str) -> Any:
+    """Public names are imported on first use (and then cached in the module); names
+    that left the top level still work, with a DeprecationWarning naming the
+    replacement."""
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
     if name in _DEPRECATED:
         module, instead = _DEPRECATED[name]
         warnings.warn(f"hadrsim.{name} is deprecated and leaves the top level in the next "
                       f"release; use {instead}", DeprecationWarning, stacklevel=2)
         return getattr(importlib.import_module(module), name)
     raise AttributeError(f"module 'hadrsim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 __all__ = [

@@ -8,11 +8,31 @@ Executor plumbing (tasks, executors), single runs and the summary builders live 
 
 from __future__ import annotations
 
-from hadrsim.experiments.comparison import compare_designs
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from hadrsim.experiments.montecarlo import RunTask, execute, plan_runs
 from hadrsim.experiments.run import RunResult, run_once
-from hadrsim.experiments.summary import summarize_study
-from hadrsim.spec.study import Study
+
+if TYPE_CHECKING:
+    from hadrsim.experiments.comparison import compare_designs
+    from hadrsim.experiments.summary import summarize_study
+    from hadrsim.spec.study import Study
+
+# the summary builders need scipy and the results store (about a second to import); single
+# runs and executors do not, so they are imported eagerly and these on first use
+_LAZY = {
+    "compare_designs": "hadrsim.experiments.comparison",
+    "summarize_study": "hadrsim.experiments.summary",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'hadrsim.experimental' has no attribute {name!r}")
 
 __all__ = [
     "RunResult",

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from hadrsim.aws.plan import Plan, PlanError, plan_design
 from hadrsim.cli.common import (
     FileArg,
     _bad_input,
@@ -28,6 +27,9 @@ from hadrsim.cli.common import (
     console,
     errors,
 )
+
+if TYPE_CHECKING:  # hadrsim.aws is imported by the commands (start-up time, issue 14)
+    from hadrsim.aws.plan import Plan
 
 DesignOpt = Annotated[str, typer.Option("--design", help="Design of the study.",
                                         show_default=False)]
@@ -62,6 +64,8 @@ _STYLE = {"created": "green", "configured": "green", "deleted": "green", "presen
 
 def _plan(file: Path, design: str, *, domain=None, backup_role=None, dms_source_url=None,
           dms_source_secret=None, dms_target_secret=None, dms_role=None) -> Plan:
+    from hadrsim.aws.plan import PlanError, plan_design
+
     study = _load(file)
     try:
         return plan_design(study, design, domain=domain, backup_role=backup_role,

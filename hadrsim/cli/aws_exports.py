@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-import hadrsim
-import hadrsim.experimental
-from hadrsim.aws.fis import FisExport, caller_account, create_template, export_fis
-from hadrsim.aws.resiliencehub import PolicyError, assessments, create_policy, resiliency_policy
 from hadrsim.cli.common import (
     FileArg,
     _bad_input,
@@ -30,6 +26,9 @@ from hadrsim.cli.common import (
     console,
     errors,
 )
+
+if TYPE_CHECKING:  # hadrsim.aws is imported by the commands (start-up time, issue 14)
+    from hadrsim.aws.fis import FisExport
 
 EndpointOpt = Annotated[str | None, typer.Option(
     "--endpoint-url", help="AWS endpoint (LocalStack, moto, a VPC endpoint).")]
@@ -96,6 +95,8 @@ def fis_export(
     profile: ProfileOpt = None,
 ) -> None:
     """A scenario's faults as AWS FIS experiment templates (one per design)."""
+    from hadrsim.aws.fis import caller_account, create_template, export_fis
+
     study = _load(file)
     if scenario not in {s.name for s in study.scenarios}:
         raise _bad_input(f"--scenario {scenario!r}: no such scenario; scenarios: "
@@ -185,6 +186,14 @@ def rh_export(
     """The study's policy for Resilience Hub, and simulated RTO/RPO per disruption type.
 
     The figures take the shape of a Resilience Hub assessment (compliance per type)."""
+    import hadrsim.experimental
+    from hadrsim.aws.resiliencehub import (
+        PolicyError,
+        assessments,
+        create_policy,
+        resiliency_policy,
+    )
+
     study = _load(file)
     names = _designs(study, design)
     _check_output(json_path)

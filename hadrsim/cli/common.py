@@ -13,20 +13,17 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from hadrsim.experiments.experiment import Experiment
-from hadrsim.experiments.results import to_json
-from hadrsim.models.pricing import load_prices
-from hadrsim.spec.bounds import combine, estimate, estimate_decision, too_costly
-from hadrsim.spec.loader import SpecError, load_study
-from hadrsim.spec.study import Study
-from hadrsim.spec.types import escape_controls
+# The library is imported inside the functions that use it: `hadrsim --help` and quick
+# commands must not pay for pandas, scipy, sqlalchemy and matplotlib (issue 14).
+if TYPE_CHECKING:
+    from hadrsim.experiments.experiment import Experiment
+    from hadrsim.spec.study import Study
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Simulate and compare database HA/DR designs: RTO, RPO, availability.")
@@ -44,6 +41,8 @@ YesOpt = Annotated[bool, typer.Option(
 def _bad_input(message: str) -> typer.Exit:
     """Print ``error: message`` (control characters escaped: a file name or value
     holding an ANSI escape must not drive the terminal) and return exit status 2."""
+    from hadrsim.spec.types import escape_controls
+
     errors.print("error:", style="red", end=" ")
     errors.print(escape_controls(message, keep="\n"), markup=False, highlight=False,
                  soft_wrap=True)
@@ -51,6 +50,8 @@ def _bad_input(message: str) -> typer.Exit:
 
 
 def _load(path: Path, seed: int | None = None) -> Study:
+    from hadrsim.spec.loader import SpecError, load_study
+
     try:
         study = load_study(path)
     except SpecError as exc:
@@ -156,6 +157,8 @@ def _write_atomically(path: Path, write, binary: bool = False) -> None:
 
 def _write_json_atomically(path: Path, document: dict) -> None:
     """The document as strict JSON, the exact text of :meth:`Results.to_json`."""
+    from hadrsim.experiments.jsonout import to_json
+
     text = to_json(document)
     _write_atomically(path, lambda handle: handle.write(text))
 
@@ -165,6 +168,8 @@ def _write_csv_atomically(path: Path, frame) -> None:
 
 
 def _prices(path: Path | None) -> dict[str, float]:
+    from hadrsim.models.pricing import load_prices
+
     try:
         return load_prices(path)
     except (OSError, ValueError) as exc:
@@ -218,6 +223,9 @@ def _check_resources(studies: Study | Sequence[Study], runs: int | None,
     """
     if yes:
         return
+    from hadrsim.spec.bounds import combine, estimate, estimate_decision, too_costly
+    from hadrsim.spec.study import Study
+
     studies = [studies] if isinstance(studies, Study) else list(studies)
     costs = (estimate_decision(s, designs) if sequential else estimate(s, runs, designs)
              for s in studies)
@@ -245,6 +253,8 @@ def _experiment(study: Study, store: str | None, *, resume: bool = False,
     """
     if resume and store is None:
         raise _bad_input("--resume needs --store URL")
+    from hadrsim.experiments.experiment import Experiment
+
     experiment = Experiment(study, store, prices=prices, scheduler=scheduler,
                             max_runs=max_runs, keep_records=store is not None)
     try:
@@ -277,6 +287,14 @@ def run_progress(total: int | None, label: str = "simulating", every_s: float | 
         with PlainProgress(total, label, write, every_s or PLAIN_EVERY_S) as plain:
             yield plain.advance
         return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from hadrsim.backup_plans import backup_report
-from hadrsim.backup_plans.report import controls_table, rpo_table
 from hadrsim.cli.common import (
     FileArg,
     _bad_input,
@@ -19,10 +17,17 @@ from hadrsim.cli.common import (
     console,
     errors,
 )
-from hadrsim.dms import MigrationError, create_sample, migrate
-from hadrsim.dms.report import migration_table, plan_table, sizes_table
-from hadrsim.dms.simulate import DmsTaskSpec, plan_migration
-from hadrsim.dms.sizing import size_tables
+
+# hadrsim.dms and hadrsim.backup_plans (sqlalchemy, pandas) are imported by the commands
+# that use them (start-up time, issue 14).
+
+
+def migrate(*args: Any, **kwargs: Any) -> Any:
+    """:func:`hadrsim.dms.migrate`, imported on first use (a module attribute, so that
+    tests can wrap it)."""
+    from hadrsim.dms import migrate
+
+    return migrate(*args, **kwargs)
 
 
 @app.command("sample-db")
@@ -34,6 +39,8 @@ def sample_db(
     seed: Annotated[int, typer.Option(min=0, help="Seed of the generated content.")] = 2026,
 ) -> None:
     """Create the SecureCart orders database (customers, products, orders, order_items)."""
+    from hadrsim.dms import MigrationError, create_sample
+
     try:
         made = create_sample(path_or_url, orders_n=rows, seed=seed)
     except MigrationError as exc:
@@ -59,6 +66,9 @@ def migrate_command(
     Exit status 0 when validation finds source and target identical, 1 when it finds
     differences, 2 when an endpoint is unusable (nothing is written then).
     """
+    from hadrsim.dms import MigrationError
+    from hadrsim.dms.report import migration_table
+
     def announce(phase: str) -> None:
         if phase == "cutover":
             errors.print("cutover: the source now rejects writes; point the application "
@@ -85,6 +95,9 @@ def backup_audit(
 
     Exit status 0 when every control passes, 1 when one fails, 2 for a bad file.
     """
+    from hadrsim.backup_plans import backup_report
+    from hadrsim.backup_plans.report import controls_table, rpo_table
+
     study = _load(file)
     _check_output(json_path)
     report = backup_report(study)
@@ -101,20 +114,28 @@ def backup_audit(
 def dms_plan(
     source_url: Annotated[str, typer.Argument(
         help="Source to size: SQLAlchemy URL or SQLite file.", show_default=False)],
-    throughput_mb_s: Annotated[float, typer.Option(min=0.001, help="Full-load MB/s per "
-                                                   "thread.")] = DmsTaskSpec().throughput_mb_s,
-    cdc_seconds: Annotated[float, typer.Option(min=0, help="Simulated CDC time before "
-                                               "cutover.")] = DmsTaskSpec().cdc_s,
+    throughput_mb_s: Annotated[float | None, typer.Option(
+        min=0.001, help="Full-load MB/s per thread (default: the simulated task's, "
+        "hadrsim.dms.simulate.DmsTaskSpec).", show_default=False)] = None,
+    cdc_seconds: Annotated[float | None, typer.Option(
+        min=0, help="Simulated CDC time before cutover (default: the simulated task's).",
+        show_default=False)] = None,
     runs: Annotated[int, typer.Option(min=1, help="Simulated runs.")] = 100,
     seed: Annotated[int, typer.Option(min=0, help="Root seed.")] = 0,
 ) -> None:
     """Simulate a DMS migration of a real source: its tables sized, then N seeded runs of
     full load, CDC, cutover and validation (nothing is written to the source)."""
+    from hadrsim.dms import MigrationError
+    from hadrsim.dms.report import plan_table, sizes_table
+    from hadrsim.dms.simulate import DmsTaskSpec, plan_migration
+    from hadrsim.dms.sizing import size_tables
+
     try:
         tables = size_tables(source_url)
     except MigrationError as exc:
         raise _bad_input(str(exc)) from None
-    spec = DmsTaskSpec(throughput_mb_s=throughput_mb_s, cdc_s=cdc_seconds)
+    given = {"throughput_mb_s": throughput_mb_s, "cdc_s": cdc_seconds}
+    spec = DmsTaskSpec(**{k: v for k, v in given.items() if v is not None})
     plan = plan_migration(tables, spec, runs=runs, seed=seed)
     console.print(sizes_table(plan, source_url))
     console.print(plan_table(plan))

@@ -15,13 +15,15 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy import func, select
 
 from hadrsim.cli.common import errors
-from hadrsim.experiments.store import ResultsStore, runs
-from hadrsim.spec.study import Study
+
+if TYPE_CHECKING:
+    from hadrsim.experiments.store import ResultsStore
+    from hadrsim.spec.study import Study
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 
@@ -36,6 +38,10 @@ def stored_runs(store: ResultsStore | None, study: Study) -> Callable[[], int] |
         return None
 
     def count() -> int:
+        from sqlalchemy import func, select
+
+        from hadrsim.experiments.store import runs
+
         study_id = store.study_id(study.name, study.seed, study.model_dump_json())
         with store.engine.connect() as conn:
             query = select(func.count()).select_from(runs).where(runs.c.study_id == study_id)

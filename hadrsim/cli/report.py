@@ -11,7 +11,7 @@ exist would otherwise become an empty database).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -27,10 +27,10 @@ from hadrsim.cli.common import (
 )
 from hadrsim.cli.interrupt import interruptible
 from hadrsim.cli.stored import study_from_store
-from hadrsim.experiments.experiment import Experiment
-from hadrsim.experiments.results import Results
-from hadrsim.report import render_report
-from hadrsim.spec.study import Study
+
+if TYPE_CHECKING:
+    from hadrsim.experiments.results import Results
+    from hadrsim.spec.study import Study
 
 
 def _run_with_progress(study: Study, runs: int | None, workers: int) -> Results:
@@ -39,6 +39,8 @@ def _run_with_progress(study: Study, runs: int | None, workers: int) -> Results:
     verdicts ``compare`` prints); else ``runs`` (default: the study's) of every design.
     No store: records are not kept (a long decision would hold them all in memory);
     the few runs the timelines draw are simulated again, deterministically."""
+    from hadrsim.experiments.experiment import Experiment
+
     experiment = Experiment(study, keep_records=False)
     if study.policy and runs is None:
         with interruptible(), run_progress(None, "deciding") as advance:
@@ -75,6 +77,8 @@ def report(
             raise _bad_input(f"--study {study_name!r}: {source} holds study {study.name!r} "
                              "(--study picks a study in a results store)")
         results = _run_with_progress(study, runs, workers)
+    from hadrsim.report import render_report  # matplotlib: only this command draws
+
     try:
         html = render_report(results.study, results.results, price_table,
                              records=results.recorder)

@@ -17,8 +17,6 @@ from hadrsim.cli.common import (
     console,
 )
 from hadrsim.cli.stored import open_existing_store, study_from_store
-from hadrsim.experiments.store import SCHEMA_VERSION, StoreError, migrate_store
-from hadrsim.experiments.tables import compare_table, design_table, scenario_figures_table
 
 results_app = typer.Typer(help="Read a results store.", no_args_is_help=True)
 app.add_typer(results_app, name="results")
@@ -67,6 +65,8 @@ def results_show(
     seed: Annotated[int | None, typer.Option(help="Its seed (if several).")] = None,
 ) -> None:
     """A stored study's tables (as ``run`` prints them), from its stored runs only."""
+    from hadrsim.experiments.tables import compare_table, design_table, scenario_figures_table
+
     results = study_from_store(url, study, seed, None)
     document = results.document
     for entry in document["designs"]:
@@ -83,6 +83,8 @@ def results_migrate(
         help="Copy an SQLite store next to itself first (STORE.vN.bak).")] = True,
 ) -> None:
     """Bring a store written by an older hadrsim to this version's schema, in place."""
+    from hadrsim.experiments.store import SCHEMA_VERSION, StoreError, migrate_store
+
     store = open_existing_store(url)
     try:
         if store.version == SCHEMA_VERSION:

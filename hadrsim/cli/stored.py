@@ -7,14 +7,20 @@ its errors into exit-2 messages and print its notes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hadrsim.cli.common import _bad_input, errors
-from hadrsim.experiments.results import Results, open_results
-from hadrsim.experiments.store import ResultsStore, StoreError
+
+if TYPE_CHECKING:  # the store's modules are imported by the commands that read one
+    from hadrsim.experiments.results import Results
+    from hadrsim.experiments.store import ResultsStore
 
 
 def open_existing_store(url: str) -> ResultsStore:
     """A hadrsim store at ``url``, read-only: refuses anything that would create or alter
     one (a missing SQLite file, a database that is not a hadrsim store)."""
+    from hadrsim.experiments.store import ResultsStore, StoreError
+
     try:
         return ResultsStore(url, readonly=True)
     except StoreError as exc:
@@ -24,6 +30,9 @@ def open_existing_store(url: str) -> ResultsStore:
 def study_from_store(url: str, name: str | None, seed: int | None, runs: int | None,
                      prices: dict[str, float] | None = None) -> Results:
     """The stored study chosen by name and seed, with its stored runs (index < ``runs``)."""
+    from hadrsim.experiments.results import open_results
+    from hadrsim.experiments.store import StoreError
+
     try:
         results = open_results(url, study=name, seed=seed, runs=runs, prices=prices)
     except StoreError as exc:

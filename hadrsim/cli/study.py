@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from hadrsim.cli.common import (
     MAX_RUNS,
@@ -30,16 +29,23 @@ from hadrsim.cli.common import (
     run_progress,
 )
 from hadrsim.cli.interrupt import interruptible, stored_runs
-from hadrsim.experiments.event_log import describe_events, event_log
-from hadrsim.experiments.run import simulate
-from hadrsim.experiments.sweep import SweepError, parse_assignment, plan_sweep, run_sweep
-from hadrsim.experiments.tables import (
-    compare_table,
-    design_table,
-    scenario_figures_table,
-    sweep_table,
-)
-from hadrsim.spec.study import Study
+
+# The library is imported by the commands that use it (start-up time, issue 14). These two
+# are module attributes so that tests can replace them (the refusals come before the work).
+
+
+def simulate(*args: Any, **kwargs: Any) -> Any:
+    """:func:`hadrsim.experiments.run.simulate`, imported on first use."""
+    from hadrsim.experiments.run import simulate
+
+    return simulate(*args, **kwargs)
+
+
+def run_sweep(*args: Any, **kwargs: Any) -> Any:
+    """:func:`hadrsim.experiments.sweep.run_sweep`, imported on first use."""
+    from hadrsim.experiments.sweep import run_sweep
+
+    return run_sweep(*args, **kwargs)
 
 
 @app.command()
@@ -58,6 +64,8 @@ def run(
     yes: YesOpt = False,
 ) -> None:
     """Simulate every design under every fault scenario; a table per design."""
+    from hadrsim.experiments.tables import compare_table, design_table
+
     study = _load(file, seed)
     experiment = _experiment(study, store, resume=resume, scheduler=scheduler)
     for name in design or []:
@@ -116,6 +124,8 @@ def compare(
     confidence (decision: block), then prints the decision, the verdict table and
     the figures per scenario.
     """
+    from hadrsim.experiments.tables import compare_table, design_table, scenario_figures_table
+
     study = _load(file, seed)
     price_table = _prices(prices)
     if not study.policy:
@@ -166,6 +176,9 @@ def sweep(
     yes: YesOpt = False,
 ) -> None:
     """Run the study over a grid of spec values set by dotted paths; one row per run."""
+    from hadrsim.experiments.sweep import SweepError, parse_assignment, plan_sweep
+    from hadrsim.experiments.tables import sweep_table
+
     study = _load(file, seed)
     _check_output(csv_path, "--csv")
     results_store = _experiment(study, store, resume=resume).open_store()
@@ -196,6 +209,8 @@ def validate(file: FileArg) -> None:
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of study files."""
+    from hadrsim.spec.study import Study
+
     sys.stdout.write(json.dumps(Study.model_json_schema(), indent=2) + "\n")
 
 
@@ -212,6 +227,10 @@ def events(
     csv_path: Annotated[Path | None, typer.Option("--csv", help="Write the log as CSV.")] = None,
 ) -> None:
     """The RDS-style event log of one run: faults, detection, failover, DNS, restores."""
+    from rich.table import Table
+
+    from hadrsim.experiments.event_log import describe_events, event_log
+
     study = _load(file, seed)
     for flag, name, known in (("--design", design, [d.name for d in study.designs]),
                               ("--scenario", scenario, [s.name for s in study.scenarios])):

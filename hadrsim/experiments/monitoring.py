@@ -15,42 +15,153 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from hadrsim.simulator.recorder import Recorder
 from hadrsim.simulator.vocabulary import OpKind, Outcome
 from hadrsim.spec.alarms import AlarmSpec
 
-_COMPARE = {
+if TYPE_CHECKING:
+    import pandas as pd
+
+_COMPARE: dict[str, Callable[[Any, float], Any]] = {
     "GreaterThanThreshold": lambda v, t: v > t,
     "GreaterThanOrEqualToThreshold": lambda v, t: v >= t,
     "LessThanThreshold": lambda v, t: v < t,
     "LessThanOrEqualToThreshold": lambda v, t: v <= t,
 }
 
+METRICS = ("write_error_rate", "read_error_rate", "commit_latency_p99_ms",
+           "write_availability", "replica_lag_s")
+
 
 def metric_series(rec: Recorder, period_s: float = 60.0) -> pd.DataFrame:
     """One row per period (``start_s``) and a column per metric (NaN: no data)."""
+    import pandas as pd
+
+    return pd.DataFrame(metric_columns(rec, period_s))
+
+
+def metric_columns(rec: Recorder, period_s: float = 60.0,
+                   metrics: Iterable[str] = METRICS) -> dict[str, np.ndarray]:
+    """:func:`metric_series` as plain arrays (``start_s`` and the ``metrics`` asked for).
+
+    Vectorised over the records: a year of 60-s periods is half a million datapoints,
+    too many to build one by one. The datapoints are exactly :class:`PeriodMeter`'s,
+    its record-order rules included (a record is read in the period its running
+    maximum reaches, and counts only if that is its own period).
+    """
     periods = max(1, math.ceil(rec.horizon_s / period_s))
+    wanted = set(metrics)
+    columns = {"start_s": np.arange(periods) * period_s}
+    if wanted & {"write_error_rate", "write_availability", "read_error_rate",
+                 "commit_latency_p99_ms"}:
+        columns.update(_op_columns(rec, period_s, periods))
+    if "replica_lag_s" in wanted:
+        columns["replica_lag_s"] = _replica_lag_column(rec, period_s, periods)
+    return {name: columns[name] for name in ("start_s", *METRICS) if name in columns}
+
+
+def _field(records: Sequence[Any], name: str, dtype: Any) -> np.ndarray:
+    return np.fromiter(map(attrgetter(name), records), dtype, len(records))
+
+
+def _read_in(times: np.ndarray, period_s: float, periods: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each record's period (``//``, as the meter: numpy's is Python's floor division) and
+    the period the meter reads it in (-1: never)."""
+    index = np.floor_divide(times, period_s)
+    read = np.maximum.accumulate(index) if len(index) else index
+    return index, np.where(read < periods, read, -1.0)
+
+
+def _op_columns(rec: Recorder, period_s: float, periods: int) -> dict[str, np.ndarray]:
+    ops = rec.ops
+    complete = _field(ops, "complete_s", float)
+    index, read = _read_in(complete, period_s, periods)
+    counted = (index == read) & (read >= 0)
+    period = index[counted].astype(np.int64)
+    write = np.fromiter(map(OpKind.WRITE.__eq__, map(attrgetter("kind"), ops)), bool,
+                        len(ops))[counted]
+    ok = np.fromiter(map(Outcome.OK.__eq__, map(attrgetter("outcome"), ops)), bool,
+                     len(ops))[counted]
+    latency = ((complete - _field(ops, "invoke_s", float)) * 1000.0)[counted]
+    write_error = _share(period[write], ~ok[write], periods)
+    return {
+        "write_error_rate": write_error,
+        "write_availability": 1.0 - write_error,
+        "read_error_rate": _share(period[~write], ~ok[~write], periods),
+        "commit_latency_p99_ms": _p99(period[write & ok], latency[write & ok], periods),
+    }
+
+
+def _share(period: np.ndarray, failed: np.ndarray, periods: int) -> np.ndarray:
+    """Failed / all per period (NaN: no operation), the meter's ``np.mean`` of 0s and 1s."""
+    total = np.bincount(period, minlength=periods)
+    bad = np.bincount(period, weights=failed.astype(float), minlength=periods)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, bad / total, math.nan)
+
+
+def _p99(period: np.ndarray, values: np.ndarray, periods: int) -> np.ndarray:
+    """``np.percentile(values of the period, 99)`` per period, one call per group size."""
+    out = np.full(periods, math.nan)
+    if not len(period):
+        return out
+    order = np.argsort(period, kind="stable")
+    period, values = period[order], values[order]
+    starts = np.flatnonzero(np.r_[True, period[1:] != period[:-1]])
+    sizes = np.diff(np.r_[starts, len(period)])
+    for size in np.unique(sizes):
+        first = starts[sizes == size]
+        rows = values[first[:, None] + np.arange(size)]
+        out[period[first]] = np.percentile(rows, 99, axis=1)
+    return out
+
+
+def _replica_lag_column(rec: Recorder, period_s: float, periods: int) -> np.ndarray:
+    """The meter's replica lag per period: for each apply read in its own period, the
+    delay since the first commit (already read) of its timeline that reaches its LSN."""
+    worst = np.full(periods, -math.inf)
+    commits, applies = rec.commits, rec.applies
+    c_time, a_time = _field(commits, "time_s", float), _field(applies, "time_s", float)
+    _, c_read = _read_in(c_time, period_s, periods)
+    c_read = np.where(c_read < 0, math.inf, c_read)  # never read
+    c_timeline, c_lsn = _field(commits, "timeline", np.int64), _field(commits, "lsn_to", np.int64)
+    a_index, a_read = _read_in(a_time, period_s, periods)
+    a_timeline, a_lsn = _field(applies, "timeline", np.int64), _field(applies, "lsn", np.int64)
+    counted = (a_index == a_read) & (a_read >= 0)
+    for timeline in np.unique(a_timeline[counted]):
+        mine = c_timeline == timeline
+        lsns = c_lsn[mine]
+        if np.any(lsns[1:] < lsns[:-1]):  # unsorted: bisect's answer needs the meter itself
+            return _replica_lag_by_meter(rec, period_s, periods)
+        which = np.flatnonzero(counted & (a_timeline == timeline))
+        first = np.searchsorted(lsns, a_lsn[which], side="left")
+        known = np.searchsorted(c_read[mine], a_read[which], side="right")  # commits read
+        found = first < known
+        lag = np.maximum(0.0, a_time[which[found]] - c_time[mine][first[found]])
+        np.maximum.at(worst, a_index[which[found]].astype(np.int64), lag)
+    return np.where(worst == -math.inf, math.nan, worst)
+
+
+def _replica_lag_by_meter(rec: Recorder, period_s: float, periods: int) -> np.ndarray:
+    """The slow path, period by period (never seen: a timeline's LSNs grow)."""
     meter = PeriodMeter(rec, period_s)
-    points = [meter.point(i) for i in range(periods)]
-    columns = {name: np.array([p[name] for p in points]) for name in METRICS}
-    return pd.DataFrame({"start_s": np.arange(periods) * period_s, **columns})
-
-
-METRICS = ("write_error_rate", "read_error_rate", "commit_latency_p99_ms",
-           "write_availability", "replica_lag_s")
+    return np.array([meter._replica_lag(i) for i in range(periods)])
 
 
 class PeriodMeter:
     """The datapoints of consecutive periods, read incrementally from a growing record.
 
-    The same meter serves the series computed after a run and the alarms a running
-    fault schedule watches (stop conditions), so both see identical datapoints. It
-    relies on the record's order: operations, commits and applies are appended when
-    they happen.
+    It serves the alarms a running fault schedule watches (stop conditions);
+    :func:`metric_columns` computes the same datapoints for a whole run at once
+    (tests/experiments/test_alarm_speed.py holds them equal), so both see identical
+    datapoints. It relies on the record's order: operations, commits and applies are
+    appended when they happen.
     """
 
     def __init__(self, rec: Recorder, period_s: float):
@@ -142,20 +253,51 @@ class AlarmState:
         return new
 
 
-def evaluate(series: pd.DataFrame, alarm: AlarmSpec) -> list[tuple[float, str]]:
-    """State transitions ``(time, state)``: OK, ALARM or INSUFFICIENT_DATA."""
-    state = AlarmState(alarm)
-    changes = []
-    for start, value in zip(series["start_s"], series[alarm.metric], strict=True):
-        new = state.push(float(value))
-        if new is not None:
-            changes.append((float(start + alarm.period_s), new))  # known at period end
+def evaluate(series: Mapping[str, Any], alarm: AlarmSpec) -> list[tuple[float, str]]:
+    """State transitions ``(time, state)``: OK, ALARM or INSUFFICIENT_DATA.
+
+    ``series``: :func:`metric_series` or :func:`metric_columns`. One vectorised pass
+    with :class:`AlarmState`'s rules: a gap kept as ``missing``/``ignore`` leaves the
+    window and the state as they are (INSUFFICIENT_DATA before any datapoint); the
+    other points form the window, ALARM when ``needed`` of its last points breach.
+    """
+    starts = np.asarray(series["start_s"], dtype=float)
+    values = np.asarray(series[alarm.metric], dtype=float)
+    ends = starts + alarm.period_s  # a state is known at its period's end
+    gap = np.isnan(values)
+    with np.errstate(invalid="ignore"):
+        breach = np.asarray(_COMPARE[alarm.comparison](values, alarm.threshold), dtype=bool)
+    changes: list[tuple[float, str]] = []
+    if alarm.treat_missing_data in ("breaching", "notBreaching"):
+        breach = np.where(gap, alarm.treat_missing_data == "breaching", breach)
+        kept = np.arange(len(values))
+    else:
+        kept = np.flatnonzero(~gap)
+        if len(values) and gap[0]:
+            changes.append((float(ends[0]), "INSUFFICIENT_DATA"))
+    if not len(kept):
+        return changes
+    window = alarm.evaluation_periods
+    needed = alarm.datapoints_to_alarm or window
+    total = np.cumsum(breach[kept], dtype=np.int64)
+    in_window = total - np.r_[np.zeros(min(window, len(total)), np.int64), total[:-window]]
+    alarm_on = in_window >= needed
+    flips = np.flatnonzero(np.r_[True, alarm_on[1:] != alarm_on[:-1]])
+    changes += [(float(ends[kept[i]]), "ALARM" if alarm_on[i] else "OK") for i in flips]
     return changes
 
 
-def time_to_alarm(series: pd.DataFrame, alarm: AlarmSpec, fault_s: float) -> float:
+def alarm_entries(series: Mapping[str, Any], alarm: AlarmSpec) -> list[float]:
+    """The times the alarm enters ALARM, ascending (evaluated once for every fault)."""
+    return [time_s for time_s, state in evaluate(series, alarm) if state == "ALARM"]
+
+
+def delay_to_alarm(entries: Sequence[float], fault_s: float) -> float:
+    """Seconds from a fault to the first entry into ALARM at or after it (NaN: never)."""
+    i = bisect_left(entries, fault_s)
+    return entries[i] - fault_s if i < len(entries) else math.nan
+
+
+def time_to_alarm(series: Mapping[str, Any], alarm: AlarmSpec, fault_s: float) -> float:
     """Seconds from a fault until the alarm first enters ALARM after it (NaN: never)."""
-    for time_s, state in evaluate(series, alarm):
-        if state == "ALARM" and time_s >= fault_s:
-            return time_s - fault_s
-    return math.nan
+    return delay_to_alarm(alarm_entries(series, alarm), fault_s)

@@ -28,13 +28,15 @@ import json
 import struct
 import zlib
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from hadrsim.simulator.recorder import Recorder
 from hadrsim.simulator.records import RECORD_TYPES, FinalRead, ReplicaState
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["FORMAT", "RecordsFormatError", "decode_records", "encode_records", "record_frames"]
 
@@ -215,6 +217,8 @@ def decode_records(blob: bytes) -> Recorder:
 def record_frames(recorder: Recorder) -> dict[str, pd.DataFrame]:
     """Every record list as a DataFrame: :meth:`Recorder.frames`, plus ``replicas`` and
     ``final`` (one row; ``write_ids`` as a sorted tuple)."""
+    import pandas as pd
+
     frames = recorder.frames()
     frames["replicas"] = pd.DataFrame(recorder.replicas, columns=list(ReplicaState._fields))
     final = recorder.final

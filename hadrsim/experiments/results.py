@@ -15,8 +15,6 @@ CLI's ``--study``/``--seed`` options do.
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +23,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from hadrsim.experiments.decision import Decision, decide
+from hadrsim.experiments.jsonout import strict_json, to_json
 from hadrsim.experiments.montecarlo import RunTask
 from hadrsim.experiments.record_store import decode_records, record_frames
 from hadrsim.experiments.run import RunResult
@@ -36,22 +35,6 @@ from hadrsim.spec.study import Study
 __all__ = ["Results", "StoreError", "open_results", "strict_json", "to_json"]
 
 RunKey = tuple[str, str, int]
-
-
-def strict_json(value: Any) -> Any:
-    """NaN and infinities become null: strict JSON readers reject them."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: strict_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict_json(v) for v in value]
-    return value
-
-
-def to_json(document: Any) -> str:
-    """The exact text the CLI's ``--json`` files hold (strict JSON, indent 2)."""
-    return json.dumps(strict_json(document), indent=2, allow_nan=False)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
-from hadrsim.experiments.monitoring import metric_series, time_to_alarm
+from hadrsim.experiments.monitoring import alarm_entries, delay_to_alarm, metric_columns
 from hadrsim.experiments.record_store import encode_records
 from hadrsim.experiments.stop_conditions import watch_stop_conditions
 from hadrsim.models import build_design
@@ -92,13 +92,20 @@ def simulate(study: Study, design_name: str, scenario_name: str, run_index: int)
 
 
 def _add_time_to_alarm(study: Study, world: World, result: RunResult) -> None:
-    """``time_to_alarm_s`` per episode (first alarm of the study to fire) and per run."""
+    """``time_to_alarm_s`` per episode (first alarm of the study to fire) and per run.
+
+    Each alarm is evaluated once over the run; an episode's delay is then a bisection
+    in the alarm's entries into ALARM (a year of 60-s periods is half a million).
+    """
     if not study.alarms:
         return
-    series = {a.period_s: metric_series(world.rec, a.period_s) for a in study.alarms}
+    periods = {a.period_s for a in study.alarms}
+    series = {p: metric_columns(world.rec, p, {a.metric for a in study.alarms
+                                               if a.period_s == p}) for p in periods}
+    entries = [alarm_entries(series[a.period_s], a) for a in study.alarms]
     worst = math.nan
     for episode in result.episodes:
-        times = [time_to_alarm(series[a.period_s], a, episode["start_s"]) for a in study.alarms]
+        times = [delay_to_alarm(e, episode["start_s"]) for e in entries]
         finite = [t for t in times if not math.isnan(t)]
         episode["time_to_alarm_s"] = min(finite) if finite else math.nan
         if finite:

@@ -32,7 +32,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
 import numpy as np
-from scipy import stats
 
 __all__ = [
     "NONNEGATIVE",
@@ -122,6 +121,8 @@ def summarize(values: Sequence[float], domain: tuple[float, float] | None = None
     if domain is not None:
         lo, hi, method = bootstrap_ci(data)
     else:
+        from scipy import stats  # here: scipy costs 0.3 s to import
+
         lo, hi = stats.t.interval(0.95, df=n - 1, loc=mean, scale=std / math.sqrt(n))
         method = "t"
     return _summary(n, 0, unknown, mean, std, percentiles, (float(lo), float(hi)), method)
@@ -134,6 +135,8 @@ def bootstrap_ci(data: np.ndarray) -> tuple[float, float, str]:
     degenerate jackknife); then the percentile interval, which is always defined,
     is used and named ("bootstrap-percentile"). Both lie within [min, max] of data.
     """
+    from scipy import stats
+
     for method in ("BCa", "percentile"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # DegenerateDataWarning: handled below
@@ -172,6 +175,8 @@ def summarize_censored(values: Sequence[float], censored: Sequence[bool],
                           mean_is_lower_bound=n_censored > 0, above=[])
     if not n_censored or base["n_inf"]:
         return out
+    from scipy import stats
+
     times = data[known]
     km = stats.ecdf(stats.CensoredData(uncensored=times[~flags], right=times[flags])).cdf
     levels, probabilities = km.quantiles, km.probabilities
@@ -237,6 +242,8 @@ def bootstrap_ratio_ci(numerators: np.ndarray, denominators: np.ndarray) -> tupl
     """
     def ratio(num: np.ndarray, den: np.ndarray, axis: int = -1) -> np.ndarray:
         return num.sum(axis=axis) / den.sum(axis=axis)
+
+    from scipy import stats
 
     for method in ("BCa", "percentile"):
         with warnings.catch_warnings():

@@ -7,9 +7,7 @@ import hashlib
 import marshal
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from hadrsim.simulator.records import (
     RECORD_TYPES,
@@ -22,6 +20,9 @@ from hadrsim.simulator.records import (
     ReplicaState,
     RoleChange,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -44,6 +45,8 @@ class Recorder:
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """Every record list as a tidy DataFrame, keyed like :data:`RECORD_TYPES`."""
+        import pandas as pd  # only here: a run needs no pandas (start-up time, issue 14)
+
         return {
             name: pd.DataFrame(getattr(self, name), columns=list(cls._fields))
             for name, cls in RECORD_TYPES.items()
