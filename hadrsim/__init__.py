@@ -14,6 +14,7 @@ The public API, in the order a notebook uses it::
     metrics, episodes = hadrsim.run_metrics(world.rec)      # the checkers, on records
     log = hadrsim.event_log(world.rec, "multi-az")          # RDS-style event log
     html = hadrsim.render_report(res)                       # self-contained HTML report
+    view = hadrsim.long_run(study_with_faults, years=10)    # availability per year, SLA
 
 Lower-level pieces (executors, single runs, summary builders) are in
 :mod:`hadrsim.experimental`; design kinds are registered in :mod:`hadrsim.spec.kinds`.
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from hadrsim.experiments.results import Results, open_results
     from hadrsim.experiments.run import simulate
     from hadrsim.experiments.store import StoreError
+    from hadrsim.longrun import LongRun, long_run
     from hadrsim.report import render_report
     from hadrsim.simulator.checkers import run_metrics
     from hadrsim.spec.loader import SpecError, load_study, parse_study
@@ -57,12 +59,14 @@ _DEPRECATED = {
 # matplotlib that only some commands need (issue 14)
 _LAZY = {
     "Experiment": "hadrsim.experiments.experiment",
+    "LongRun": "hadrsim.longrun",
     "Results": "hadrsim.experiments.results",
     "SpecError": "hadrsim.spec.loader",
     "StoreError": "hadrsim.experiments.store",
     "Study": "hadrsim.spec.study",
     "event_log": "hadrsim.experiments.event_log",
     "load_study": "hadrsim.spec.loader",
+    "long_run": "hadrsim.longrun",
     "open_results": "hadrsim.experiments.results",
     "parse_study": "hadrsim.spec.loader",
     "render_report": "hadrsim.report",
@@ -93,12 +97,14 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Experiment",
+    "LongRun",
     "Results",
     "SpecError",
     "StoreError",
     "Study",
     "event_log",
     "load_study",
+    "long_run",
     "open_results",
     "parse_study",
     "render_report",

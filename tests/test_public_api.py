@@ -8,9 +8,9 @@ import pytest
 import hadrsim
 import hadrsim.experimental
 
-ENTRY_POINTS = {"Experiment", "Results", "SpecError", "StoreError", "Study", "event_log",
-                "load_study",
-                "open_results", "parse_study", "render_report", "run_metrics", "simulate"}
+ENTRY_POINTS = {"Experiment", "LongRun", "Results", "SpecError", "StoreError", "Study",
+                "event_log", "load_study", "long_run", "open_results", "parse_study",
+                "render_report", "run_metrics", "simulate"}
 
 
 def test_all_is_the_entry_points():

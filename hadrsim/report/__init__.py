@@ -11,11 +11,15 @@ comparison and per-design tables, into one HTML file that needs nothing else::
     study = hadrsim.load_study("experiments/securecart.yaml")
     html = render_report(Experiment(study).run(runs=5, workers=2))
 
+:func:`render_longrun` does the same for the long-run view of
+:func:`hadrsim.long_run` (``hadrsim longrun --report``).
+
 Episode timelines are drawn from the runs' kept records (a results store, or the
 records an Experiment keeps in memory); only runs without them are re-simulated.
 """
 
 from hadrsim.report.html import TimelinePick, default_timelines, render_report
+from hadrsim.report.longrun import render_longrun
 from hadrsim.report.pareto import cost_pareto_png, pareto_front
 from hadrsim.report.plots import availability_nines_png, rto_rpo_cdf_png, t_visibility_png
 from hadrsim.report.timeline import episode_timeline_png
@@ -27,6 +31,7 @@ __all__ = [
     "default_timelines",
     "episode_timeline_png",
     "pareto_front",
+    "render_longrun",
     "render_report",
     "rto_rpo_cdf_png",
     "t_visibility_png",

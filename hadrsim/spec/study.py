@@ -9,9 +9,9 @@ a backup failure with no backups) is refused: it would measure nothing.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 from hadrsim.spec.alarms import AlarmSpec
 from hadrsim.spec.applicability import applies_to_none
@@ -28,6 +28,7 @@ from hadrsim.spec.faults import (
     FaultScenario,
 )
 from hadrsim.spec.kinds import kind_of, on_register
+from hadrsim.spec.longrun import LongRunSpec
 from hadrsim.spec.network import NetworkSpec
 from hadrsim.spec.rds import HealthCheckSpec
 from hadrsim.spec.types import Integer, Name, Number, is_control
@@ -80,6 +81,16 @@ class Study(BaseModel):
     backup_plans: list[BackupPlanSpec] = Field(default_factory=list)
     decision: DecisionSpec = DecisionSpec()
     constraints: ConstraintsSpec = ConstraintsSpec()
+    longrun: LongRunSpec = LongRunSpec()
+
+    @model_serializer(mode="wrap")
+    def _omit_default_longrun(self, handler: Any) -> Any:
+        """A study without a ``longrun:`` block dumps as it did before the block existed,
+        so results stores keyed by the study's JSON still recognise it."""
+        data = handler(self)
+        if isinstance(data, dict) and self.longrun == LongRunSpec():
+            data.pop("longrun", None)
+        return data
 
     @model_validator(mode="after")
     def _resolve_and_check_places(self) -> Study:
@@ -130,6 +141,10 @@ class Study(BaseModel):
                 if group == "scheduled" and fault.at_s >= horizon:
                     errors.append(f"{path}.at_s: value {fault.at_s:g} is not before the "
                                   f"horizon ({horizon:g} s): the fault would never happen")
+        scenario_names = [s.name for s in self.scenarios]
+        if self.longrun.scenario is not None and self.longrun.scenario not in scenario_names:
+            errors.append(f"longrun.scenario: value {self.longrun.scenario!r}: no such "
+                          f"scenario; scenarios: {scenario_names}")
         errors += check_backup_plans(self.backup_plans, [d.name for d in self.designs], regions)
         for k, engine in enumerate(self.constraints.engines() or []):
             if engine not in ENGINES:

@@ -140,6 +140,7 @@ def _episode_rows(
             "scope": ep.scope,
             "disruption": ep.disruption,
             "start_s": ep.start_s,
+            "end_s": ep.end_s,  # None: permanent until replaced
             Metric.RTO_WRITE_S: write[0],
             Metric.RTO_READ_S: read[0],
             Metric.RECOVERED_WRITE: write[1],

@@ -51,6 +51,7 @@ ROW_KEYS = {
     "scope",
     "disruption",
     "start_s",
+    "end_s",
     "rto_write_s",
     "rto_read_s",
     "recovered_write",
