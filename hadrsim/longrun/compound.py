@@ -28,6 +28,7 @@ from hadrsim.spec.study import Study
 if TYPE_CHECKING:
     from hadrsim.experiments.montecarlo import RunExecutor
     from hadrsim.experiments.run import RunResult
+    from hadrsim.experiments.store import ResultsStore
 
 
 @dataclass(frozen=True)
@@ -73,13 +74,16 @@ def compound_study(lib: Study, classes: Sequence[FaultClass], groups: Sequence[G
     return Study.model_validate(data)
 
 
-def measure(result: RunResult) -> GroupImpact:
-    """The group's outage: the union of its episodes' write outages (as availability)."""
+def measure(result: RunResult, horizon_s: float) -> GroupImpact:
+    """The group's outage: the union of its episodes' write outages (as availability).
+
+    ``horizon_s`` is the scenario's (a result read back from a store does not carry it).
+    """
     if not result.ok:
         raise RuntimeError(f"compound episode {result.design}/{result.scenario} failed: "
                            f"{result.error}")
     availability = result.metrics.get(Metric.AVAILABILITY_WRITE, math.nan)
-    down = (1.0 - availability) * result.horizon_s if availability == availability else math.nan
+    down = (1.0 - availability) * horizon_s if availability == availability else math.nan
     censored = any(not e[Metric.RECOVERED_WRITE] for e in result.episodes)
     windows = [e[Metric.RPO_S] for e in result.episodes]
     window = math.nan if any(w is None or w != w for w in windows) else float(sum(windows))
@@ -112,12 +116,27 @@ def sample(groups_by_signature: dict[tuple[int, ...], list[int]], cap: int,
 
 
 def simulate_groups(lib: Study, classes: Sequence[FaultClass], groups: Sequence[Group],
-                    executor: RunExecutor) -> list[GroupImpact]:
-    """Simulate each group once (run index = its number) and measure it."""
+                    executor: RunExecutor, store: ResultsStore | None = None
+                    ) -> list[GroupImpact]:
+    """Simulate each group once (run index = its number) and measure it.
+
+    With ``store``, groups already simulated for this exact compound study (same
+    library, seed and draws) are read back, the others stored as they finish.
+    """
     from hadrsim.experiments.montecarlo import RunTask
 
     if not groups:
         return []
     study = compound_study(lib, classes, groups)
     tasks = [RunTask(g.design, f"compound-{k}", k) for k, g in enumerate(groups)]
-    return [measure(r) for r in executor.run(tasks, study=study)]
+    done: dict[str, RunResult] = {}
+    on_result = None
+    if store is not None:
+        study_id = store.study_id(study.name, study.seed, study.model_dump_json())
+        done = {r.scenario: r for r in store.results(study_id)}
+        on_result = lambda result: store.add(study_id, result)  # noqa: E731
+    missing = [t for t in tasks if t.scenario not in done]
+    for result in executor.run(missing, on_result, study=study):
+        done[result.scenario] = result
+    horizons = {s.name: study.horizon_for(s) for s in study.scenarios}
+    return [measure(done[t.scenario], horizons[t.scenario]) for t in tasks]

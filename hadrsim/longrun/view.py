@@ -108,8 +108,9 @@ def long_run(study: Study, *, designs: Sequence[str] | None = None,
     try:
         with RunExecutor(lib, workers=workers) as executor:
             library = build_library(lib, classes, executor, opened, progress)
-            views = [_design(study, lib, d.name, classes, library, executor, years, runs,
-                             sla_pct, prices, progress) for d in lib.designs]
+            call = _Call(study, lib, classes, library, executor, opened, progress, years,
+                         runs, sla_pct, prices)
+            views = [_design(call, d.name) for d in lib.designs]
     finally:
         if opened is not None and not _is_store(store):
             opened.close()
@@ -118,19 +119,35 @@ def long_run(study: Study, *, designs: Sequence[str] | None = None,
                    {doc["design"]: annual for doc, annual in views})
 
 
-def _design(study: Study, lib: Study, name: str, classes: list[FaultClass],
-            library: Library, executor: RunExecutor, years: float, runs: int,
-            sla_pct: float | None, prices: dict[str, float] | None,
-            progress: Callable[[str], None] | None) -> tuple[dict[str, Any], np.ndarray]:
+@dataclass
+class _Call:
+    """What one ``long_run`` call works with, shared by its designs."""
+
+    study: Study
+    lib: Study
+    classes: list[FaultClass]
+    library: Library
+    executor: RunExecutor
+    store: ResultsStore | None
+    progress: Callable[[str], None] | None
+    years: float
+    runs: int
+    sla_pct: float | None
+    prices: dict[str, float] | None
+
+
+def _design(call: _Call, name: str) -> tuple[dict[str, Any], np.ndarray]:
     """The design's document, and the downtime of each of its simulated years."""
-    mine = {c.index: library[(name, c.index)] for c in classes}
+    study, classes, years, runs = call.study, call.classes, call.years, call.runs
+    mine = {c.index: call.library[(name, c.index)] for c in classes}
     settle = float(study.workload.observe_after_s)
     args = (name, classes, mine, years * YEAR_S, runs, study.seed, settle)
     plain = draw_batches(*args)
     boot = draw_batches(*args, bootstrap=True)
-    compound = _simulate_compounds(lib, classes, plain, boot, executor, progress, name)
+    compound = _simulate_compounds(call, plain, boot, name)
     design = study.design(name)
-    sla = sla_pct if sla_pct is not None else (study.longrun.sla_pct or aws_sla_pct(design))
+    sla = (call.sla_pct if call.sla_pct is not None
+           else (study.longrun.sla_pct or aws_sla_pct(design)))
     figures: dict[str, list[dict[str, float]]] = {"plain": [], "boot": []}
     annual, censored = [], []
     for tag, batches in (("plain", plain), ("boot", boot)):
@@ -142,12 +159,11 @@ def _design(study: Study, lib: Study, name: str, classes: list[FaultClass],
                 censored.append(float(out.censored.mean()) if len(out.censored) else 0.0)
     years_down = np.concatenate(annual)
     return _document(study, design, classes, mine, figures, years_down,
-                     float(np.mean(censored)), sla, compound, prices, runs * years), years_down
+                     float(np.mean(censored)), sla, compound, call.prices,
+                     runs * years), years_down
 
 
-def _simulate_compounds(lib: Study, classes: list[FaultClass], plain: list[Batch],
-                        boot: list[Batch], executor: RunExecutor,
-                        progress: Callable[[str], None] | None, design: str
+def _simulate_compounds(call: _Call, plain: list[Batch], boot: list[Batch], design: str
                         ) -> tuple[int, int]:
     """Simulate a sample of the compound groups of both batch sets; give every group an
     impact. Returns ``(groups, simulated)``.
@@ -161,11 +177,13 @@ def _simulate_compounds(lib: Study, classes: list[FaultClass], plain: list[Batch
     by_signature: dict[tuple[int, ...], list[int]] = {}
     for k, (batches, b, gid) in enumerate(keys):
         by_signature.setdefault(batches[b].compound[gid].signature, []).append(k)
-    chosen = sample(by_signature, lib.longrun.library.max_compound, plain[0].rng)
-    if progress is not None and keys:
-        progress(f"{design}: {len(keys)} compound fault groups, simulating {len(chosen)}")
+    chosen = sample(by_signature, call.lib.longrun.library.max_compound, plain[0].rng)
+    if call.progress is not None and keys:
+        call.progress(f"{design}: {len(keys)} compound fault groups, simulating "
+                      f"{len(chosen)}")
     groups = [keys[k][0][keys[k][1]].compound[keys[k][2]] for k in chosen]
-    measured = dict(zip(chosen, simulate_groups(lib, classes, groups, executor), strict=True))
+    impacts = simulate_groups(call.lib, call.classes, groups, call.executor, call.store)
+    measured = dict(zip(chosen, impacts, strict=True))
     pools = {sig: [measured[k] for k in ks if k in measured]
              for sig, ks in by_signature.items()}
     for batch in boot:  # a bootstrap of each pool, per batch
