@@ -102,8 +102,7 @@ def _write_report(path: Path, view: Any) -> None:
 def _open(store: str | None) -> Any:
     if store is None:
         return None
-    from hadrsim.experiments.experiment import store_url
-    from hadrsim.experiments.store import ResultsStore
+    from hadrsim.experiments.store import ResultsStore, store_url
 
     try:
         return ResultsStore(store_url(store))

@@ -26,18 +26,12 @@ from hadrsim.experiments.decision import decide
 from hadrsim.experiments.montecarlo import RunExecutor, RunTask, plan_runs
 from hadrsim.experiments.results import Results
 from hadrsim.experiments.run import RunResult
-from hadrsim.experiments.store import ResultsStore
+from hadrsim.experiments.store import ResultsStore, store_url
 from hadrsim.spec.study import Study
 
 __all__ = ["Experiment"]
 
 OnResult = Callable[[RunResult], None]
-
-
-def store_url(store: str | Path) -> str:
-    """A SQLAlchemy URL from a URL (contains ``://``) or an SQLite file path."""
-    text = str(store)
-    return text if "://" in text else f"sqlite:///{Path(text).resolve()}"
 
 
 class Experiment:

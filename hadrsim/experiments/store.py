@@ -22,9 +22,8 @@ import os
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import (
     Boolean,
     Column,
@@ -44,6 +43,9 @@ from sqlalchemy import (
     select,
     update,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
@@ -331,6 +333,7 @@ class ResultsStore:
                                              studies.c.spec).order_by(studies.c.id)))
 
     def frame(self) -> pd.DataFrame:
+        import pandas as pd  # only the export and summary need it, not every command
         """Every stored run as one tidy row (parameters and metrics as columns)."""
         with self.engine.connect() as conn:
             base = pd.read_sql(select(runs, studies.c.name.label("study"))
@@ -354,6 +357,12 @@ class ResultsStore:
 
 
 _STORE_TABLES = {"hadrsim_schema", "studies", "runs"}
+
+
+def store_url(store: str | Path) -> str:
+    """A SQLAlchemy URL from a URL (contains ``://``) or an SQLite file path."""
+    text = str(store)
+    return text if "://" in text else f"sqlite:///{Path(text).resolve()}"
 
 
 def sqlite_path(url: str) -> Path | None:

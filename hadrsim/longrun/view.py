@@ -277,8 +277,7 @@ def _open_store(store: str | Path | ResultsStore | None) -> ResultsStore | None:
         return None
     if _is_store(store):
         return store  # type: ignore[return-value]
-    from hadrsim.experiments.experiment import store_url
-    from hadrsim.experiments.store import ResultsStore
+    from hadrsim.experiments.store import ResultsStore, store_url
 
     return ResultsStore(store_url(store))
 

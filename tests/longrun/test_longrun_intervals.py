@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
+import pytest
 
 from hadrsim.longrun.estimate import interval
 
@@ -34,3 +38,21 @@ def test_library_uncertainty_widens_the_interval_and_does_not_shrink_with_batche
     assert wide[0] < narrow[0] and wide[1] > narrow[1]
     # the library part is the batch variance itself, not divided by the 20 batches
     assert wide[1] - wide[0] > 2 * 1.9 * 0.9
+
+
+def test_the_t_quantile_constant_is_scipys():
+    from scipy import stats
+
+    from hadrsim.longrun.estimate import T975_19
+    assert T975_19 == pytest.approx(float(stats.t.ppf(0.975, 19)), abs=1e-12)
+
+
+def test_the_long_run_view_imports_no_scipy_or_pandas():
+    """The warm path (library from the store, numpy Monte Carlo) starts in a fraction of
+    a second: neither scipy (~1 s) nor pandas (~0.5 s) is imported for it."""
+    code = ("import sys, hadrsim.cli.longrun, hadrsim.longrun.view, hadrsim.experiments.store;"
+            "import hadrsim.experiments.montecarlo;"
+            "print([m for m in ('scipy', 'pandas', 'matplotlib') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
