@@ -63,9 +63,9 @@ def longrun(
     except ValueError as exc:
         raise _bad_input(str(exc)) from None
     _check_outputs(json_path, report)
-    lib = library_study(study, classes, design)
+    lib = library_study(study, classes)
     # the first round (min_episodes of every class); later rounds only for imprecise classes
-    _check_resources(lib, lib.longrun.library.min_episodes, design, yes, workers)
+    _check_resources(lib, study.longrun.library.min_episodes, design, yes, workers)
     price_table = _prices(prices)
     opened = _open(store)
     with interruptible(store, stored_runs(opened, lib)):

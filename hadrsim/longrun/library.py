@@ -30,6 +30,7 @@ import numpy as np
 
 from hadrsim.experiments.montecarlo import RunTask
 from hadrsim.simulator.vocabulary import Ev, Metric
+from hadrsim.spec.longrun import LibrarySpec
 from hadrsim.spec.study import Study
 
 if TYPE_CHECKING:
@@ -102,17 +103,15 @@ def warmup_s(study: Study) -> float:
     return float(study.workload.observe_before_s) + 30.0
 
 
-def library_study(study: Study, classes: Sequence[FaultClass],
-                  designs: Sequence[str] | None = None) -> Study:
+def library_study(study: Study, classes: Sequence[FaultClass]) -> Study:
     """The study with one scenario per fault class: that fault at warm-up, repaired
     after a duration from its ``mttr_h`` law (in seconds).
 
-    It names the library (its results-store key); each episode runs in a copy
-    whose scenario fixes that episode's duration (:func:`episode_study`).
+    It names the library (its results-store key: every design is in it, whichever
+    ones a call asks for); each episode runs in a copy whose scenario fixes that
+    episode's duration (:func:`episode_study`).
     """
     data = json.loads(study.model_dump_json())
-    if designs is not None:
-        data["designs"] = [d for d in data["designs"] if d["name"] in set(designs)]
     if data["workload"].get("idle_interval_s") is None:
         data["workload"]["idle_interval_s"] = IDLE_S
     start = warmup_s(study)
@@ -128,8 +127,9 @@ def library_study(study: Study, classes: Sequence[FaultClass],
         scenarios.append({"name": fault_class.scenario, "horizon_s": horizon,
                           "scheduled": [scheduled]})
     data.update(name=f"{study.name}-library", scenarios=scenarios, backup_plans=[])
-    if "longrun" in data:  # absent when it is the default (see Study's serializer)
-        data["longrun"] = {**data["longrun"], "scenario": None}
+    # what episodes do depends on the designs, workload and faults, not on how many years
+    # are drawn, the SLA or the prices: the library study (the store's key) leaves them out
+    data.pop("longrun", None)
     return Study.model_validate(data)
 
 
@@ -278,16 +278,20 @@ Library = dict[tuple[str, int], Impacts]
 
 def build_library(lib: Study, classes: Sequence[FaultClass], executor: RunExecutor,
                   store: ResultsStore | None = None,
-                  progress: Callable[[str], None] | None = None) -> Library:
+                  progress: Callable[[str], None] | None = None, *,
+                  rules: LibrarySpec | None = None,
+                  designs: Sequence[str] | None = None) -> Library:
     """Simulate episodes round by round until every (design, class) is precise.
 
-    Stored episodes (same library study in ``store``) are reused, not re-run.
+    ``rules``: the study's ``longrun.library``; ``designs``: only these. Stored
+    episodes (same library study in ``store``) are reused, not re-run.
     """
-    spec = lib.longrun.library
+    spec = rules or LibrarySpec()
+    names = list(designs) if designs is not None else [d.name for d in lib.designs]
     study_id = store.study_id(lib.name, lib.seed, lib.model_dump_json()) if store else -1
     by_name = {episode_name(c, k): c.index for c in classes for k in range(spec.max_episodes)}
     results: dict[tuple[str, int], list[RunResult]] = {
-        (d.name, c.index): [] for d in lib.designs for c in classes}
+        (name, c.index): [] for name in names for c in classes}
     if store is not None:
         for result in store.results(study_id):
             key = (result.design, by_name.get(result.scenario, -1))

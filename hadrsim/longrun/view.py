@@ -103,14 +103,16 @@ def long_run(study: Study, *, designs: Sequence[str] | None = None,
     for name in designs or []:
         if name not in names:
             raise ValueError(f"design {name!r}: no such design; designs: {names}")
-    lib = library_study(study, classes, designs)
+    lib = library_study(study, classes)
+    chosen = list(designs) if designs else names
     opened = _open_store(store)
     try:
         with RunExecutor(lib, workers=workers) as executor:
-            library = build_library(lib, classes, executor, opened, progress)
+            library = build_library(lib, classes, executor, opened, progress,
+                                    rules=spec.library, designs=chosen)
             call = _Call(study, lib, classes, library, executor, opened, progress, years,
                          runs, sla_pct, prices)
-            views = [_design(call, d.name) for d in lib.designs]
+            views = [_design(call, name) for name in chosen]
     finally:
         if opened is not None and not _is_store(store):
             opened.close()
@@ -177,7 +179,7 @@ def _simulate_compounds(call: _Call, plain: list[Batch], boot: list[Batch], desi
     by_signature: dict[tuple[int, ...], list[int]] = {}
     for k, (batches, b, gid) in enumerate(keys):
         by_signature.setdefault(batches[b].compound[gid].signature, []).append(k)
-    chosen = sample(by_signature, call.lib.longrun.library.max_compound, plain[0].rng)
+    chosen = sample(by_signature, call.study.longrun.library.max_compound, plain[0].rng)
     if call.progress is not None and keys:
         call.progress(f"{design}: {len(keys)} compound fault groups, simulating "
                       f"{len(chosen)}")

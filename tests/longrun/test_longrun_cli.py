@@ -57,6 +57,11 @@ def test_a_second_call_with_the_store_simulates_nothing_and_agrees(study_file, t
     assert again.exit_code == 0, again.output
     assert "episode library" not in again.stderr  # every episode came from the store
     assert first.read_bytes() == second.read_bytes()
+    # the library does not depend on the years drawn or the designs asked for
+    other = _invoke("longrun", study_file, "--workers", "1", "--store", store, "--years", 2,
+                    "--design", "maz")
+    assert other.exit_code == 0, other.output
+    assert "episode library" not in other.stderr
 
 
 def test_same_seed_same_document_on_one_or_two_workers(study_file, tmp_path):
