@@ -284,50 +284,57 @@ def build_library(lib: Study, classes: Sequence[FaultClass], executor: RunExecut
     """Simulate episodes round by round until every (design, class) is precise.
 
     ``rules``: the study's ``longrun.library``; ``designs``: only these. Stored
-    episodes (same library study in ``store``) are reused, not re-run.
+    episodes (same library study in ``store``) are reused, not re-run, and the
+    rounds are replayed on them: a (design, class) uses its first ``n`` episodes
+    for the ``n`` the rule reaches, so the answer never depends on what the store
+    happened to hold.
     """
     spec = rules or LibrarySpec()
     names = list(designs) if designs is not None else [d.name for d in lib.designs]
     study_id = store.study_id(lib.name, lib.seed, lib.model_dump_json()) if store else -1
     by_name = {episode_name(c, k): c.index for c in classes for k in range(spec.max_episodes)}
-    results: dict[tuple[str, int], list[RunResult]] = {
-        (name, c.index): [] for name in names for c in classes}
+    index = {c.index: c for c in classes}
+    have: dict[tuple[str, int], dict[int, RunResult]] = {
+        (name, c.index): {} for name in names for c in classes}
     if store is not None:
         for result in store.results(study_id):
             key = (result.design, by_name.get(result.scenario, -1))
-            if key in results:
-                results[key].append(result)
+            if key in have:
+                have[key][result.run_index] = result
     on_result = None if store is None else (lambda r: store.add(study_id, r))
+    size = dict.fromkeys(have, spec.min_episodes)
     while True:
-        library = {key: impacts(sorted(rs, key=lambda r: r.run_index))
-                   for key, rs in results.items()}
-        wanted = _next_round(library, results, spec)
+        library, wanted = _replay(have, size, spec)
         if not wanted:
             return library
         if progress is not None:
             progress(f"episode library: {len(wanted)} episodes "
-                     f"({sum(len(r) for r in results.values())} done)")
-        index = {c.index: c for c in classes}
+                     f"({sum(len(h) for h in have.values())} done)")
         episodes = sorted({(i, k) for _d, i, k in wanted})
         study = episode_study(lib, [(index[i], k) for i, k in episodes])
         tasks = [RunTask(d, episode_name(index[i], k), k) for d, i, k in wanted]
         for result in executor.run(tasks, on_result, study=study):
-            results[(result.design, by_name[result.scenario])].append(result)
+            have[(result.design, by_name[result.scenario])][result.run_index] = result
 
 
-def _next_round(library: Library, results: dict[tuple[str, int], list[RunResult]],
-                spec: Any) -> list[tuple[str, int, int]]:
-    """``(design, class, episode)`` to run next: the first ``min_episodes``, then
-    doubling, for every (design, class) not yet precise."""
-    wanted = []
-    for (design, index), rows in library.items():
-        done = len(results[(design, index)])
-        if done >= spec.max_episodes:
-            continue
-        if done >= spec.min_episodes and (rows.not_applicable is not None or rows.precise(
-                spec.rel_precision, spec.abs_precision_s)):
-            continue
-        have = {r.run_index for r in results[(design, index)]}
-        want = min(spec.max_episodes, max(spec.min_episodes, done * 2))
-        wanted += [(design, index, k) for k in range(want) if k not in have]
-    return wanted
+def _replay(have: dict[tuple[str, int], dict[int, RunResult]],
+            size: dict[tuple[str, int], int], spec: LibrarySpec
+            ) -> tuple[Library, list[tuple[str, int, int]]]:
+    """Advance each (design, class) through its rounds (``min_episodes``, then doubling,
+    at most ``max_episodes``) as far as its episodes allow: the library so far, and the
+    ``(design, class, episode)`` still to run."""
+    library: Library = {}
+    wanted: list[tuple[str, int, int]] = []
+    for key, results in have.items():
+        while True:
+            missing = [k for k in range(size[key]) if k not in results]
+            if missing:
+                wanted += [(key[0], key[1], k) for k in missing]
+                break
+            rows = impacts([results[k] for k in range(size[key])])
+            library[key] = rows
+            if size[key] >= spec.max_episodes or rows.not_applicable is not None or \
+                    rows.precise(spec.rel_precision, spec.abs_precision_s):
+                break
+            size[key] = min(spec.max_episodes, size[key] * 2)
+    return library, wanted

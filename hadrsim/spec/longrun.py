@@ -9,7 +9,7 @@ monthly price.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hadrsim.spec.types import Integer, Name, Number
 
@@ -33,6 +33,13 @@ class LibrarySpec(BaseModel):
         60, ge=1, le=10_000, strict=True,
         description="Overlapping-fault groups simulated in full (a random sample of "
         "those the Monte Carlo drew, at least one per combination of classes).")
+
+    @model_validator(mode="after")
+    def _max_not_below_min(self) -> LibrarySpec:
+        if self.max_episodes < self.min_episodes:
+            raise ValueError(f"max_episodes ({self.max_episodes}) must be >= min_episodes "
+                             f"({self.min_episodes})")
+        return self
 
 
 class LongRunSpec(BaseModel):

@@ -91,3 +91,29 @@ def test_a_study_without_stochastic_faults_is_refused(study_file, tmp_path):
     result = _invoke("longrun", path)
     assert result.exit_code == 2
     assert "no scenario has stochastic faults" in result.output
+
+
+def test_the_library_answer_does_not_depend_on_what_the_store_held(study_file, tmp_path):
+    """A store filled by a stricter rule (more episodes) gives the same answer as a
+    cold call: the rounds are replayed on the first episodes only."""
+    data = yaml.safe_load(study_file.read_text())
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(yaml.safe_dump({**data, "longrun": {
+        **data["longrun"], "library": {**data["longrun"]["library"], "max_episodes": 16,
+                                       "rel_precision": 0.01, "abs_precision_s": 0}}}))
+    store = tmp_path / "lib.db"
+    assert _invoke("longrun", strict, "--workers", "1", "--store", store).exit_code == 0
+    cold, warm = tmp_path / "cold.json", tmp_path / "warm.json"
+    assert _invoke("longrun", study_file, "--workers", "1", "--json", cold).exit_code == 0
+    assert _invoke("longrun", study_file, "--workers", "1", "--store", store,
+                   "--json", warm).exit_code == 0
+    assert cold.read_bytes() == warm.read_bytes()
+
+
+def test_max_episodes_below_min_is_refused(study_file):
+    data = yaml.safe_load(study_file.read_text())
+    data["longrun"]["library"] = {"min_episodes": 10, "max_episodes": 5}
+    study_file.write_text(yaml.safe_dump(data))
+    result = _invoke("validate", study_file)
+    assert result.exit_code == 2
+    assert "longrun.library" in result.output and "max_episodes" in result.output
