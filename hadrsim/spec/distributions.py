@@ -213,9 +213,22 @@ class _ShapeScale(_Dist):
         return self
 
     @property
-    def theta(self) -> float:  # pragma: no cover - overridden
-        """The scale parameter, given or derived from the mean."""
+    def _mean_per_scale(self) -> float:  # pragma: no cover - overridden
+        """The family's mean when its scale is 1 (the mean is this times the scale)."""
         raise NotImplementedError
+
+    @property
+    def theta(self) -> float:
+        """The scale parameter, given or derived from the mean."""
+        if self.scale is not None:
+            return self.scale
+        return self.mean_value / self._mean_per_scale  # type: ignore[operator]
+
+    @property
+    def mean(self) -> float:
+        if self.mean_value is not None:
+            return self.mean_value
+        return self.theta * self._mean_per_scale
 
 
 class Weibull(_ShapeScale):
@@ -233,16 +246,8 @@ class Weibull(_ShapeScale):
                                       description="Instead of scale: the mean (MTTF).")
 
     @property
-    def theta(self) -> float:
-        if self.scale is not None:
-            return self.scale
-        return self.mean_value / math.gamma(1 + 1 / self.shape)  # type: ignore[operator]
-
-    @property
-    def mean(self) -> float:
-        if self.mean_value is not None:
-            return self.mean_value
-        return self.theta * math.gamma(1 + 1 / self.shape)
+    def _mean_per_scale(self) -> float:
+        return math.gamma(1 + 1 / self.shape)
 
     def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         # numpy's own sampler: the same law as scipy.stats.weibull_min, without the
@@ -266,16 +271,8 @@ class Gamma(_ShapeScale):
                                       description="Instead of scale: the mean, k * theta.")
 
     @property
-    def theta(self) -> float:
-        if self.scale is not None:
-            return self.scale
-        return self.mean_value / self.shape  # type: ignore[operator]
-
-    @property
-    def mean(self) -> float:
-        if self.mean_value is not None:
-            return self.mean_value
-        return self.shape * self.theta
+    def _mean_per_scale(self) -> float:
+        return self.shape
 
     def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.gamma(self.shape, self.theta, size)  # numpy's sampler: no scipy import
