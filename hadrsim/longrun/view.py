@@ -209,28 +209,34 @@ def _document(study: Study, design: Any, classes: list[FaultClass],
               run_years: float) -> dict[str, Any]:
     from hadrsim.models.pricing import DEFAULT_PRICES, monthly_cost
 
-    def series(key: str) -> list[float]:
-        return [b[key] for b in figures["plain"]]
+    def series(key: str, tag: str = "plain") -> list[float]:
+        return [b[key] for b in figures[tag]]
 
-    def fig(key: str, domain: str, trials: float | None = None, **extra: Any) -> dict[str, Any]:
-        boot = [b[key] for b in figures["boot"]]
-        return figure(series(key), boot, domain, int(trials) if trials else None, **extra)
+    def fig(key: str, domain: str, trials: float | None = None, **extra: Any
+            ) -> dict[str, Any] | None:
+        """The figure, or None (unknown) when some history held an unobserved impact."""
+        plain, boot = series(key), series(key, "boot")
+        if not np.isfinite(plain + boot).all():
+            return None
+        return figure(plain, boot, domain, int(trials) if trials else None, **extra)
 
-    unknown = [f"{c.label}: {library[c.index].unknown} of {library[c.index].episodes} "
-               "episodes had no surviving client to observe the outage"
-               for c in classes if library[c.index].unknown]
-    unavailability = fig("unavailability", "share")
-    low, high = unavailability["ci95"]
-    availability = {"mean": 1.0 - unavailability["mean"], "ci95": [1.0 - high, 1.0 - low],
-                    "nines": nines(1.0 - unavailability["mean"]),
-                    "bound": "upper" if censored else None}
-    downtime = fig("downtime_min_per_year", "positive", **percentiles(annual))
+    measured = any(library[c.index].episodes for c in classes)
+    unavailability = fig("unavailability", "share") if measured else None
+    availability = None
+    if unavailability is not None:
+        low, high = unavailability["ci95"]
+        availability = {"mean": 1.0 - unavailability["mean"],
+                        "ci95": [1.0 - high, 1.0 - low],
+                        "nines": nines(1.0 - unavailability["mean"]),
+                        "bound": "upper" if censored else None}
+    downtime = fig("downtime_min_per_year", "positive", **percentiles(annual)) \
+        if measured else None
     lost = fig("lost_writes_per_year", "positive")
     doc: dict[str, Any] = {
         "design": design.name, "kind": design.kind,
-        "availability": None if unknown else availability,
-        "downtime_min_per_year": None if unknown else downtime,
-        "unknown": unknown or None,
+        "availability": availability,
+        "downtime_min_per_year": downtime,
+        "unknown": _unknown(classes, library) if availability is None else None,
         "censored_share": censored,
         "incidents_per_year": fig("incidents_per_year", "positive"),
         "outages_per_year": fig("outages_per_year", "positive"),
@@ -243,22 +249,33 @@ def _document(study: Study, design: Any, classes: list[FaultClass],
                      "groups": compound[0], "simulated": compound[1]},
         "cost_month_usd": monthly_cost(design, study.workload, prices or DEFAULT_PRICES)[
             "total"],
-        "incident_cost_usd_per_year": _incident_cost(study, downtime, lost, unknown),
+        "incident_cost_usd_per_year": _incident_cost(study, downtime, lost),
         "classes": [{"class": c.label, **library[c.index].to_dict()} for c in classes],
     }
-    if sla is not None and "p_meets_sla" in figures["plain"][0] and not unknown:
+    if sla is not None and measured and "p_meets_sla" in figures["plain"][0]:
         doc["p_meets_sla"] = fig("p_meets_sla", "share", trials=run_years * 12)
         doc["months_below_sla_per_year"] = fig("months_below_sla_per_year", "positive")
     return doc
 
 
-def _incident_cost(study: Study, downtime: dict[str, Any], lost: dict[str, Any],
-                   unknown: list[str]) -> float | None:
-    """Expected yearly cost of incidents, when the study prices downtime and loss."""
+def _unknown(classes: list[FaultClass], library: dict[int, Impacts]) -> list[str]:
+    """Why availability is unknown: nothing applies, or outages nobody observed."""
+    if all(library[c.index].episodes == 0 for c in classes):
+        return ["no fault class applies to this design: nothing was measured"]
+    reasons = [f"{c.label}: {library[c.index].unknown} of {library[c.index].episodes} "
+               "episodes had no surviving client to observe the outage"
+               for c in classes if library[c.index].unknown]
+    return reasons or ["a compound fault group's outage had no surviving client to see it"]
+
+
+def _incident_cost(study: Study, downtime: dict[str, Any] | None,
+                   lost: dict[str, Any] | None) -> float | None:
+    """Expected yearly cost of incidents, when the study prices downtime and loss (None
+    when a figure it needs is unknown)."""
     spec = study.longrun
     if spec.downtime_cost_usd_per_min is None and spec.lost_write_cost_usd is None:
         return None
-    if unknown:
+    if downtime is None or lost is None:
         return None
     return (downtime["mean"] * (spec.downtime_cost_usd_per_min or 0.0)
             + lost["mean"] * (spec.lost_write_cost_usd or 0.0))

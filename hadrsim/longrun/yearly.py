@@ -59,36 +59,44 @@ def outages(batch: Batch, library: dict[int, Impacts]) -> Outages:
 
 def batch_figures(batch: Batch, out: Outages, years: float, sla_pct: float | None
                   ) -> dict[str, float]:
-    """Per-batch estimates of every yearly figure (means over its histories)."""
+    """Per-batch estimates of every yearly figure (means over its histories).
+
+    An outage or loss no surviving client observed (NaN) makes the figures built on
+    it NaN, never 0: the caller reports them as unknown.
+    """
     run_years = batch.runs * years
-    down = np.nan_to_num(out.length_s)
+    down = out.length_s
+    unknown = bool(np.isnan(down).any())
     figures = {
         "unavailability": float(down.sum()) / (run_years * YEAR_S),
         "downtime_min_per_year": float(down.sum()) / 60.0 / run_years,
         "incidents_per_year": len(batch.occ) / run_years,
-        "outages_per_year": float((down > 0).sum()) / run_years,
-        "lost_writes_per_year": float(np.nansum(out.lost_writes)) / run_years,
-        "loss_window_s_per_year": float(np.nansum(out.loss_window_s)) / run_years,
+        "outages_per_year": math.nan if unknown else float((down > 0).sum()) / run_years,
+        "lost_writes_per_year": float(out.lost_writes.sum()) / run_years,
+        "loss_window_s_per_year": float(out.loss_window_s.sum()) / run_years,
         "compound_share": float(np.mean(np.bincount(batch.group)[batch.group] >= 2))
         if len(batch.occ) else 0.0,
         "compound_time_share": float(down[out.compound].sum()) / (run_years * YEAR_S),
     }
     months = int(math.floor(years * 12 + 1e-9))
     if sla_pct is not None and months:
-        per_month = bin_durations(out.run, out.start_s, down, MONTH_S, months, batch.runs)
-        meets = (1.0 - per_month / MONTH_S) * 100.0 >= sla_pct
-        figures["p_meets_sla"] = float(meets.mean())
-        figures["months_below_sla_per_year"] = float((~meets).sum()) / (batch.runs * months
-                                                                         / 12)
+        meets = math.nan
+        below = math.nan
+        if not unknown:
+            per_month = bin_durations(out.run, out.start_s, down, MONTH_S, months, batch.runs)
+            met = (1.0 - per_month / MONTH_S) * 100.0 >= sla_pct
+            meets = float(met.mean())
+            below = float((~met).sum()) / (batch.runs * months / 12)
+        figures["p_meets_sla"] = meets
+        figures["months_below_sla_per_year"] = below
     return figures
 
 
 def annual_downtime_min(batch: Batch, out: Outages, years: float) -> np.ndarray:
     """Downtime (minutes) of every whole simulated year of the batch, pooled."""
     whole = int(math.floor(years + 1e-9))
-    if not whole:
-        return np.zeros(0)
-    per_year = bin_durations(out.run, out.start_s, np.nan_to_num(out.length_s), YEAR_S,
-                             whole, batch.runs)
+    if not whole or np.isnan(out.length_s).any():
+        return np.zeros(0)  # no whole year, or outages nobody saw: no distribution to give
+    per_year = bin_durations(out.run, out.start_s, out.length_s, YEAR_S, whole, batch.runs)
     return per_year.ravel() / 60.0
 
