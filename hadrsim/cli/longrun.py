@@ -15,6 +15,7 @@ from hadrsim.cli.common import (
     _check_resources,
     _load,
     _prices,
+    _store_problem,
     _write_atomically,
     _write_json_atomically,
     app,
@@ -68,10 +69,15 @@ def longrun(
     _check_resources(lib, study.longrun.library.min_episodes, design, yes, workers)
     price_table = _prices(prices)
     opened = _open(store)
-    with interruptible(store, stored_runs(opened, lib)):
-        view = long_run(study, designs=design, scenario=scenario, years=years, runs=runs,
-                        sla_pct=sla, workers=workers, store=opened, prices=price_table,
-                        progress=lambda line: errors.print(line, markup=False))
+    try:
+        with interruptible(store, stored_runs(opened, lib)):
+            view = long_run(study, designs=design, scenario=scenario, years=years,
+                            runs=runs, sla_pct=sla, workers=workers, store=opened,
+                            prices=price_table,
+                            progress=lambda line: errors.print(line, markup=False))
+    finally:
+        if opened is not None:
+            opened.close()
     document = view.to_json()
     console.print(_table(document))
     if json_path is not None:
@@ -100,14 +106,13 @@ def _write_report(path: Path, view: Any) -> None:
 
 
 def _open(store: str | None) -> Any:
-    if store is None:
-        return None
-    from hadrsim.experiments.store import ResultsStore, store_url
+    """The store ``long_run`` keeps its library in (exit 2 if unusable)."""
+    from hadrsim.longrun.view import open_store
 
     try:
-        return ResultsStore(store_url(store))
-    except Exception as exc:  # noqa: BLE001 - any store problem is bad input here
-        raise _bad_input(f"--store {store!r}: {exc}") from None
+        return open_store(store)
+    except Exception as exc:  # noqa: BLE001 - an unusable store is bad input
+        raise _store_problem(store, exc) from None
 
 
 def _table(document: dict[str, Any]) -> Any:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hadrsim.longrun.compound import Group, GroupImpact
-from hadrsim.longrun.library import FaultClass, Impacts
-from hadrsim.longrun.renewal import Occurrences, compound_groups, draw, ttf_law
+from hadrsim.longrun.library import HOUR_S, FaultClass, Impacts
+from hadrsim.longrun.renewal import Occurrences, compound_groups, draw
 from hadrsim.simulator.random import Streams
 
 BATCHES = 20
@@ -63,29 +63,21 @@ def draw_batches(design: str, classes: Sequence[FaultClass], library: dict[int, 
             boot = (rng.integers(0, rows.episodes, rows.episodes) if bootstrap
                     else np.arange(rows.episodes))
             boots[fault_class.index] = boot
-            laws[fault_class.index] = (ttf_law(fault_class.fault), rows.duration_s[boot])
+            laws[fault_class.index] = (fault_class.fault.mttf_law.scaled(HOUR_S),
+                                       rows.duration_s[boot])
         occ = draw(laws, horizon_s, size, rng)
         episode = occ.episode.copy()
         for cls, boot in boots.items():
             mine = occ.cls == cls
             episode[mine] = boot[occ.episode[mine]]
         occ = Occurrences(occ.run, occ.cls, episode, occ.start_s, occ.duration_s)
-        outage = _downtimes(occ, library)
+        outage = column(occ, library, "downtime_s")
         window = np.maximum(occ.duration_s, np.nan_to_num(outage)) + settle_s
         group = compound_groups(occ, window)
         batch = Batch(size, occ, group, streams.generator(f"longrun/{design}/{tag}-compound-{b}"))
         batch.compound = _groups(design, occ, group)
         batches.append(batch)
     return batches
-
-
-def _downtimes(occ: Occurrences, library: dict[int, Impacts]) -> np.ndarray:
-    out = np.empty(len(occ))
-    for cls, rows in library.items():
-        mine = occ.cls == cls
-        if mine.any():
-            out[mine] = rows.downtime_s[occ.episode[mine]]
-    return out
 
 
 def column(occ: Occurrences, library: dict[int, Impacts], name: str) -> np.ndarray:

@@ -220,10 +220,10 @@ class Impacts:
             "p95_downtime_s": float(np.quantile(known, 0.95)) if known.size else None,
             "censored": int(self.censored.sum()), "unknown": self.unknown,
             "mean_lost_writes": float(self.lost_writes.mean()) if self.episodes else None,
-            "mean_loss_window_s": float(np.nanmean(self.loss_window_s))
-            if self.episodes and not np.isnan(self.loss_window_s).all() else None,
+            "mean_loss_window_s": float(self.loss_window_s.mean())  # None: some unknown
+            if self.episodes and not np.isnan(self.loss_window_s).any() else None,
             "mean_duration_s": float(self.duration_s.mean()) if self.episodes else None,
-            **{k: v for k, v in self.breakdown.items()},
+            **self.breakdown,
         }
 
 

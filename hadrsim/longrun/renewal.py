@@ -27,15 +27,6 @@ MONTH_S = YEAR_S / 12
 """A month of 30.4 days (43,800 min), the month AWS SLA figures are quoted for."""
 
 
-def ttf_law(fault, scale: float = 3600.0):
-    """The time-to-failure law of a stochastic fault class, in seconds.
-
-    A plain ``mttf_h`` number is the mean of an exponential (the simulator's
-    reading); a distribution is used as given.
-    """
-    return fault.mttf_law.scaled(scale)
-
-
 @dataclass(frozen=True)
 class Occurrences:
     """Fault occurrences of many histories: parallel arrays, sorted by (run, start)."""

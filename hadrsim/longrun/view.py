@@ -33,7 +33,7 @@ from hadrsim.longrun.library import (
     fault_classes,
     library_study,
 )
-from hadrsim.longrun.renewal import YEAR_S, ttf_law
+from hadrsim.longrun.renewal import YEAR_S
 from hadrsim.longrun.sla import aws_sla_pct
 from hadrsim.longrun.yearly import annual_downtime_min, batch_figures, outages
 from hadrsim.simulator.checkers.availability import nines
@@ -105,7 +105,7 @@ def long_run(study: Study, *, designs: Sequence[str] | None = None,
             raise ValueError(f"design {name!r}: no such design; designs: {names}")
     lib = library_study(study, classes)
     chosen = list(designs) if designs else names
-    opened = _open_store(store)
+    opened = open_store(store)
     try:
         with RunExecutor(lib, workers=workers) as executor:
             library = build_library(lib, classes, executor, opened, progress,
@@ -291,7 +291,9 @@ def _is_store(store: Any) -> bool:
     return isinstance(store, ResultsStore)
 
 
-def _open_store(store: str | Path | ResultsStore | None) -> ResultsStore | None:
+def open_store(store: str | Path | ResultsStore | None) -> ResultsStore | None:
+    """``store`` opened: a URL or an SQLite file path (created if new); an open store
+    as it is; None for none."""
     if store is None:
         return None
     if _is_store(store):
@@ -301,4 +303,4 @@ def _open_store(store: str | Path | ResultsStore | None) -> ResultsStore | None:
     return ResultsStore(store_url(store))
 
 
-__all__ = ["LongRun", "long_run", "ttf_law"]
+__all__ = ["LongRun", "long_run"]
