@@ -16,7 +16,6 @@ Run: ``python -m pip install -e ".[bench]" && python -m pytest benchmarks/test_b
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import sys
 import time
@@ -121,9 +120,6 @@ def test_renewal_monte_carlo_alone(benchmark):
         compound_groups(occ, occ.duration_s + 120.0)
         return occ
 
-    started = time.perf_counter()
-    occ = benchmark.pedantic(histories, rounds=3, iterations=1)
-    elapsed = (time.perf_counter() - started) / 3
+    occ = benchmark.pedantic(histories, rounds=3, iterations=1)  # time reported, not asserted
     assert len(occ) == pytest.approx(2 * HISTORIES * YEARS * 8760 / (MTTF_H + MTTR_H),
                                      rel=0.02)
-    assert elapsed < 5.0 * math.log10(HISTORIES)  # seconds; reported, loosely bounded
