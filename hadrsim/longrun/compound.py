@@ -83,10 +83,10 @@ def measure(result: RunResult, horizon_s: float) -> GroupImpact:
         raise RuntimeError(f"compound episode {result.design}/{result.scenario} failed: "
                            f"{result.error}")
     availability = result.metrics.get(Metric.AVAILABILITY_WRITE, math.nan)
-    down = (1.0 - availability) * horizon_s if availability == availability else math.nan
+    down = (1.0 - availability) * horizon_s  # NaN (unobserved) stays NaN
     censored = any(not e[Metric.RECOVERED_WRITE] for e in result.episodes)
     windows = [e[Metric.RPO_S] for e in result.episodes]
-    window = math.nan if any(w is None or w != w for w in windows) else float(sum(windows))
+    window = float(sum(math.nan if w is None else w for w in windows))
     lost = result.metrics.get("lost_writes_total", math.nan)
     return GroupImpact(down, censored, float(lost), window)
 
