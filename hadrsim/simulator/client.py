@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from hadrsim.simulator.random import UniformSampler
 from hadrsim.simulator.records import ClientOp
 from hadrsim.simulator.routing import Resolver
+from hadrsim.simulator.streaks import FailureStreaks
 from hadrsim.simulator.vocabulary import Ev, OpKind, Outcome
 
 if TYPE_CHECKING:
@@ -56,12 +57,12 @@ class _Op:
 
     def reply_write(self, ok: bool, version, error, prev=None) -> None:
         client = self.client
-        client.net.send(self.node.az, client.region, client._finish, self,
+        client.net.send(self.node.az, client.region, client.finish, self,
                         Outcome.OK if ok else Outcome.FAIL, self.write_id, version, error, prev)
 
     def reply_read(self, ok: bool, value, version, error) -> None:
         client = self.client
-        client.net.send(self.node.az, client.region, client._finish, self,
+        client.net.send(self.node.az, client.region, client.finish, self,
                         Outcome.OK if ok else Outcome.FAIL, value, version, error)
 
 
@@ -96,6 +97,7 @@ class ObservedClient:
         self._waiting_for_region = False
         world.on_fault_ahead(self._fault_ahead)
         world.on_change(self._on_change)
+        self.streaks = FailureStreaks(self) if workload.history == "compressed" else None
 
     # --- scheduling -------------------------------------------------------------------
     def start(self) -> None:
@@ -104,10 +106,22 @@ class ObservedClient:
     def _schedule(self, delay: float) -> None:
         self._generation += 1
         self._wake_at = self.world.now + delay
+        if self.streaks is not None and self.streaks.active:
+            self.streaks.next_invoke = self._wake_at  # the streak's next call moves
+            return
         self.world.call_later(delay, self._tick, self._generation)
 
-    def _next_delay(self, failed: bool) -> float:
-        spec, now = self.spec, self.world.now
+    def resume_at(self, at_s: float) -> None:
+        """A failure streak ended: the next call, at ``at_s``, is an ordinary one."""
+        self._schedule(at_s - self.world.now)
+
+    def note_wake(self, at_s: float) -> None:
+        """A failure streak's next call is at ``at_s`` (what :meth:`_densify` looks at)."""
+        self._wake_at = at_s
+
+    def next_delay(self, failed: bool, now: float) -> float:
+        """Think time after a call that ended at ``now`` (back-off if it failed)."""
+        spec = self.spec
         if failed:
             self.dense_until = max(self.dense_until, now + spec.observe_after_s)
             return spec.retry_backoff_s * (0.5 + self.uniform())
@@ -126,6 +140,8 @@ class ObservedClient:
             self.world.call_later(start - self.world.now, self._densify)
 
     def _densify(self) -> None:
+        if self.streaks is not None:
+            self.streaks.catch_up()
         spec = self.spec
         self.dense_until = max(self.dense_until, self.world.now + spec.observe_before_s
                                + spec.observe_after_s)
@@ -149,6 +165,14 @@ class ObservedClient:
         self.failures_in_a_row = 0
         self.world.event(Ev.CLIENT_FAILOVER, None, f"{self.name} -> {self._switched.name}")
 
+    def endpoint_for(self, is_write: bool) -> DnsName:
+        """The name this client sends a write (or a read) to now."""
+        if self._switched is not None:
+            return self._switched
+        if is_write or not self.use_reader:
+            return self.service.writer_for(self.region)
+        return self.service.reader_for(self.region)
+
     def _tick(self, generation: int) -> None:
         if generation != self._generation or self.world.now >= self.world.horizon_s:
             return  # past the horizon the system quiesces before the final read
@@ -158,13 +182,7 @@ class ObservedClient:
         spec = self.spec
         is_write = self.uniform() < spec.observed_write_fraction
         key = int(self.uniform() * spec.observed_keys)
-        if self._switched is not None:
-            endpoint = self._switched
-        elif is_write or not self.use_reader:
-            endpoint = self.service.writer_for(self.region)
-        else:
-            endpoint = self.service.reader_for(self.region)
-        node = self.resolver.lookup(endpoint)
+        node = self.resolver.lookup(self.endpoint_for(is_write))
         invoke = self.world.now
         write_id = next(self.write_ids) if is_write else None
         if node is None:
@@ -177,14 +195,25 @@ class ObservedClient:
                           op.reply_write)
         else:
             self.net.send(self.region, node.az, node.receive_read, key, op.reply_read)
-        op.timer = self.world.call_cancellable(spec.op_timeout_s, self._timeout, op)
+        self.arm_timeout(op)
+
+    def new_op(self, is_write: bool, key: int, write_id: int | None, invoke: float,
+               node: Node) -> _Op:
+        """A call in flight (a failure streak hands its last call back as one)."""
+        return _Op(self, is_write, key, write_id, invoke, node)
+
+    def arm_timeout(self, op: _Op) -> None:
+        """The client gives up on ``op`` ``op_timeout_s`` after it was invoked."""
+        delay = op.invoke + self.spec.op_timeout_s - self.world.now
+        op.timer = self.world.call_cancellable(delay, self._timeout, op)
 
     # --- replies and time-outs ------------------------------------------------------------
     def _timeout(self, op: _Op) -> None:
         outcome = Outcome.UNKNOWN if op.is_write else Outcome.FAIL  # a write may have landed
-        self._finish(op, outcome, op.write_id, None, "timeout")
+        self.finish(op, outcome, op.write_id, None, "timeout")
 
-    def _finish(self, op: _Op, outcome: str, value, version, error, prev=None) -> None:
+    def finish(self, op: _Op, outcome: str, value, version, error, prev=None) -> None:
+        """The reply to ``op`` arrived (or its time-out fired): record it once."""
         if op.done:
             return  # a late reply after the timeout is ignored
         op.done = True
@@ -197,12 +226,22 @@ class ObservedClient:
         if not self.net.is_up(self.region):
             self._waiting_for_region = True  # the client died with its Region mid-call
             return
+        now = self.world.now
+        self.log_op(kind, key, value, version, invoke, now, outcome, node, error, prev)
+        failed = outcome != Outcome.OK
+        delay = self.next_delay(failed, now)
+        if failed and self.streaks is not None and self.streaks.start(now + delay):
+            return  # the next calls fail alike: no event each (hadrsim.simulator.streaks)
+        self._schedule(delay)
+
+    def log_op(self, kind, key, value, version, invoke, complete, outcome, node, error,
+               prev=None) -> None:
+        """Append one call to the history and count it towards application failover."""
         self.failures_in_a_row = 0 if outcome == Outcome.OK else self.failures_in_a_row + 1
         threshold = self.spec.app_failover_after
         if threshold is not None and self.failures_in_a_row >= threshold:
             self._fail_over()
         self.world.rec.ops.append(
-            ClientOp(self.name, self.region, kind, key, value, version, invoke,
-                     self.world.now, outcome, node, error, prev)
+            ClientOp(self.name, self.region, kind, key, value, version, invoke, complete,
+                     outcome, node, error, prev)
         )
-        self._schedule(self._next_delay(outcome != Outcome.OK))

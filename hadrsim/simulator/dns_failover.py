@@ -187,6 +187,7 @@ class FailoverRecord(DnsName):
         if version != self._version:
             return  # a newer status superseded this one
         before = self.resolve()
+        self.world.touched()
         self.healthy = healthy
         after = self.resolve()
         if after is not before:

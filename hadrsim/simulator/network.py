@@ -55,7 +55,8 @@ class Network:
         self._intra_az_s = intra_az_rtt_ms / 2000.0
         self._region_rtt = region_rtt_ms
         self._base_cache: dict[tuple[str, str], float] = {}
-        self._jitter = Sampler(_Jitter(jitter_sigma), world.streams.generator("network/jitter"))
+        self.jitter_law = _Jitter(jitter_sigma)  # also drawn by failure streaks, on their streams
+        self._jitter = Sampler(self.jitter_law, world.streams.generator("network/jitter"))
         self._loss_draw = UniformSampler(world.streams.generator("network/loss"))
         self.down: Counter[str] = Counter()
         self.blocked: Counter[tuple[str, str]] = Counter()
@@ -109,21 +110,31 @@ class Network:
         return delay
 
     def delay_s(self, src: str, dst: str) -> float:
+        return self.path_delay_s(src, dst, self._jitter())
+
+    def path_delay_s(self, src: str, dst: str, jitter: float) -> float:
+        """One message's delay with a given jitter factor (drawn by the caller)."""
         delay = self._base_cache.get((src, dst)) or self.base_delay_s(src, dst)
-        delay *= self._jitter()
+        delay *= jitter
         if self.extra_delay_s:
             for a in self._levels(src):
                 for b in self._levels(dst):
                     delay += self.extra_delay_s.get((a, b), 0.0)
         return delay
 
+    def loss_between(self, src: str, dst: str) -> float:
+        """The probability a message from src to dst is lost now."""
+        p = 0.0
+        if self.loss:
+            for a in self._levels(src):
+                for b in self._levels(dst):
+                    p = max(p, self.loss.get((a, b), 0.0))
+        return p
+
     def _lost(self, src: str, dst: str) -> bool:
         if not self.loss:
             return False
-        p = 0.0
-        for a in self._levels(src):
-            for b in self._levels(dst):
-                p = max(p, self.loss.get((a, b), 0.0))
+        p = self.loss_between(src, dst)
         return p > 0 and self._loss_draw() < p
 
     def send(self, src: str, dst: str, fn: Callable[..., Any], *args: Any) -> bool:
@@ -148,6 +159,12 @@ class Network:
         delay = wait_s + self.delay_s(src, dst)
         self.world.call_later(delay, self._deliver, src, dst, fn, args)
         return True
+
+    def deliver_at(self, at_s: float, src: str, dst: str, fn: Callable[..., Any],
+                   *args: Any) -> None:
+        """Deliver at ``at_s`` a message already sent (a failure streak's call that was
+        in flight when something changed); reachability is judged at delivery."""
+        self.world.call_later(at_s - self.world.now, self._deliver, src, dst, fn, args)
 
     def _deliver(self, src: str, dst: str, fn: Callable[..., Any], args: tuple) -> None:
         if (self.down or self.blocked) and not self.reachable(src, dst):

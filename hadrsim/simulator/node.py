@@ -131,6 +131,7 @@ class Node:
 
         ``follow`` takes effect the next time a group adds this node as a follower.
         """
+        self.world.touched()
         if not isinstance(follow, _Keep):
             self.follow = follow
         if not isinstance(read_guard, _Keep):
@@ -146,6 +147,7 @@ class Node:
 
     def mark_deleted(self) -> None:
         """An operator deleted this instance: it stops answering and is never replaced."""
+        self.world.touched()
         self.deleted = True
         self.crashed += 1
 
@@ -162,6 +164,7 @@ class Node:
 
     def set_role(self, role: str) -> None:
         if role != self.role:
+            self.world.touched()
             self.role = role
             self.world.rec.roles.append(
                 RoleChange(self.world.now, self.name, role, self.timeline.tid, self.dataset,
@@ -196,17 +199,28 @@ class Node:
     def _receive_write(self, key: int, write_id: int, reply: Reply) -> None:
         if not self.responsive:
             return
+        refusal = self.write_refusal()
+        if refusal is not None:
+            reply(False, None, refusal)
+        elif self.role != PRIMARY:
+            self.forward_writes.forward_write(self, key, write_id, reply)  # type: ignore[union-attr]
+        else:
+            self.group.commit(key, write_id, reply)  # type: ignore[union-attr]
+
+    def write_refusal(self) -> str | None:
+        """Why this node refuses a client's write now; None when it commits or forwards it.
+
+        The one statement of the rule, also read by failure streaks
+        (:mod:`hadrsim.simulator.streaks`) to know a refusal will repeat.
+        """
         group = self.group
         if group is not None and group.fenced and group.primary is self:
-            reply(False, None, "writes fenced for a switchover")
-            return
+            return "writes fenced for a switchover"
         if self.role != PRIMARY or group is None or group.primary is not self:
             if self.forward_writes is not None and self.role != PRIMARY:
-                self.forward_writes.forward_write(self, key, write_id, reply)
-                return
-            reply(False, None, "read-only")
-            return
-        group.commit(key, write_id, reply)
+                return None
+            return "read-only"
+        return None
 
     def receive_read(self, key: int, reply: Reply) -> None:
         cold = self.cold_start
@@ -218,17 +232,23 @@ class Node:
     def _receive_read(self, key: int, reply: Reply) -> None:
         if not self.responsive:
             return
-        if not self.readable:
-            reply(False, None, None, "not readable")
-            return
-        if self.read_guard is not None and not self.read_guard.readable():
-            reply(False, None, None, "storage read quorum lost")
+        refusal = self.read_refusal()
+        if refusal is not None:
+            reply(False, None, None, refusal)
             return
         if self.role == PRIMARY:
             value, version = self.timeline.read_version(self.lsn, key)
         else:
             value, version = self.applied_timeline.read_version(self.applied_lsn, key)
         reply(True, value, version, None)
+
+    def read_refusal(self) -> str | None:
+        """Why this node refuses a client's read now; None when it answers it."""
+        if not self.readable:
+            return "not readable"
+        if self.read_guard is not None and not self.read_guard.readable():
+            return "storage read quorum lost"
+        return None
 
     def state(self, keys: range) -> tuple[tuple[int, int | None], ...]:
         """What a read of each key would return here (for divergence checks)."""

@@ -15,7 +15,7 @@ after the inner TTL, whatever the outer record's TTL (calibration.md §8, S21).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Union
 
 from hadrsim.simulator.vocabulary import Ev
@@ -41,8 +41,26 @@ class DnsName:
         answer = self.resolve()
         return answer.current() if isinstance(answer, DnsName) else answer
 
+    def peek(self) -> Answer | _Ambiguous:
+        """What :meth:`resolve` would answer now, without its side effects; AMBIGUOUS
+        when successive answers differ (round robin over several targets)."""
+        return self.resolve()
+
+    def count_lookup(self) -> None:
+        """The side effect of one :meth:`resolve` whose answer is already known."""
+
 
 Answer = Union["Node", DnsName, None]
+
+
+class _Ambiguous:
+    """Marker: a name whose next answers differ (several targets in turn)."""
+
+
+AMBIGUOUS = _Ambiguous()
+
+Plan = tuple["Node | None", list[tuple[DnsName, Answer]], float]
+"""What :meth:`Resolver.plan` finds: node, names with their fresh answers, valid until."""
 
 
 class Endpoint(DnsName):
@@ -67,6 +85,15 @@ class Endpoint(DnsName):
     def current(self) -> Node | None:
         return self.targets[0] if self.targets else None
 
+    def peek(self) -> Node | None | _Ambiguous:
+        if len(self.targets) > 1:
+            return AMBIGUOUS
+        return self.targets[0] if self.targets else None
+
+    def count_lookup(self) -> None:
+        if self.targets:
+            self._turn += 1
+
     def retarget(self, targets: list[Node]) -> None:
         """Set the record now, with no control event: wiring at build time, before
         anything ran (a change the control plane makes at run time is :meth:`repoint`)."""
@@ -80,6 +107,7 @@ class Endpoint(DnsName):
         def apply() -> None:
             if version != self._version:
                 return  # a newer change superseded this one
+            self.world.touched()
             self.targets = list(targets)
             names = ",".join(t.name for t in targets) or "-"
             self.world.event(Ev.ENDPOINT_UPDATED, targets[0].name if targets else None,
@@ -130,3 +158,42 @@ class Resolver:
         ttl = name.ttl_s if self.cache_s is None else self.cache_s
         self._cache[name.name] = (answer, now + ttl)
         return answer
+
+    # --- failure streaks: lookups that are known in advance -------------------------------
+    def plan(self, name: DnsName, at_s: float) -> Plan | None:
+        """What lookups of ``name`` from ``at_s`` on answer while no record changes.
+
+        ``(node, chain, valid_until)``: the node, each name followed with what a fresh
+        resolution of it answers, and the time a cached answer that differs from that
+        expires (after it the lookups lead elsewhere). None when a name answers in turn
+        (round robin).
+        """
+        chain: list[tuple[DnsName, Answer]] = []
+        valid_until = float("inf")
+        answer: Answer = name
+        for _ in range(_MAX_CHAIN):
+            if not isinstance(answer, DnsName):
+                return answer, chain, valid_until
+            name = answer
+            current = name.peek()
+            if isinstance(current, _Ambiguous):
+                return None
+            chain.append((name, current))
+            cached = self._cache.get(name.name)
+            if cached is not None and at_s < cached[1]:
+                answer = cached[0]
+                if answer is not current:
+                    valid_until = min(valid_until, cached[1])
+            else:
+                answer = current
+        raise RuntimeError(f"DNS chain longer than {_MAX_CHAIN} links at {name.name!r}")
+
+    def replay(self, chain: Sequence[tuple[DnsName, Answer]], at_s: float) -> None:
+        """Leave the cache as a lookup at ``at_s`` would, with the answers :meth:`plan` found."""
+        for name, fresh in chain:
+            cached = self._cache.get(name.name)
+            if cached is not None and at_s < cached[1]:
+                continue
+            ttl = name.ttl_s if self.cache_s is None else self.cache_s
+            self._cache[name.name] = (fresh, at_s + ttl)
+            name.count_lookup()

@@ -79,6 +79,8 @@ class World:
         self.horizon_s = horizon_s
         self._change_listeners: list[Callable[[], bool | None]] = []
         self._fault_listeners: list[Callable[[float], None]] = []
+        self._touch_listeners: list[Callable[[], None]] = []
+        self._pause_listeners: list[Callable[[], None]] = []
         self._timers: list[tuple[float, int, int, Timer]] = []
         self._cancelled = 0
 
@@ -132,10 +134,29 @@ class World:
         self._change_listeners.append(listener)
 
     def changed(self) -> None:
+        self.touched()
         listeners = self._change_listeners
         self._change_listeners = []
         keep = [listener for listener in listeners if not listener()]
         self._change_listeners = keep + self._change_listeners
+
+    def on_touch(self, listener: Callable[[], None]) -> None:
+        """``listener()`` runs at the instant anything a client can reach changes.
+
+        Finer than :meth:`on_change` and with no effect on the model: a fault, a
+        role change, a new policy, a DNS record or health status that changes. The
+        observed clients' failure streaks (:mod:`hadrsim.simulator.streaks`) end there.
+        """
+        self._touch_listeners.append(listener)
+
+    def touched(self) -> None:
+        for listener in self._touch_listeners:
+            listener()
+
+    def on_pause(self, listener: Callable[[], None]) -> None:
+        """``listener()`` runs when :meth:`run` or :meth:`quiesce` returns, so components
+        that record lazily (failure streaks) leave the record complete up to now."""
+        self._pause_listeners.append(listener)
 
     def on_fault_ahead(self, listener: Callable[[float], None]) -> None:
         """``listener(t)`` runs ahead of a fault injected at time ``t``.
@@ -227,6 +248,8 @@ class World:
         stop.callbacks.append(StopSimulation.callback)
         env.schedule(stop, URGENT, until - env._now)
         self._loop()
+        for listener in self._pause_listeners:
+            listener()
 
     def _loop(self) -> None:
         """Step SimPy's queue and the timer heap in one order until a stop event.

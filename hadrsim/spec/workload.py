@@ -12,9 +12,9 @@ cheap while every disruption is seen at full resolution.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from hadrsim.spec.types import Integer, Number
 
@@ -46,7 +46,21 @@ class WorkloadSpec(BaseModel):
     dns_cache_s: Number | None = Field(
         None, ge=0, description="Client DNS cache; None honours the record TTL."
     )
+    history: Literal["compressed", "per_op"] = Field(
+        "compressed", description="compressed: a run of identical failures (every call to a "
+        "dead or refusing node while nothing changes) costs no event per call, with the same "
+        "records in law; per_op: one event per call (the equivalence tests' reference).",
+    )
     app_failover_after: Integer | None = Field(
         None, ge=1, description="Application-level failover: after this many failures in a "
         "row the client switches to the next Region's endpoint itself (None: never).",
     )
+
+    @model_serializer(mode="wrap")
+    def _omit_default_history(self, handler: Any) -> Any:
+        """A workload with the default ``history`` dumps as it did before the field existed,
+        so results stores keyed by the study's JSON still recognise their study."""
+        data = handler(self)
+        if isinstance(data, dict) and self.history == "compressed":
+            data.pop("history", None)
+        return data

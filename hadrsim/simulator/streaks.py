@@ -1,0 +1,232 @@
+"""Failure streaks: a client's run of identical failures, recorded without an event per call.
+
+While nothing a client can reach changes, each call it makes to a name with no
+answer, an unreachable place, a node that does not answer, or a copy that refuses
+it (read-only, not readable) fails exactly like the last: same node, same error,
+a time-out or a refusal. Simulating those calls one by one is most of an outage's
+cost (a client retries every second for as long as the outage lasts), so after a
+failure whose repetition is certain the client stops scheduling calls and keeps
+only where it is in its retry sequence. The calls are written into the history
+when something changes (:meth:`World.touched`: a fault, a role, a policy, a DNS
+record or health status), when a cached DNS answer that differs from the record
+expires, or at the horizon, with the same records, times and write ids the
+calls would have had. A call in flight at that instant is handed back to the
+ordinary machinery exactly where it is (request or refusal on its way, time-out
+armed), so what happens next is decided by the new state, as before.
+
+Exact in law, not draw for draw: the client's own draws (write or read, key,
+back-off) are the same stream in the same order, but a refusal's network delays
+come from the client's own stream instead of the shared one, so other messages
+see other (equally distributed) jitter. ``workload.history: per_op`` keeps one
+event per call, for the equivalence tests (tests/simulator/test_streaks*.py).
+Application-level failover (``app_failover_after``) needs the failure count at
+each call, so its clients never compress.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hadrsim.simulator.node import Node
+from hadrsim.simulator.random import Sampler
+from hadrsim.simulator.vocabulary import OpKind, Outcome
+
+if TYPE_CHECKING:
+    from hadrsim.simulator.client import ObservedClient
+    from hadrsim.simulator.routing import Answer, DnsName
+
+NO_ENDPOINT = "no endpoint"  # the name answers nothing: fails at once
+DROPPED = "dropped"  # the place is unreachable: the request is lost as it leaves
+IGNORED = "ignored"  # the node does not answer: the request arrives and is lost
+REFUSED = "refused"  # the node answers no: a round trip
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """How every call of one kind fails while nothing changes."""
+
+    how: str
+    node: Node | None
+    error: str
+    chain: tuple[tuple[DnsName, Answer], ...]
+
+
+def fixed_failure(client: ObservedClient, node: Node | None, is_write: bool) -> Failure | None:
+    """How a call to ``node`` fails now, if it must; None if its outcome is not certain."""
+    if node is None:
+        return Failure(NO_ENDPOINT, None, "no endpoint", ())
+    net, here, there = client.net, client.region, node.az
+    if net.loss_between(here, there) > 0 or net.loss_between(there, here) > 0:
+        return None  # each message is a draw: not certain
+    if not net.reachable(here, there):
+        return Failure(DROPPED, node, "timeout", ())
+    cold = node.cold_start
+    if cold is not None and cold.penalty is not None and cold.until_s > client.world.now:
+        return None  # a cold node delays each request by a draw
+    if not node.responsive:
+        return Failure(IGNORED, node, "timeout", ())
+    if not _answers_like_a_node(node) or not net.reachable(there, here):
+        return None
+    refusal = node.write_refusal() if is_write else node.read_refusal()
+    return None if refusal is None else Failure(REFUSED, node, refusal, ())
+
+
+def predict(client: ObservedClient,
+            next_invoke: float) -> tuple[dict[bool, Failure], float] | None:
+    """How each kind of call from ``next_invoke`` on must fail while nothing changes, and
+    until when at most (a cached DNS answer expires, the horizon); None if not certain.
+
+    Keyed by ``is_write``; a kind the workload never issues is left out.
+    """
+    spec = client.spec
+    valid_until = client.world.horizon_s
+    if spec.app_failover_after is not None or spec.retry_backoff_s <= 0 \
+            or next_invoke >= valid_until:
+        return None
+    failures = {}
+    for is_write, share in ((True, spec.observed_write_fraction),
+                            (False, 1.0 - spec.observed_write_fraction)):
+        if share <= 0:
+            continue
+        plan = client.resolver.plan(client.endpoint_for(is_write), next_invoke)
+        if plan is None:
+            return None
+        node, chain, expires = plan
+        failure = fixed_failure(client, node, is_write)
+        if failure is None:
+            return None
+        failures[is_write] = Failure(failure.how, node, failure.error, tuple(chain))
+        valid_until = min(valid_until, expires)
+    return (failures, valid_until) if valid_until > next_invoke else None
+
+
+def _answers_like_a_node(node: Node) -> bool:
+    """A node whose refusals are :meth:`Node.write_refusal` / :meth:`Node.read_refusal`."""
+    cls = type(node)
+    return (cls.receive_write is Node.receive_write and cls.receive_read is Node.receive_read
+            and cls._receive_write is Node._receive_write
+            and cls._receive_read is Node._receive_read)
+
+
+class FailureStreaks:
+    """One client's current failure streak, if any (see the module docstring)."""
+
+    def __init__(self, client: ObservedClient):
+        self.client = client
+        self.active = False
+        self.next_invoke = 0.0
+        self._failures: dict[bool, Failure] = {}
+        self._epoch = 0
+        world = client.world
+        self._jitter = Sampler(client.net.jitter_law,
+                               world.streams.generator(f"client/{client.name}/streak"))
+        world.on_touch(self._touched)
+        world.on_pause(self.catch_up)
+
+    # --- entering and leaving -----------------------------------------------------------
+    def start(self, next_invoke: float) -> bool:
+        """After a failure: go quiet if every next call must fail alike; True if it did."""
+        prediction = predict(self.client, next_invoke)
+        if prediction is None:
+            return False
+        self._failures, valid_until = prediction
+        self.active = True
+        self.next_invoke = next_invoke
+        self._epoch += 1
+        world = self.client.world
+        world.call_later(valid_until - world.now, self._deadline, self._epoch)
+        return True
+
+    def catch_up(self) -> None:
+        """Write the calls made before now (the client is about to look at its schedule)."""
+        if self.active:
+            self._materialize(self.client.world.now)
+
+    def _touched(self) -> None:
+        if self.active:
+            self._end()
+
+    def _deadline(self, epoch: int) -> None:
+        if epoch == self._epoch and self.active:
+            self._end()
+
+    def _end(self) -> None:
+        client = self.client
+        world = client.world
+        self._materialize(world.now)
+        if not self.active:
+            return  # a call in flight went back to the ordinary machinery
+        self.active = False
+        if self.next_invoke < world.horizon_s:
+            client.resume_at(self.next_invoke)
+
+    # --- writing the calls ----------------------------------------------------------------
+    def _materialize(self, until: float) -> None:
+        """Record every call invoked before ``until`` that also ended before it."""
+        client = self.client
+        spec, uniform = client.spec, client.uniform
+        horizon = client.world.horizon_s
+        while self.active:
+            invoke = self.next_invoke
+            if invoke >= until or invoke >= horizon:
+                return
+            is_write = uniform() < spec.observed_write_fraction
+            key = int(uniform() * spec.observed_keys)
+            failure = self._failures[is_write]
+            client.resolver.replay(failure.chain, invoke)
+            write_id = next(client.write_ids) if is_write else None
+            complete, there_s = self._timing(failure, invoke)
+            if complete >= until:
+                self.active = False
+                self._hand_back(failure, is_write, key, write_id, invoke, there_s, complete)
+                return
+            if failure.how in (DROPPED, IGNORED):
+                outcome = Outcome.UNKNOWN if is_write else Outcome.FAIL
+            else:
+                outcome = Outcome.FAIL
+            client.log_op(OpKind.WRITE if is_write else OpKind.READ, key, write_id, None,
+                          invoke, complete, outcome,
+                          failure.node.name if failure.node is not None else None,
+                          failure.error)
+            self.next_invoke = complete + client.next_delay(True, complete)
+            client.note_wake(self.next_invoke)
+
+    def _delay(self, src: str, dst: str) -> float:
+        return self.client.net.path_delay_s(src, dst, self._jitter())
+
+    def _timing(self, failure: Failure, invoke: float) -> tuple[float, float | None]:
+        """``(complete, arrival)``: when the call ends, and when a refused request arrived."""
+        if failure.how == NO_ENDPOINT:
+            return invoke, None
+        if failure.how != REFUSED:
+            return invoke + self.client.spec.op_timeout_s, None
+        node = failure.node
+        assert node is not None
+        there = invoke + self._delay(self.client.region, node.az)
+        return there + self._delay(node.az, self.client.region), there
+
+    def _hand_back(self, failure: Failure, is_write: bool, key: int, write_id: int | None,
+                   invoke: float, there_s: float | None, complete: float) -> None:
+        """The call in flight now continues as an ordinary call, from where it is."""
+        client = self.client
+        world, net, node = client.world, client.net, failure.node
+        assert node is not None  # a call with no endpoint ends as it starts
+        now = world.now
+        op = client.new_op(is_write, key, write_id, invoke, node)
+        if failure.how == IGNORED:
+            there_s = invoke + self._delay(client.region, node.az)
+        if failure.how == REFUSED and there_s is not None and there_s <= now:
+            # the refusal is on its way back
+            value = write_id if is_write else None
+            extra = (None,) if is_write else ()
+            net.deliver_at(complete, node.az, client.region, client.finish, op, Outcome.FAIL,
+                           value, None, failure.error, *extra)
+        elif there_s is not None and there_s > now:  # the request is still on its way
+            if is_write:
+                net.deliver_at(there_s, client.region, node.az, node.receive_write, key,
+                               write_id, op.reply_write)
+            else:
+                net.deliver_at(there_s, client.region, node.az, node.receive_read, key,
+                               op.reply_read)
+        client.arm_timeout(op)
