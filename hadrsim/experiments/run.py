@@ -59,6 +59,7 @@ def simulate(study: Study, design_name: str, scenario_name: str, run_index: int)
     design = study.design(design_name)
     scenario = study.scenario(scenario_name)
     world = World(study.seed, run_index, study.horizon_for(scenario))
+    world.compressed = study.workload.history == "compressed"
     spec = study.network
     net = Network(
         world,

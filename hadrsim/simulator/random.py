@@ -66,12 +66,34 @@ class Sampler:
     def mean(self) -> float:
         return self._dist.mean * self._scale
 
+    def _refill(self) -> list[float]:
+        return (self._dist.draw(self._rng, _BATCH) * self._scale).tolist()
+
+    def peek(self, n: int) -> np.ndarray:
+        """The next ``n`` values without using them: what ``n`` calls would return.
+
+        The buffer grows by the same batches the calls would have drawn, so taking
+        values in bulk (:meth:`skip` after it) leaves the stream exactly where the
+        calls one by one would have.
+        """
+        while len(self._buffer) - self._next < n:
+            self._buffer = self._buffer[self._next:] + self._refill()
+            self._next = 0
+        return np.array(self._buffer[self._next:self._next + n])
+
+    def skip(self, n: int) -> None:
+        """Use the next ``n`` values (after :meth:`peek` showed them)."""
+        self._next += n
+
 
 class UniformSampler(Sampler):
     """Uniform [0, 1) draws, batched."""
 
     def __init__(self, rng: np.random.Generator):
         super().__init__(None, rng)
+
+    def _refill(self) -> list[float]:
+        return self._rng.random(_BATCH).tolist()
 
     def __call__(self) -> float:
         if self._next >= len(self._buffer):

@@ -15,8 +15,11 @@ after the inner TTL, whatever the outer record's TTL (calibration.md §8, S21).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Union
+
+import numpy as np
 
 from hadrsim.simulator.vocabulary import Ev
 
@@ -46,8 +49,8 @@ class DnsName:
         when successive answers differ (round robin over several targets)."""
         return self.resolve()
 
-    def count_lookup(self) -> None:
-        """The side effect of one :meth:`resolve` whose answer is already known."""
+    def count_lookup(self, n: int = 1) -> None:
+        """The side effect of ``n`` :meth:`resolve` calls whose answer is already known."""
 
 
 Answer = Union["Node", DnsName, None]
@@ -90,9 +93,9 @@ class Endpoint(DnsName):
             return AMBIGUOUS
         return self.targets[0] if self.targets else None
 
-    def count_lookup(self) -> None:
+    def count_lookup(self, n: int = 1) -> None:
         if self.targets:
-            self._turn += 1
+            self._turn += n
 
     def retarget(self, targets: list[Node]) -> None:
         """Set the record now, with no control event: wiring at build time, before
@@ -188,12 +191,25 @@ class Resolver:
                 answer = current
         raise RuntimeError(f"DNS chain longer than {_MAX_CHAIN} links at {name.name!r}")
 
-    def replay(self, chain: Sequence[tuple[DnsName, Answer]], at_s: float) -> None:
-        """Leave the cache as a lookup at ``at_s`` would, with the answers :meth:`plan` found."""
+    def replay(self, chain: Sequence[tuple[DnsName, Answer]], times: np.ndarray) -> None:
+        """Leave the cache as lookups at ``times`` (ascending) would, with the answers
+        :meth:`plan` found: an entry is renewed by the first lookup at or after it expires."""
+        if not len(times):
+            return
         for name, fresh in chain:
             cached = self._cache.get(name.name)
-            if cached is not None and at_s < cached[1]:
-                continue
+            expires = cached[1] if cached is not None else -math.inf
             ttl = name.ttl_s if self.cache_s is None else self.cache_s
-            self._cache[name.name] = (fresh, at_s + ttl)
-            name.count_lookup()
+            i = int(np.searchsorted(times, expires, side="left"))
+            if i == len(times):
+                continue
+            if len(times) - i > 1 and ttl <= float(np.min(np.diff(times[i:]))):
+                renewals, expires = len(times) - i, float(times[-1]) + ttl  # every lookup
+            else:
+                renewals = 0
+                while i < len(times):
+                    expires = float(times[i]) + ttl
+                    renewals += 1
+                    i = int(np.searchsorted(times, expires, side="left"))
+            self._cache[name.name] = (fresh, expires)
+            name.count_lookup(renewals)

@@ -80,6 +80,8 @@ class World:
         self._change_listeners: list[Callable[[], bool | None]] = []
         self._fault_listeners: list[Callable[[float], None]] = []
         self._touch_listeners: list[Callable[[], None]] = []
+        # components may skip events whose outcome is certain (workload.history: compressed)
+        self.compressed = False
         self._pause_listeners: list[Callable[[], None]] = []
         self._timers: list[tuple[float, int, int, Timer]] = []
         self._cancelled = 0

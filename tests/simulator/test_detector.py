@@ -179,3 +179,21 @@ def test_a_change_that_breaks_nothing_costs_a_few_probes():
     w.world.run()
     assert w.detected == []
     assert w.world.events_scheduled < 3 * (THRESHOLD + 1) * 4
+
+
+@pytest.mark.parametrize("recover_at", [5000.0, 5000.3])  # on a grid point's probe or between
+def test_a_compressed_run_sleeps_through_a_long_outage_and_sees_the_recovery_alike(recover_at):
+    """Down for hours: a compressed world stops probing a target that cannot answer and
+    wakes at the next change, so the recovery is seen at the same probe as probing on."""
+    seen = {}
+    for compressed in (False, True):
+        w = Watch(seed=2, horizon_s=6000.0)
+        w.world.compressed = compressed
+        ups: list[float] = []
+        w.detector.on_up = lambda node, ups=ups, w=w: ups.append(w.world.now)
+        w.crash(100.0, until=recover_at)
+        w.world.run()
+        seen[compressed] = (w.detected, ups, w.world.events_scheduled)
+    (down, up, events), (down_c, up_c, events_c) = seen[False], seen[True]
+    assert down_c == down and up_c == up and len(up) == 1
+    assert events_c < events / 100
