@@ -4,16 +4,18 @@ Stale reads, read-your-writes and t-visibility all ask the same question of a
 read invoked at ``t``: which acknowledged write was the newest (greatest
 version) among those the client could know had committed, i.e. completed
 strictly before ``t``? Sorting each group's writes by completion once and
-keeping a running maximum answers it by bisection, so checking ``n`` reads
-costs O(n log n) rather than a scan of the writes per read.
+keeping a running maximum answers it for every read in one merge, so checking
+``n`` reads costs O(n log n) rather than a scan of the writes per read.
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
-from collections.abc import Callable, Hashable, Iterable
+from typing import NamedTuple
 
+import numpy as np
+
+from hadrsim.simulator.checkers._table import OpTable, cummax_in_groups, last_before
 from hadrsim.simulator.records import ClientOp
 from hadrsim.simulator.vocabulary import OpKind, Outcome
 
@@ -31,38 +33,42 @@ def is_ok_read(op: ClientOp) -> bool:
     return op.kind == OpKind.READ and op.outcome == Outcome.OK
 
 
-class NewestWrites:
-    """Acknowledged writes grouped by ``group(op)``, answering "newest before t".
+class Newest(NamedTuple):
+    """For each ok read (record order): whether an acknowledged write of its group
+    completed before it, and the newest such write's version rank and completion."""
+
+    found: np.ndarray
+    vrank: np.ndarray
+    complete_s: np.ndarray
+
+
+def newest_before(table: OpTable, group: np.ndarray) -> Newest:
+    """:class:`Newest` with writes and reads grouped by ``group`` (a code per op).
 
     Writes without a version are skipped: the database acknowledged them
-    without a position, so there is no order to compare a read against.
+    without a position, so there is no order to compare a read against. On
+    equal versions the later completion is kept: the newest acknowledgement.
     """
+    writes = table.acked & table.has_version
+    w_group, w_time, w_rank = group[writes], table.complete[writes], table.vrank[writes]
+    order = np.lexsort((w_rank, w_time, w_group))
+    w_group, w_time, w_rank = w_group[order], w_time[order], w_rank[order]
+    combined = w_group * table.n_ranks + w_rank
+    # A write becomes the group's top when its version is >= every earlier one.
+    is_top = combined == cummax_in_groups(w_group, w_rank, table.n_ranks)
+    top = np.maximum.accumulate(np.where(is_top, np.arange(len(order)), -1))
+    reads = table.ok_read
+    found = last_before(w_group, w_time, group[reads], table.invoke[reads])
+    has = found >= 0
+    best = top[found[has]]
+    vrank = np.zeros(len(found), np.int64)
+    complete_s = np.zeros(len(found))
+    vrank[has], complete_s[has] = w_rank[best], w_time[best]
+    return Newest(has, vrank, complete_s)
 
-    __slots__ = ("_best", "_complete")
 
-    def __init__(self, ops: Iterable[ClientOp], group: Callable[[ClientOp], Hashable]) -> None:
-        groups: dict[Hashable, list[tuple[float, int]]] = {}
-        for op in ops:
-            if op.kind == OpKind.WRITE and op.outcome == Outcome.OK and op.version is not None:
-                groups.setdefault(group(op), []).append((op.complete_s, op.version))
-        self._complete: dict[Hashable, list[float]] = {}
-        self._best: dict[Hashable, list[tuple[int, float]]] = {}
-        for name, writes in groups.items():
-            writes.sort()
-            self._complete[name] = [complete_s for complete_s, _ in writes]
-            best: list[tuple[int, float]] = []
-            top: tuple[int, float] | None = None
-            for complete_s, version in writes:
-                # On equal versions keep the later completion: the newest acknowledgement.
-                if top is None or version >= top[0]:
-                    top = (version, complete_s)
-                best.append(top)
-            self._best[name] = best
-
-    def before(self, name: Hashable, t: float) -> tuple[int, float] | None:
-        """``(version, complete_s)`` of the newest write in ``name`` completed before ``t``."""
-        complete = self._complete.get(name)
-        if complete is None:
-            return None
-        index = bisect_left(complete, t)
-        return self._best[name][index - 1] if index else None
+def newest_by_key(table: OpTable) -> Newest:
+    """:func:`newest_before` over all clients' writes to the read's key (memoised)."""
+    if "newest_by_key" not in table.memo:
+        table.memo["newest_by_key"] = newest_before(table, table.key)
+    return table.memo["newest_by_key"]

@@ -33,6 +33,9 @@ import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 
+import numpy as np
+
+from hadrsim.simulator.checkers._table import as_commits
 from hadrsim.simulator.checkers.episodes import Episode
 from hadrsim.simulator.records import Commit, FinalRead, RoleChange
 
@@ -53,17 +56,26 @@ class Branches:
         for change in roles:
             if change.role == "primary" and change.timeline in self._end:
                 first[change.timeline] = min(first.get(change.timeline, math.inf), change.time_s)
+        batches = as_commits(commits)
         first_commit: dict[int, float] = {}
-        for commit in commits:
-            if commit.timeline in self._end:
-                t = first_commit.get(commit.timeline, math.inf)
-                first_commit[commit.timeline] = min(t, commit.time_s)
+        for timeline in self._end:
+            on_it = batches.time_s[batches.timeline == timeline]
+            if len(on_it):
+                first_commit[timeline] = float(on_it.min())
         self._began = {tid: first.get(tid, first_commit.get(tid, math.nan)) for tid in self._end}
 
     def past_end(self, timeline: int, lsn: int) -> bool:
         """Is ``(timeline, lsn)`` beyond everything the surviving log holds of its timeline?"""
         end = self._end.get(timeline)
         return end is None or lsn > end
+
+    def past_end_many(self, timelines: np.ndarray, lsns: np.ndarray) -> np.ndarray:
+        """:meth:`past_end` of each ``(timeline, lsn)`` pair of the two columns."""
+        past = np.ones(len(lsns), bool)
+        for timeline, end in self._end.items():
+            on_it = timelines == timeline
+            past[on_it] = lsns[on_it] > end
+        return past
 
     def cut_off_s(self, timeline: int, lsn: int) -> float:
         """When the surviving log left position ``(timeline, lsn)`` behind; NaN if unknowable.
@@ -131,3 +143,15 @@ class Charger:
         """Branch rule first, acknowledgement rule when no branch is recorded."""
         index = self.by_branch(cut_off_s)
         return self.by_ack(ack_s) if index is None else index
+
+    def charge_many(self, cut_offs: list[float], acks: list[float]) -> list[int | None]:
+        """:meth:`charge` of each pair; the branch rule asked once per distinct cut-off."""
+        by_branch: dict[float, int | None] = {}
+        charged = []
+        for cut_off_s, ack_s in zip(cut_offs, acks, strict=True):
+            if math.isnan(cut_off_s):
+                index = None
+            elif (index := by_branch.get(cut_off_s, -1)) == -1:
+                index = by_branch[cut_off_s] = self.by_branch(cut_off_s)
+            charged.append(self.by_ack(ack_s) if index is None else index)
+        return charged

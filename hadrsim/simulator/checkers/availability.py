@@ -15,9 +15,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
+import numpy as np
+
+from hadrsim.simulator.checkers._table import as_table
 from hadrsim.simulator.checkers.episodes import Episode
 from hadrsim.simulator.records import ClientOp
-from hadrsim.simulator.vocabulary import Outcome
 
 
 def availability(episodes: Sequence[Episode], rtos: Sequence[float], horizon_s: float) -> float:
@@ -47,11 +49,10 @@ def availability(episodes: Sequence[Episode], rtos: Sequence[float], horizon_s: 
 
 def success_ratio(ops: Iterable[ClientOp], kind: str) -> float:
     """Fraction of ops of ``kind`` with outcome ``"ok"``; NaN when there are none."""
-    ok = total = 0
-    for op in ops:
-        if op.kind == kind:
-            total += 1
-            ok += op.outcome == Outcome.OK
+    table = as_table(ops)
+    of_kind = table.kind(kind)
+    total = int(np.count_nonzero(of_kind))
+    ok = int(np.count_nonzero(of_kind & table.ok))
     return ok / total if total else math.nan
 
 

@@ -28,35 +28,33 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from hadrsim.simulator.checkers._newest import NO_VERSION, NewestWrites, is_ok_read, version_rank
+import numpy as np
+
+from hadrsim.simulator.checkers._newest import Newest, newest_before, newest_by_key
+from hadrsim.simulator.checkers._table import OpTable, as_table, cummax_in_groups
 from hadrsim.simulator.records import ClientOp
+
+
+def _older_than(newest: Newest, table: OpTable) -> int:
+    """Ok reads whose version is older than their newest write found."""
+    return int(np.count_nonzero(newest.found & (newest.vrank > table.vrank[table.ok_read])))
+
+
+def _session(table: OpTable) -> np.ndarray:
+    """A code per ``(client, client_region, key)``."""
+    return table.client * max(table.n_keys, 1) + table.key
 
 
 def stale_reads(ops: Iterable[ClientOp]) -> tuple[int, int]:
     """``(stale, reads)``: ok reads older than a write acknowledged before they began, of all."""
-    ops = list(ops)
-    newest = NewestWrites(ops, lambda op: op.key)
-    stale = reads = 0
-    for op in ops:
-        if not is_ok_read(op):
-            continue
-        reads += 1
-        before = newest.before(op.key, op.invoke_s)
-        stale += before is not None and before[0] > version_rank(op)
-    return stale, reads
+    table = as_table(ops)
+    return _older_than(newest_by_key(table), table), int(np.count_nonzero(table.ok_read))
 
 
 def read_your_writes_violations(ops: Iterable[ClientOp]) -> int:
     """Ok reads older than their own client's newest write to the key acknowledged before them."""
-    ops = list(ops)
-    own = NewestWrites(ops, lambda op: (op.client, op.client_region, op.key))
-    violations = 0
-    for op in ops:
-        if not is_ok_read(op):
-            continue
-        before = own.before((op.client, op.client_region, op.key), op.invoke_s)
-        violations += before is not None and before[0] > version_rank(op)
-    return violations
+    table = as_table(ops)
+    return _older_than(newest_before(table, _session(table)), table)
 
 
 def monotonic_read_violations(ops: Iterable[ClientOp]) -> int:
@@ -65,19 +63,11 @@ def monotonic_read_violations(ops: Iterable[ClientOp]) -> int:
     Each offending read counts once, however many earlier reads it undercuts.
     Reads invoked at the same instant keep their record order.
     """
-    sessions: dict[tuple[str, str, int], list[tuple[float, float]]] = {}
-    for op in ops:
-        if is_ok_read(op):
-            sessions.setdefault((op.client, op.client_region, op.key), []).append(
-                (op.invoke_s, version_rank(op))
-            )
-    violations = 0
-    for reads in sessions.values():
-        reads.sort(key=lambda read: read[0])  # stable: ties keep record order
-        seen = NO_VERSION
-        for _, version in reads:
-            if version < seen:
-                violations += 1
-            else:
-                seen = version
-    return violations
+    table = as_table(ops)
+    reads = table.ok_read
+    session, invoke, rank = _session(table)[reads], table.invoke[reads], table.vrank[reads]
+    order = np.lexsort((invoke, session))  # stable: ties keep record order
+    session, rank = session[order], rank[order]
+    # A read undercuts an earlier one iff it is older than the session's newest so far.
+    seen = cummax_in_groups(session, rank, table.n_ranks)
+    return int(np.count_nonzero(session[1:] * table.n_ranks + rank[1:] < seen[:-1]))

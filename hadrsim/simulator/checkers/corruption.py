@@ -22,13 +22,23 @@ is gone, so a design with no restore point can never score RTO 0.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
+import numpy as np
+
+from hadrsim.simulator.checkers._table import OpTable, as_table
 from hadrsim.simulator.checkers.episodes import Episode
 from hadrsim.simulator.checkers.rto import _ClientLog
 from hadrsim.simulator.records import ClientOp, FinalRead
-from hadrsim.simulator.vocabulary import OpKind, Outcome, corrupting_fault, is_corrupt
+from hadrsim.simulator.vocabulary import corrupting_fault
 from hadrsim.spec.faults import Faults
+
+
+def corrupt_owners(final: FinalRead) -> frozenset[int]:
+    """The faults whose corrupt writes the final read still holds."""
+    if not final.write_ids or min(final.write_ids) >= 0:
+        return frozenset()  # the common case, without a call per id
+    return frozenset(f for v in final.write_ids if (f := corrupting_fault(v)) is not None)
 
 
 def corruption_rto(
@@ -39,31 +49,29 @@ def corruption_rto(
     ``fault_ids`` are the run's fault ids: a corrupt value naming one of them is
     that fault's; one naming none is charged to the window it was read in.
     """
+    return episode_corruption_rto(as_table(ops), episode, corrupt_owners(final), fault_ids)
+
+
+def episode_corruption_rto(
+    table: OpTable, episode: Episode, still_corrupt: Collection[int], fault_ids: frozenset[int]
+) -> tuple[float, bool] | None:
+    """:func:`corruption_rto` given :func:`corrupt_owners` of the final read."""
     window = (episode.start_s, episode.window_end_s)
-    if any(corrupting_fault(v) == episode.fault_id for v in final.write_ids if is_corrupt(v)):
+    if episode.fault_id in still_corrupt:
         return window[1] - window[0], False
-
-    def ours(value: int | None) -> bool:
-        owner = corrupting_fault(value)
-        return owner == episode.fault_id or (owner is not None and owner not in fault_ids)
-
-    dead = set(episode.affected_locations)
-    clients: dict[tuple[str, str], list[ClientOp]] = {}
-    seen = False
-    for op in ops:
-        if op.kind != OpKind.READ or op.outcome != Outcome.OK or op.client_region in dead:
-            continue
-        if ours(op.value):
-            seen = seen or window[0] <= op.complete_s < window[1]
-            op = op._replace(outcome=Outcome.FAIL)
-        elif corrupting_fault(op.value) is not None:
-            continue  # another fault's corruption: not this episode's to judge
-        clients.setdefault((op.client, op.client_region), []).append(op)
+    dead = [table.region_index[r] for r in episode.affected_locations if r in table.region_index]
+    reads = table.ok_read & ~np.isin(table.region, dead)
+    owner = table.owner
+    foreign = np.isin(owner, list(fault_ids), invert=True)
+    ours = reads & (owner >= 0) & ((owner == episode.fault_id) | foreign)
+    complete = table.complete
+    seen = bool(np.any(ours & (window[0] <= complete) & (complete < window[1])))
     if not seen and episode.kind != Faults.LOGICAL_CORRUPTION:
         return None
+    kept = np.flatnonzero(reads & ~(owner >= 0) | ours)  # another fault's corruption: not ours
     worst_s, recovered = 0.0, True
-    for reads in clients.values():
-        client = _ClientLog(reads).rto(*window)
+    for mine in table.by_client(kept):
+        client = _ClientLog(table.invoke[mine], complete[mine], ~ours[mine]).rto(*window)
         if client is not None:
             worst_s = max(worst_s, client[0])
             recovered = recovered and client[1]

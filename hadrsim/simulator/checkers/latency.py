@@ -11,22 +11,17 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from hadrsim.simulator.checkers._table import as_table
 from hadrsim.simulator.records import ClientOp
-from hadrsim.simulator.vocabulary import Outcome
 
 
 def latency_percentiles_ms(
     ops: Iterable[ClientOp], kind: str, qs: Sequence[float] = (50, 99, 99.9)
 ) -> dict[str, float]:
     """Percentiles (ms) of ok ops of ``kind``, keyed ``"p50"``, ``"p99.9"``; NaN if none."""
-    latencies = np.fromiter(
-        (
-            (op.complete_s - op.invoke_s) * 1000.0
-            for op in ops
-            if op.kind == kind and op.outcome == Outcome.OK
-        ),
-        dtype=float,
-    )
+    table = as_table(ops)
+    ok = table.kind(kind) & table.ok
+    latencies = (table.complete[ok] - table.invoke[ok]) * 1000.0
     keys = [f"p{q:g}" for q in qs]
     if not latencies.size:
         return dict.fromkeys(keys, math.nan)

@@ -42,25 +42,42 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
+from itertools import compress
+from operator import eq
+from typing import Any
 
-from hadrsim.simulator.checkers._newest import version_rank
-from hadrsim.simulator.checkers.rpo import is_acknowledged
+import numpy as np
+
+from hadrsim.simulator.checkers._table import OpTable, as_table, codes, is_none
 from hadrsim.simulator.records import ClientOp
-from hadrsim.simulator.vocabulary import OpKind, Outcome
+
+
+def _pairs(group: np.ndarray) -> int:
+    """Pairs of rows sharing a group code."""
+    counts = np.unique(group, return_counts=True)[1]
+    return int((counts * (counts - 1) // 2).sum())
 
 
 def lww_conflicts(ops: Iterable[ClientOp]) -> int:
     """Pairs of acknowledged writes to one key with one ``prev`` from different client regions."""
-    groups: dict[tuple[int, int | None], Counter[str]] = {}
-    for op in ops:
-        if is_acknowledged(op):
-            groups.setdefault((op.key, op.prev), Counter())[op.client_region] += 1
-    conflicts = 0
-    for regions in groups.values():
-        writes = sum(regions.values())
-        same_region = sum(n * (n - 1) // 2 for n in regions.values())
-        conflicts += writes * (writes - 1) // 2 - same_region
-    return conflicts
+    table = as_table(ops)
+    acked = table.acked
+    prev, prevs = codes(table.pick(table.prevs, acked))
+    same_prev = table.key[acked] * max(len(prevs), 1) + prev
+    # all pairs sharing (key, prev), less those also sharing the client region
+    n_regions = len(table.region_index)
+    return _pairs(same_prev) - _pairs(same_prev * n_regions + table.region[acked])
+
+
+def _final_values(table: OpTable, mask: np.ndarray) -> dict[int, int | None]:
+    """:func:`final_values_by_version` of the ops in ``mask``."""
+    rows = np.flatnonzero(mask)
+    key = table.key[rows]
+    # stable: among equal (version, completion) the later record wins, as with ">="
+    order = rows[np.lexsort((table.complete[rows], table.vrank[rows], key))]
+    key = table.key[order]
+    last = order[np.append(key[1:] != key[:-1], True)] if len(order) else order
+    return {table.key_list[i]: table.values[i] for i in last.tolist()}
 
 
 def final_values_by_version(ops: Iterable[ClientOp]) -> dict[int, int | None]:
@@ -69,19 +86,14 @@ def final_values_by_version(ops: Iterable[ClientOp]) -> dict[int, int | None]:
     Equal versions (which a correct design never produces) go to the later
     acknowledgement.
     """
-    best: dict[int, tuple[float, float, int | None]] = {}
-    for op in ops:
-        if is_acknowledged(op):
-            rank = (version_rank(op), op.complete_s, op.value)
-            current = best.get(op.key)
-            if current is None or rank[:2] >= current[:2]:
-                best[op.key] = rank
-    return {key: rank[2] for key, rank in best.items()}
+    table = as_table(ops)
+    return _final_values(table, table.acked)
 
 
 def indeterminate_writes(ops: Iterable[ClientOp]) -> int:
     """Writes whose outcome is unknown (timed out): they may or may not have applied."""
-    return sum(1 for op in ops if op.kind == OpKind.WRITE and op.outcome == Outcome.UNKNOWN)
+    table = as_table(ops)
+    return int(np.count_nonzero(table.write & table.unknown))
 
 
 def lost_updates(
@@ -96,23 +108,31 @@ def lost_updates(
     ``discarded`` lists write ids lost with their branch of the log (RPO's, not
     lost updates).
     """
-    ops = list(ops)
-    acked = [op for op in ops if is_acknowledged(op) and op.value is not None]
-    acked_ids = {op.value for op in acked}
-    replaced = {op.prev for op in acked if op.prev is not None}
-    final = final_values_by_version(acked) if final_values is None else final_values
+    table = as_table(ops)
+    has_value = table.has_value
+    mask = table.acked & has_value
+    keys, values = table.pick(table.key_list, mask), table.pick(table.values, mask)
+    prevs = table.pick(table.prevs, mask)
+    acked_ids = set(values)
+    replaced = set(prevs)
+    replaced.discard(None)
+    final = _final_values(table, mask) if final_values is None else final_values
     # Writes that may have replaced a value unseen: indeterminate ones, and
     # writes outside the observed history that an acknowledged write replaced.
     maybe: dict[int, set[int]] = {}
-    for op in ops:
-        if op.kind == OpKind.WRITE and op.outcome == Outcome.UNKNOWN and op.value is not None:
-            maybe.setdefault(op.key, set()).add(op.value)
-    for op in acked:
-        if op.prev is not None and op.prev not in acked_ids:
-            maybe.setdefault(op.key, set()).add(op.prev)
-    suspects: Counter[int] = Counter(
-        op.key for op in acked
-        if op.value not in replaced and final.get(op.key) != op.value
-        and op.value not in discarded
-    )
+    unknown = table.write & table.unknown & has_value
+    for key, value in zip(table.pick(table.key_list, unknown), table.pick(table.values, unknown),
+                          strict=True):
+        maybe.setdefault(key, set()).add(value)
+    outside = (~is_none(prevs) & ~_holds(acked_ids, prevs)).tolist()
+    for key, prev in zip(compress(keys, outside), compress(prevs, outside), strict=True):
+        maybe.setdefault(key, set()).add(prev)
+    kept = _holds(replaced, values) | _holds(discarded, values)
+    kept |= np.fromiter(map(eq, map(final.get, keys), values), bool, len(values))
+    suspects = Counter(compress(keys, (~kept).tolist()))
     return sum(max(0, n - len(maybe.get(key, ()))) for key, n in suspects.items())
+
+
+def _holds(collection: Collection[Any], items: list[Any]) -> np.ndarray:
+    """Mask of the ``items`` in ``collection``."""
+    return np.fromiter(map(collection.__contains__, items), bool, len(items))

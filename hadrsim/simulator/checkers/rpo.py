@@ -57,9 +57,12 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
-from itertools import accumulate
+from itertools import accumulate, compress
 from typing import NamedTuple
 
+import numpy as np
+
+from hadrsim.simulator.checkers._table import CommitTable, as_commits, as_table
 from hadrsim.simulator.checkers.attribution import Branches, Charger
 from hadrsim.simulator.checkers.episodes import Episode
 from hadrsim.simulator.records import ClientOp, Commit, FinalRead, RoleChange
@@ -114,7 +117,7 @@ def is_acknowledged(op: ClientOp) -> bool:
 def lost_writes(ops: Iterable[ClientOp], final: FinalRead) -> list[ClientOp]:
     """Acknowledged writes whose id is missing from the final read, in record order."""
     survived = final.write_ids
-    return [op for op in ops if is_acknowledged(op) and op.value not in survived]
+    return [op for op in as_table(ops).acked_ops if op.value not in survived]
 
 
 class _Tally:
@@ -130,8 +133,10 @@ class _Tally:
         self.unexplained = 0
 
     def lost(self, ack_s: float, cut_off_s: float, write_ids: Iterable[int]) -> None:
-        index = self.charger.charge(cut_off_s, ack_s)
-        ids = list(write_ids)
+        self.add(self.charger.charge(cut_off_s, ack_s), ack_s, list(write_ids))
+
+    def add(self, index: int | None, ack_s: float, ids: list[int]) -> None:
+        """Lost ``ids`` acknowledged at ``ack_s``, charged to episode ``index``."""
         if index is None:
             self.unexplained += len(ids)
             self.charged_s.update(dict.fromkeys(ids, math.inf))
@@ -162,28 +167,24 @@ def episode_losses(
     roles: Iterable[RoleChange] = (),
 ) -> Losses:
     """Charge every lost acknowledged write to an episode and measure each loss window."""
-    acked = {op.value: op for op in ops if is_acknowledged(op) and op.value is not None}
+    acked = {op.value: op for op in as_table(ops).acked_ops if op.value is not None}
     lost_ids = {value for value in acked if value not in final.write_ids}
-    commits = list(commits)
-    branches = Branches(final, commits, roles)
-    surviving = _SurvivingLog(final.surviving_ranges)
+    batches = as_commits(commits)
+    branches = Branches(final, batches, roles)
     tally = _Tally(episodes)
-    recorded: set[int] = set()
-    overwritten: set[int] = set()
-    for commit in commits:
-        observed = [w for w in commit.write_ids if w in acked]
-        recorded.update(observed)
-        if not observed and commit.writes <= len(commit.write_ids):
-            continue  # nobody was acknowledged for anything in this batch
-        held = (commit.timeline, commit.lsn_to) in surviving
-        gone = [w for w in observed if w in lost_ids]
-        if held and not gone:
-            tally.survived.append(commit.time_s)
-            continue
-        if held or not branches.past_end(commit.timeline, commit.lsn_to):
-            overwritten.update(gone)
-        cut_off_s = math.nan if held else branches.cut_off_s(commit.timeline, commit.lsn_to)
-        tally.lost(commit.time_s, cut_off_s, gone)
+    n = batches.n
+    observed = np.fromiter(map(acked.__contains__, batches.ids), bool, len(batches.ids))
+    gone = np.fromiter(map(lost_ids.__contains__, batches.ids), bool, len(batches.ids))
+    recorded = set(compress(batches.ids, observed.tolist()))
+    n_gone = np.bincount(batches.batch[gone], minlength=n)
+    # A batch counts when someone was acknowledged for a write in it.
+    counted = ((np.bincount(batches.batch[observed], minlength=n) > 0)
+               | (batches.writes > batches.sizes))
+    held = _SurvivingLog(final.surviving_ranges).holds(batches.timeline, batches.lsn_to)
+    whole = held & (n_gone == 0)  # most batches survived whole
+    tally.survived.extend(batches.time_s[counted & whole].tolist())
+    overwritten = _charge_lost_batches(
+        tally, batches, np.flatnonzero(counted & ~whole), held, branches, lost_ids, n_gone)
     for value, op in acked.items():
         if value in recorded:
             continue
@@ -193,6 +194,32 @@ def episode_losses(
             tally.survived.append(op.complete_s)
     return Losses(tally.result(), tally.unexplained, tally.charged_s, branches.branch_times(),
                   frozenset(overwritten))
+
+
+def _charge_lost_batches(
+    tally: _Tally, batches: CommitTable, rows: np.ndarray, held: np.ndarray,
+    branches: Branches, lost_ids: set[int], n_gone: np.ndarray,
+) -> set[int]:
+    """Charge the lost batches ``rows`` (in record order); returns the overwritten ids.
+
+    A batch still inside its timeline's surviving ranges lost a conflict; one past
+    them was cut off when the log branched, at a time that depends on its timeline
+    only, so it is asked once per timeline.
+    """
+    timeline, lsn = batches.timeline[rows], batches.lsn_to[rows]
+    in_log = held[rows] | ~branches.past_end_many(timeline, lsn)
+    cut_off_s = np.full(len(rows), math.nan)
+    for t in np.unique(timeline[~in_log]).tolist():
+        on_t = ~in_log & (timeline == t)
+        cut_off_s[on_t] = branches.cut_off_s(t, int(lsn[on_t][0]))
+    overwritten: set[int] = set()
+    charged = tally.charger.charge_many(cut_off_s.tolist(), batches.time_s[rows].tolist())
+    for i, keep, index in zip(rows.tolist(), in_log.tolist(), charged, strict=True):
+        ids = [w for w in batches.write_ids[i] if w in lost_ids] if n_gone[i] else []
+        if keep:
+            overwritten.update(ids)
+        tally.add(index, batches.commits[i].time_s, ids)
+    return overwritten
 
 
 def losses_known(
@@ -221,6 +248,19 @@ class _SurvivingLog:
             # Running max of range ends: ranges may overlap or nest.
             self._reach[timeline] = list(accumulate((lsn_to for _, lsn_to in spans), max))
 
+    def holds(self, timelines: np.ndarray, lsns: np.ndarray) -> np.ndarray:
+        """``(timeline, lsn) in self`` for each pair of the two columns."""
+        held = np.zeros(len(lsns), bool)
+        for timeline, froms in self._froms.items():
+            rows = np.flatnonzero(timelines == timeline)
+            if not len(rows):
+                continue
+            lsn = lsns[rows]
+            starting_before = np.searchsorted(np.array(froms), lsn, side="right")
+            reach = np.array(self._reach[timeline])[np.maximum(starting_before - 1, 0)]
+            held[rows] = (starting_before > 0) & (reach >= lsn)
+        return held
+
     def __contains__(self, position: tuple[int, int]) -> bool:
         timeline, lsn = position
         froms = self._froms.get(timeline)
@@ -237,13 +277,10 @@ def lost_writes_from_commits(commits: Iterable[Commit], final: FinalRead) -> tup
     ``lsn_to``. ``observed`` counts its client write ids, ``all`` its workload
     writes (background ones included).
     """
-    surviving = _SurvivingLog(final.surviving_ranges)
-    observed = total = 0
-    for commit in commits:
-        if (commit.timeline, commit.lsn_to) not in surviving:
-            observed += sum(1 for w in commit.write_ids if not is_corrupt(w))
-            total += commit.writes
-    return observed, total
+    batches = as_commits(commits)
+    lost = ~_SurvivingLog(final.surviving_ranges).holds(batches.timeline, batches.lsn_to)
+    ids = batches.ids_of(lost)
+    return len(ids) - sum(map(is_corrupt, ids)), int(batches.writes[lost].sum())
 
 
 def discarded_writes(commits: Iterable[Commit], final: FinalRead) -> frozenset[int]:
@@ -257,7 +294,8 @@ def discarded_writes(commits: Iterable[Commit], final: FinalRead) -> frozenset[i
     ends: dict[int, int] = {}
     for timeline, _, lsn_to in final.surviving_ranges:
         ends[timeline] = max(ends.get(timeline, lsn_to), lsn_to)
-    return frozenset(
-        w for commit in commits if commit.lsn_to > ends.get(commit.timeline, -1)
-        for w in commit.write_ids if not is_corrupt(w)
-    )
+    batches = as_commits(commits)
+    end = np.full(batches.n, -1, np.int64)
+    for timeline, lsn_to in ends.items():
+        end[batches.timeline == timeline] = lsn_to
+    return frozenset(w for w in batches.ids_of(batches.lsn_to > end) if not is_corrupt(w))

@@ -28,11 +28,12 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from itertools import accumulate
 
+import numpy as np
+
+from hadrsim.simulator.checkers._table import OpTable, as_table
 from hadrsim.simulator.checkers.episodes import Episode
 from hadrsim.simulator.records import ClientOp
-from hadrsim.simulator.vocabulary import OpKind, Outcome, is_corrupt
 
 
 class _ClientLog:
@@ -40,6 +41,8 @@ class _ClientLog:
 
     The extrema answer each episode by bisection instead of a scan, so all
     episodes cost O(episodes x clients x log ops), not O(episodes x ops).
+    Built from the client's columns: invocation, completion and whether each op
+    counts as a success.
     """
 
     __slots__ = (
@@ -52,21 +55,20 @@ class _ClientLog:
         "_ok_complete_min_from",
     )
 
-    def __init__(self, ops: list[ClientOp]) -> None:
-        ops = sorted(ops, key=lambda op: (op.invoke_s, op.complete_s))
-        complete = [op.complete_s for op in ops]
-        self._invoke = [op.invoke_s for op in ops]
-        self._complete_max = list(accumulate(complete, max))
-        self._fail_pos = [i for i, op in enumerate(ops) if op.outcome != Outcome.OK]
-        self._fail_invoke = [self._invoke[i] for i in self._fail_pos]
-        self._fail_complete = [complete[i] for i in self._fail_pos]
-        self._fail_complete_max = list(accumulate(self._fail_complete, max))
+    def __init__(self, invoke: np.ndarray, complete: np.ndarray, ok: np.ndarray) -> None:
+        order = np.lexsort((complete, invoke))
+        invoke, complete, ok = invoke[order], complete[order], ok[order]
+        self._invoke = invoke.tolist()
+        self._complete_max = np.maximum.accumulate(complete).tolist()
+        fail_pos = np.flatnonzero(~ok)
+        self._fail_pos = fail_pos.tolist()
+        self._fail_invoke = invoke[fail_pos].tolist()
+        self._fail_complete = complete[fail_pos].tolist()
+        self._fail_complete_max = np.maximum.accumulate(complete[fail_pos]).tolist()
         # _ok_complete_min_from[i]: earliest completion among ok ops at index >= i.
-        suffix = [math.inf] * (len(ops) + 1)
-        for i in range(len(ops) - 1, -1, -1):
-            ok_complete = complete[i] if ops[i].outcome == Outcome.OK else math.inf
-            suffix[i] = min(suffix[i + 1], ok_complete)
-        self._ok_complete_min_from = suffix
+        ok_complete = np.where(ok, complete, math.inf)[::-1]
+        self._ok_complete_min_from = [*np.minimum.accumulate(ok_complete)[::-1].tolist(),
+                                      math.inf]
 
     def rto(self, start_s: float, window_end_s: float) -> tuple[float, bool] | None:
         """This client's ``(rto_s, recovered)``, or None if it had no op in the window."""
@@ -90,8 +92,9 @@ class _ClientLog:
         return window_end_s - start_s, False
 
 
-def _useful(op: ClientOp, survived: frozenset[int] | None, useless: Collection[int]) -> bool:
-    """An acknowledged operation that did the client good.
+def _useful(table: OpTable, kind: np.ndarray, survived: frozenset[int] | None,
+            useless: Collection[int]) -> np.ndarray:
+    """Mask of the ops of ``kind`` that did the client good (acknowledged, and more).
 
     A write helps unless it is among ``useless`` (acknowledged, then lost to
     this episode or an earlier one: a write acknowledged by a corrupted or
@@ -99,9 +102,16 @@ def _useful(op: ClientOp, survived: frozenset[int] | None, useless: Collection[i
     ``survived``, missing from the final read; a read only
     if it did not return corrupted data (negative ids).
     """
-    if op.kind == OpKind.WRITE:
-        return op.value not in useless and (survived is None or op.value in survived)
-    return not is_corrupt(op.value)
+    ok = kind & table.ok
+    writes = ok & table.write
+    if useless or survived is not None:
+        def helps(value: int | None) -> bool:
+            return value not in useless and (survived is None or value in survived)
+
+        ok[writes] = table.map_values(helps, writes)[writes]
+    reads = ok & ~table.write
+    ok[reads] = table.owner[reads] < 0
+    return ok
 
 
 class ClientHistories:
@@ -114,13 +124,14 @@ class ClientHistories:
         survived: frozenset[int] | None = None,
         useless: Collection[int] = frozenset(),
     ) -> None:
-        groups: dict[tuple[str, str], list[ClientOp]] = {}
-        for op in ops:
-            if op.kind == kind:
-                if op.outcome == Outcome.OK and not _useful(op, survived, useless):
-                    op = op._replace(outcome=Outcome.FAIL)
-                groups.setdefault((op.client, op.client_region), []).append(op)
-        self._logs = [(region, _ClientLog(group)) for (_, region), group in groups.items()]
+        table = as_table(ops)
+        of_kind = table.kind(kind)
+        ok = _useful(table, of_kind, survived, useless)
+        self._logs = [
+            (table.regions[mine[0]],
+             _ClientLog(table.invoke[mine], table.complete[mine], ok[mine]))
+            for mine in table.by_client(np.flatnonzero(of_kind))
+        ]
 
     def rto(self, episode: Episode) -> tuple[float, bool]:
         """The episode's ``(rto_s, recovered)`` over its surviving clients."""
@@ -159,7 +170,7 @@ def rto_by_episodes(
     later episode does, since it did the client good until that fault. With
     only ``survived`` (the final read's write ids), no lost write counts.
     """
-    ops = list(ops)
+    ops = as_table(ops)
     if not charged_s:
         histories = ClientHistories(ops, kind, survived)
         return [histories.rto(episode) for episode in episodes]

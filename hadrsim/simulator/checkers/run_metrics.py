@@ -13,6 +13,9 @@ import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from hadrsim.simulator.checkers._table import CommitTable, OpTable
 from hadrsim.simulator.checkers.availability import availability, observed_success_ratio
 from hadrsim.simulator.checkers.breakdown import breakdowns
 from hadrsim.simulator.checkers.consistency import (
@@ -20,7 +23,7 @@ from hadrsim.simulator.checkers.consistency import (
     read_your_writes_violations,
     stale_reads,
 )
-from hadrsim.simulator.checkers.corruption import combine, corruption_rto
+from hadrsim.simulator.checkers.corruption import combine, corrupt_owners, episode_corruption_rto
 from hadrsim.simulator.checkers.divergence import divergent_keys
 from hadrsim.simulator.checkers.episodes import Episode, episodes
 from hadrsim.simulator.checkers.latency import latency_percentiles_ms
@@ -37,7 +40,7 @@ from hadrsim.simulator.checkers.rpo import (
 from hadrsim.simulator.checkers.rto import rto_by_episodes
 from hadrsim.simulator.checkers.split_brain import split_brain_seconds
 from hadrsim.simulator.checkers.visibility import DEFAULT_TS, t_visibility
-from hadrsim.simulator.vocabulary import Metric, OpKind, Outcome, is_corrupt
+from hadrsim.simulator.vocabulary import Metric
 
 if TYPE_CHECKING:
     from hadrsim.simulator.recorder import Recorder
@@ -63,12 +66,14 @@ def _nan_first(value: float) -> tuple[bool, float]:
     return (math.isnan(value), 0.0 if math.isnan(value) else value)
 
 
-def _latency_metrics(recorder: Recorder, kind: str, prefix: str) -> dict[str, float]:
-    percentiles = latency_percentiles_ms(recorder.ops, kind)
+def _latency_metrics(ops: OpTable, kind: str, prefix: str) -> dict[str, float]:
+    percentiles = latency_percentiles_ms(ops, kind)
     return {f"{prefix}_{key.replace('.', '')}_ms": value for key, value in percentiles.items()}
 
 
-def _consistency_metrics(recorder: Recorder) -> dict[str, float]:
+def _consistency_metrics(
+    recorder: Recorder, ops: OpTable, commits: CommitTable
+) -> dict[str, float]:
     """Stale reads, session guarantees, t-visibility, LWW anomalies, split brain, divergence.
 
     Lost updates take each key's final value by version (last writer wins), not
@@ -77,7 +82,6 @@ def _consistency_metrics(recorder: Recorder) -> dict[str, float]:
     branch of the log are RPO's, not lost updates; indeterminate writes are
     counted apart.
     """
-    ops = recorder.ops
     assert recorder.final is not None
     stale, reads = stale_reads(ops)
     curve = {t: p for t, _, p in t_visibility(ops, DEFAULT_TS)}
@@ -89,36 +93,29 @@ def _consistency_metrics(recorder: Recorder) -> dict[str, float]:
         **{name: curve[t] for name, t in TVIS_POINTS.items()},
         "conflicts": float(lww_conflicts(ops)),
         "lost_updates": float(
-            lost_updates(ops, discarded=discarded_writes(recorder.commits, recorder.final))
+            lost_updates(ops, discarded=discarded_writes(commits, recorder.final))
         ),
         "indeterminate_writes": float(indeterminate_writes(ops)),
         Metric.SPLIT_BRAIN_S: split_brain_seconds(recorder.roles, recorder.faults,
                                                   recorder.horizon_s),
         "divergent_keys": float(divergent_keys(recorder.replicas)),
-        "corrupt_reads": float(sum(
-            1 for op in ops
-            if op.kind == OpKind.READ and op.outcome == Outcome.OK and is_corrupt(op.value)
-        )),
+        "corrupt_reads": float(np.count_nonzero(ops.ok_read & (ops.owner >= 0))),
     }
 
 
 def _client_rtos(
-    recorder: Recorder, eps: list[Episode], losses: Losses
+    recorder: Recorder, ops: OpTable, eps: list[Episode], losses: Losses
 ) -> tuple[list[_Rto], list[_Rto]]:
     """Write and read RTOs per episode, lost writes charged as :mod:`.attribution` says,
     with the corruption rule applied (:mod:`.corruption`)."""
     final = recorder.final
     assert final is not None
-    ops = recorder.ops
     writes = rto_by_episodes(ops, eps, "write", charged_s=losses.unavailable_s())
     reads = rto_by_episodes(ops, eps, "read")
-    corrupt = any(map(is_corrupt, final.write_ids)) or any(
-        op.kind == OpKind.READ and op.outcome == Outcome.OK and is_corrupt(op.value)
-        for op in ops
-    )
-    if corrupt:
+    still_corrupt = corrupt_owners(final)
+    if still_corrupt or np.any(ops.ok_read & (ops.owner >= 0)):
         fault_ids = frozenset(ep.fault_id for ep in eps)
-        rules = [corruption_rto(ops, ep, final, fault_ids) for ep in eps]
+        rules = [episode_corruption_rto(ops, ep, still_corrupt, fault_ids) for ep in eps]
         writes = [combine(rto, rule) for rto, rule in zip(writes, rules, strict=True)]
         reads = [combine(rto, rule) for rto, rule in zip(reads, rules, strict=True)]
     return writes, reads
@@ -162,13 +159,15 @@ def run_metrics(recorder: Recorder) -> tuple[dict[str, float], list[dict[str, An
     if final is None:
         raise ValueError("run has no final read; lost writes cannot be checked")
     eps = episodes(recorder.faults, recorder.horizon_s)
-    lost = lost_writes(recorder.ops, final)
-    losses = episode_losses(recorder.ops, eps, final, recorder.commits, recorder.roles)
-    writes, reads = _client_rtos(recorder, eps, losses)
+    ops = OpTable(recorder.ops)  # one set of columns for every checker below
+    commits = CommitTable(recorder.commits)
+    lost = lost_writes(ops, final)
+    losses = episode_losses(ops, eps, final, commits, recorder.roles)
+    writes, reads = _client_rtos(recorder, ops, eps, losses)
     rows = _episode_rows(eps, writes, reads, losses, final, recorder)
     write_rtos = [rto for rto, _ in writes]
     read_rtos = [rto for rto, _ in reads]
-    observed, total = lost_writes_from_commits(recorder.commits, final)
+    observed, total = lost_writes_from_commits(commits, final)
     metrics: dict[str, float] = {
         "episodes": float(len(eps)),
         Metric.LOST_WRITES: float(len(lost)),
@@ -181,11 +180,11 @@ def run_metrics(recorder: Recorder) -> tuple[dict[str, float], list[dict[str, An
         Metric.RTO_READ_S: _max_known(read_rtos, empty=math.nan),
         Metric.AVAILABILITY_WRITE: availability(eps, write_rtos, recorder.horizon_s),
         Metric.AVAILABILITY_READ: availability(eps, read_rtos, recorder.horizon_s),
-        "write_success_ratio": observed_success_ratio(recorder.ops, "write", write_rtos),
-        "read_success_ratio": observed_success_ratio(recorder.ops, "read", read_rtos),
-        **_latency_metrics(recorder, "write", "commit_latency"),
-        **_latency_metrics(recorder, "read", "read_latency"),
+        "write_success_ratio": observed_success_ratio(ops, "write", write_rtos),
+        "read_success_ratio": observed_success_ratio(ops, "read", read_rtos),
+        **_latency_metrics(ops, "write", "commit_latency"),
+        **_latency_metrics(ops, "read", "read_latency"),
         "ops": float(len(recorder.ops)),
-        **_consistency_metrics(recorder),
+        **_consistency_metrics(recorder, ops, commits),
     }
     return metrics, rows

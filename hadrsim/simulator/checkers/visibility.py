@@ -19,10 +19,12 @@ curve spreads the stale-read ratio over time since acknowledgement, and
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 
-from hadrsim.simulator.checkers._newest import NewestWrites, is_ok_read, version_rank
+import numpy as np
+
+from hadrsim.simulator.checkers._newest import newest_by_key
+from hadrsim.simulator.checkers._table import as_table
 from hadrsim.simulator.records import ClientOp
 
 DEFAULT_TS: tuple[float, ...] = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
@@ -40,22 +42,16 @@ def t_visibility(
     starts = [float(t) for t in ts]
     if not starts or any(b <= a for a, b in zip(starts, starts[1:], strict=False)):
         raise ValueError(f"ts must be non-empty and strictly increasing, got {tuple(ts)}")
-    ops = list(ops)
-    newest = NewestWrites(ops, lambda op: op.key)
-    pairs = [0] * len(starts)
-    visible = [0] * len(starts)
-    for op in ops:
-        if not is_ok_read(op):
-            continue
-        before = newest.before(op.key, op.invoke_s)
-        if before is None:
-            continue
-        version, complete_s = before
-        index = bisect_right(starts, op.invoke_s - complete_s) - 1
-        if index < 0:
-            continue
-        pairs[index] += 1
-        visible[index] += version_rank(op) >= version
+    table = as_table(ops)
+    newest = newest_by_key(table)
+    found = newest.found
+    gap = table.invoke[table.ok_read][found] - newest.complete_s[found]
+    index = np.searchsorted(np.array(starts), gap, side="right") - 1
+    binned = index >= 0
+    seen = (table.vrank[table.ok_read][found] >= newest.vrank[found])[binned]
+    index = index[binned]
+    pairs = np.bincount(index, minlength=len(starts)).tolist()
+    visible = np.bincount(index[seen], minlength=len(starts)).tolist()
     return [
         (t, n, seen / n if n else math.nan)
         for t, n, seen in zip(starts, pairs, visible, strict=True)
