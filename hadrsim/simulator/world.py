@@ -37,21 +37,6 @@ __all__ = ["Event", "Interrupt", "PriorityItem", "PriorityStore", "Process", "St
            "Timer", "World"]
 
 
-class _Call:
-    """The smallest object SimPy's ``step`` accepts as a triggered event."""
-
-    __slots__ = ("callbacks", "_fn", "_args")
-    _ok = True
-
-    def __init__(self, fn: Callable[..., Any], args: tuple):
-        self._fn = fn
-        self._args = args
-        self.callbacks = [self._fire]
-
-    def _fire(self, _event: Any) -> None:
-        self._fn(*self._args)
-
-
 class Timer:
     """A callback scheduled with :meth:`World.call_cancellable`."""
 
@@ -83,12 +68,10 @@ class World:
         # components may skip events whose outcome is certain (workload.history: compressed)
         self.compressed = False
         self._pause_listeners: list[Callable[[], None]] = []
+        # (time, priority, event id, fn, args): sorts against SimPy's queue entries
+        self._calls: list[tuple[Any, ...]] = []
         self._timers: list[tuple[float, int, int, Timer]] = []
         self._cancelled = 0
-
-    @property
-    def now(self) -> float:
-        return self.env.now
 
     # --- processes: thin wrappers so no component needs ``simpy`` itself ----------
 
@@ -179,16 +162,20 @@ class World:
     # version is pinned in pyproject.toml; tests/simulator/test_engine_seams.py
     # checks the ordering these rely on.
 
+    @property
+    def now(self) -> float:
+        return self.env._now  # SimPy's ``now`` is itself a property: one call, not two
+
     def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` after ``delay`` simulated seconds.
 
-        Inlined for performance: a slotted event pushed straight onto SimPy's
-        queue costs a third of a ``Timeout`` with a closure, and ties at equal
-        times still run in insertion order.
+        Inlined for performance: a plain tuple in World's own heap, with no
+        event object and no pass through ``Environment.step``. It takes its id
+        from SimPy's event counter, so the order key (time, priority, id) is
+        the one a SimPy event would have had and ties run in insertion order.
         """
         env = self.env
-        entry = (env._now + delay, NORMAL, next(env._eid), _Call(fn, args))
-        heappush(env._queue, entry)  # type: ignore[misc]  # a _Call is shaped like an Event
+        heappush(self._calls, (env._now + delay, NORMAL, next(env._eid), fn, args))
 
     def call_cancellable(self, delay: float, fn: Callable[..., Any], *args: Any) -> Timer:
         """Like :meth:`call_later`, but :meth:`cancel` can take it back (a time-out).
@@ -237,7 +224,7 @@ class World:
         self._run_until(max(self.env.now, self.horizon_s) + seconds)
 
     def _run_until(self, until: float) -> None:
-        """SimPy's ``run(until)``, with the cancellable timers merged in.
+        """SimPy's ``run(until)``, with World's callbacks and timers merged in.
 
         Like SimPy, an urgent stop event at ``until`` ends the run before the
         ordinary events of that instant.
@@ -254,17 +241,23 @@ class World:
             listener()
 
     def _loop(self) -> None:
-        """Step SimPy's queue and the timer heap in one order until a stop event.
+        """Run SimPy's queue, the callback heap and the timer heap in one order.
 
-        A timer runs when its key sorts before the head of SimPy's queue (event
-        ids are unique, so the order is total).
+        The three share one key, (time, priority, event id), and event ids are
+        unique, so the merged order is total and is the order one SimPy queue
+        holding everything would give. Runs until a stop event.
         """
         env = self.env
-        queue, timers, step = env._queue, self._timers, env.step
+        queue, calls, timers, step = env._queue, self._calls, self._timers, env.step
         try:
             while True:
-                # keys are unique, so the comparison never reaches the Timer or the Event
-                if timers and (not queue or timers[0] < queue[0]):  # type: ignore[operator]
+                # keys are unique, so a comparison never reaches past the event id
+                if calls and (not queue or calls[0] < queue[0]) \
+                        and (not timers or calls[0] < timers[0]):
+                    at, _, _, fn, args = heappop(calls)
+                    env._now = at
+                    fn(*args)
+                elif timers and (not queue or timers[0] < queue[0]):  # type: ignore[operator]
                     at, _, _, timer = heappop(timers)
                     if timer.pending:
                         timer.pending = False
@@ -280,8 +273,9 @@ class World:
 
     @property
     def pending_events(self) -> int:
-        """Events and live timers still waiting to run (tests of event economy)."""
-        return len(self.env._queue) + sum(1 for entry in self._timers if entry[3].pending)
+        """Events, callbacks and live timers still waiting to run (tests of event economy)."""
+        live_timers = sum(1 for entry in self._timers if entry[3].pending)
+        return len(self.env._queue) + len(self._calls) + live_timers
 
     @property
     def events_scheduled(self) -> int:

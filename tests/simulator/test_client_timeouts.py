@@ -60,9 +60,8 @@ class _Setup:
 
 
 def _pending_events(world: World) -> int:
-    """Events still scheduled: SimPy's queue plus timers not yet fired or cancelled."""
-    timers = getattr(world, "_timers", [])
-    return len(world.env._queue) + sum(1 for entry in timers if entry[3].pending)
+    """Events still scheduled: SimPy's queue, callbacks, timers not fired or cancelled."""
+    return world.pending_events
 
 
 def test_a_replied_operation_leaves_no_timeout_event_behind():

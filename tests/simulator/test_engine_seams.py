@@ -113,6 +113,90 @@ def test_pending_events_counts_live_timers_only():
     assert world.pending_events == 1
 
 
+def test_ties_run_in_insertion_order_across_callbacks_timers_and_simpy_events():
+    """At one instant, callbacks, timers and a SimPy timeout run in scheduling order.
+
+    Plain callbacks sit in World's own heap; the order key (time, priority, event
+    id) is the one a single SimPy queue would use, so a SimPy event scheduled
+    between two callbacks runs between them.
+    """
+    world = World(0, 0, horizon_s=10.0)
+    log = []
+
+    def proc():
+        yield world.timeout(1.0)  # scheduled at t=0, after the two below
+        log.append("process")
+
+    world.call_later(1.0, log.append, "call first")
+    world.process(proc())
+    world.call_cancellable(1.0, log.append, "timer second")
+    world.call_later(0.5, world.call_later, 0.5, log.append, "call last")
+    world.run()
+    assert log == ["call first", "timer second", "process", "call last"]
+
+
+def test_the_horizon_stops_before_callbacks_due_at_it():
+    """``run()`` ends before the callbacks of the horizon instant; ``quiesce`` runs them."""
+    world = World(0, 0, horizon_s=5.0)
+    log = []
+    world.call_later(5.0, lambda: log.append(world.now))
+    world.run()
+    assert log == [] and world.now == 5.0
+    world.quiesce(1.0)
+    assert log == [5.0] and world.now == 6.0
+
+
+def test_a_callback_wakes_a_process_at_the_same_instant():
+    """A plain callback that succeeds an event resumes its waiting process at once."""
+    world = World(0, 0, horizon_s=10.0)
+    wake, log = world.new_event(), []
+
+    def sleeper():
+        log.append(((yield wake), world.now, world.active_process is not None))
+
+    world.process(sleeper())
+    world.call_later(2.0, lambda: log.append(world.active_process) or wake.succeed("up"))
+    world.run()
+    assert log == [None, ("up", 2.0, True)]
+
+
+def test_run_until_an_event_runs_the_callbacks_before_it_fires():
+    """Plain callbacks ahead of ``until`` run; with nothing left the run raises."""
+    world = World(0, 0, horizon_s=100.0)
+    done, log = world.new_event(), []
+    world.call_later(1.0, log.append, "before")
+    world.call_later(2.0, done.succeed)
+    world.call_later(3.0, log.append, "after")
+    world.run(until=done)
+    assert log == ["before"] and world.now == 2.0
+    with pytest.raises(RuntimeError, match="nothing left"):
+        world.run(until=world.new_event())
+    assert log == ["before", "after"] and world.now == 3.0
+
+
+def test_an_error_in_a_callback_propagates_out_of_run():
+    """A callback's exception ends the run and reaches the caller, as from a SimPy event."""
+    world = World(0, 0, horizon_s=10.0)
+
+    def broken() -> None:
+        raise ValueError("model bug")
+
+    world.call_later(1.0, broken)
+    with pytest.raises(ValueError, match="model bug"):
+        world.run()
+    assert world.now == 1.0
+
+
+def test_events_scheduled_counts_callbacks_timeouts_and_live_timers():
+    """Callbacks take their ids from SimPy's counter; cancelled timers are not counted."""
+    world = World(0, 0, horizon_s=10.0)
+    before = world.events_scheduled
+    world.call_later(1.0, lambda: None)
+    world.timeout(2.0)
+    world.cancel(world.call_cancellable(3.0, lambda: None))
+    assert world.events_scheduled - before == 2
+
+
 def _sources(folder: Path):
     return sorted(folder.rglob("*.py"))
 
