@@ -210,6 +210,6 @@ class Resolver:
                 while i < len(times):
                     expires = float(times[i]) + ttl
                     renewals += 1
-                    i = int(np.searchsorted(times, expires, side="left"))
+                    i = max(i + 1, int(np.searchsorted(times, expires, side="left")))
             self._cache[name.name] = (fresh, expires)
             name.count_lookup(renewals)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from hadrsim.simulator.log import Log
 from hadrsim.simulator.network import Network
 from hadrsim.simulator.node import Node
@@ -142,3 +144,31 @@ def test_repoint_to_nobody_empties_the_record():
     endpoint.repoint([])
     assert endpoint.resolve() is None
     assert world.rec.control[-1].detail == "db.reader -> -"
+
+
+@pytest.mark.parametrize("ttl", [0.0, 0.3, 1.0, 2.5, 50.0])
+@pytest.mark.parametrize("start", [None, 0.5, 7.0])  # no entry, a fresh one, an old one
+def test_replaying_known_lookups_leaves_the_cache_as_lookups_one_by_one(ttl, start):
+    """A failure streak renews cache entries in bulk exactly as its calls would have."""
+    import numpy as np
+
+    times = np.cumsum(np.random.default_rng(3).uniform(0.25, 0.75, 40)) + 1.0
+    states = []
+    for bulk in (False, True):
+        world, n1, _, _ = make()
+        endpoint = Endpoint(world, "db.writer", ttl, [n1])
+        resolver = Resolver(world, None)
+        if start is not None:
+            resolver._cache["db.writer"] = (n1, start)
+        plan = resolver.plan(endpoint, float(times[0]))
+        assert plan is not None and plan[0] is n1
+        if bulk:
+            for lo, hi in ((0, 1), (1, 15), (15, 39), (39, 40)):  # in pieces, some of one
+                resolver.replay(plan[1], times[lo:hi])
+        else:
+            for t in times:
+                world.env._now = float(t)  # a lookup at each call's invocation
+                resolver.lookup(endpoint)
+        answer, expires = resolver._cache["db.writer"]
+        states.append((answer.name, expires, endpoint._turn))
+    assert states[0] == states[1]
