@@ -173,7 +173,7 @@ class FailureStreaks:
         In chunks, with numpy: each call takes three of the client's uniforms (write or
         read, key, back-off) in the order the calls one by one would, and its times are
         added up in that order too (``np.add.accumulate`` is sequential), so the records
-        are those of :meth:`_one_by_one` written faster.
+        are the ones the calls made one by one would have written.
         """
         client = self.client
         stop = min(until, client.world.horizon_s)
@@ -200,10 +200,7 @@ class FailureStreaks:
         taken = logged + int(back)
         client.uniform.skip(3 * logged + 2 * int(back))
         self._jitter.skip(2 * int(refused[:taken].sum()))
-        for is_write in (True, False):
-            mine = writes[:taken] == is_write
-            if mine.any():
-                client.resolver.replay(self._failures[is_write].chain, invokes[:taken][mine])
+        self._replay_lookups(writes[:taken], invokes[:taken])
         ids = np.zeros(taken, dtype=np.int64)
         ids[writes[:taken]] = list(islice(client.write_ids, int(writes[:taken].sum())))
         self._log(writes[:logged], keys, ids, invokes, completes, logged)
@@ -217,6 +214,18 @@ class FailureStreaks:
             return
         self.next_invoke = float(times[3 * logged])
         client.note_wake(self.next_invoke)
+
+    def _replay_lookups(self, writes: np.ndarray, invokes: np.ndarray) -> None:
+        """Renew the client's DNS cache as these calls' lookups would: a name both kinds
+        go through is renewed by the calls of both, in time order."""
+        links: dict[str, tuple[tuple[DnsName, Answer], np.ndarray]] = {}
+        for is_write, failure in self._failures.items():
+            mine = writes == is_write
+            for link in failure.chain:
+                known = links.get(link[0].name)
+                links[link[0].name] = (link, mine if known is None else known[1] | mine)
+        for link, mask in links.values():
+            self.client.resolver.replay((link,), invokes[mask])
 
     def _legs(self, writes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per call, the time to its arrival and from there to its end; which are refusals."""

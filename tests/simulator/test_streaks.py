@@ -65,10 +65,13 @@ JITTERLESS = [
 ]
 
 
+@pytest.mark.parametrize("reads_from", ["reader", "writer"])  # writer: one name, both kinds
 @pytest.mark.parametrize(("path", "design", "scenario"), JITTERLESS)
-def test_without_jitter_both_modes_record_the_same_calls(path, design, scenario):
-    worlds = [simulate(_study(path, history, 0.0), design, scenario, 0)
-              for history in ("per_op", "compressed")]
+def test_without_jitter_both_modes_record_the_same_calls(path, design, scenario, reads_from):
+    studies = [_study(path, history, 0.0) for history in ("per_op", "compressed")]
+    studies = [s.model_copy(update={"workload": s.workload.model_copy(
+        update={"reads_from": reads_from})}) for s in studies]
+    worlds = [simulate(study, design, scenario, 0) for study in studies]
     per_op, compressed = (_canonical(world.rec) for world in worlds)
     assert compressed == per_op
     assert worlds[1].events_scheduled < worlds[0].events_scheduled
