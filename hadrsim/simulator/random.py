@@ -56,7 +56,7 @@ class Sampler:
 
     def __call__(self) -> float:
         if self._next >= len(self._buffer):
-            self._buffer = (self._dist.draw(self._rng, _BATCH) * self._scale).tolist()
+            self._buffer = self._refill()
             self._next = 0
         value = self._buffer[self._next]
         self._next += 1
@@ -95,10 +95,3 @@ class UniformSampler(Sampler):
     def _refill(self) -> list[float]:
         return self._rng.random(_BATCH).tolist()
 
-    def __call__(self) -> float:
-        if self._next >= len(self._buffer):
-            self._buffer = self._rng.random(_BATCH).tolist()
-            self._next = 0
-        value = self._buffer[self._next]
-        self._next += 1
-        return value

@@ -25,7 +25,7 @@ each call, so its clients never compress.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from typing import TYPE_CHECKING
 
@@ -101,7 +101,7 @@ def predict(client: ObservedClient,
         failure = fixed_failure(client, node, is_write)
         if failure is None:
             return None
-        failures[is_write] = Failure(failure.how, node, failure.error, tuple(chain))
+        failures[is_write] = replace(failure, chain=tuple(chain))
         valid_until = min(valid_until, expires)
     return (failures, valid_until) if valid_until > next_invoke else None
 
@@ -259,24 +259,23 @@ class FailureStreaks:
             return
         client = self.client
         name, region = client.name, client.region
-        rows = []
-        for is_write in (True, False):
-            failure = self._failures.get(is_write)
-            if failure is None:
-                continue
+        shape = {}  # is_write -> (kind, outcome, node, error): the same for every such call
+        for is_write, failure in self._failures.items():
             timed_out = failure.how in (DROPPED, IGNORED)
-            kind = OpKind.WRITE if is_write else OpKind.READ
-            outcome = Outcome.UNKNOWN if timed_out and is_write else Outcome.FAIL
-            node = failure.node.name if failure.node is not None else None
-            mine = np.flatnonzero(writes == is_write)
-            values = ids[mine].tolist() if is_write else [None] * len(mine)
-            rows += [(i, ClientOp(name, region, kind, key, value, None, invoke, complete,
-                                  outcome, node, failure.error))
-                     for i, key, value, invoke, complete in zip(
-                         mine.tolist(), keys[mine].tolist(), values,
-                         invokes[mine].tolist(), completes[mine].tolist(), strict=True)]
-        rows.sort(key=lambda row: row[0])
-        client.log_failures([op for _, op in rows], float(completes[n - 1]))
+            shape[is_write] = (
+                OpKind.WRITE if is_write else OpKind.READ,
+                Outcome.UNKNOWN if timed_out and is_write else Outcome.FAIL,
+                failure.node.name if failure.node is not None else None,
+                failure.error,
+            )
+        ops = []
+        for is_write, key, write_id, invoke, complete in zip(
+                writes[:n].tolist(), keys[:n].tolist(), ids[:n].tolist(),
+                invokes[:n].tolist(), completes[:n].tolist(), strict=True):
+            kind, outcome, node, error = shape[is_write]
+            ops.append(ClientOp(name, region, kind, key, write_id if is_write else None, None,
+                                invoke, complete, outcome, node, error))
+        client.log_failures(ops, completes[n - 1].item())
 
     def _delay(self, src: str, dst: str) -> float:
         return self.client.net.path_delay_s(src, dst, self._jitter())
