@@ -25,11 +25,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from test_bench_engine import CRASH_STUDY  # noqa: E402
 
 
-def _with_history(study, history: str):
-    workload = study.workload.model_copy(update={"history": history})
-    return study.model_copy(update={"workload": workload})
-
-
 def _securecart():
     return load_study(ROOT / "experiments" / "securecart.yaml")
 
@@ -57,7 +52,7 @@ def _time(study, design: str, scenario: str, runs: int) -> tuple[float, float]:
 def test_streaks_against_one_event_per_call(benchmark, case):
     factory, design, scenario, runs, least = CASES[case]
     study = factory()
-    per_op, compressed = _with_history(study, "per_op"), _with_history(study, "compressed")
+    per_op, compressed = study.with_history("per_op"), study.with_history("compressed")
     # alternated, best of two each: the other jobs of a shared machine hit both alike
     per_op_s, per_op_events = _time(per_op, design, scenario, runs)
     compressed_s, events = benchmark.pedantic(

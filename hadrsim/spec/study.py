@@ -171,6 +171,12 @@ class Study(BaseModel):
                 return scenario
         raise KeyError(f"no scenario {name!r}; scenarios: {[s.name for s in self.scenarios]}")
 
+    def with_history(self, history: str) -> Study:
+        """This study with its observed clients' ``workload.history`` set: ``per_op`` (one
+        event per call, the reference) or ``compressed`` (failure streaks, the default)."""
+        workload = self.workload.model_copy(update={"history": history})
+        return self.model_copy(update={"workload": workload})
+
     def horizon_for(self, scenario: FaultScenario) -> float:
         return scenario.horizon_s or self.horizon_s
 

@@ -16,16 +16,10 @@ from hadrsim.experiments.run import simulate
 from hadrsim.spec.loader import load_study
 
 
-def with_history(study, history: str):
-    """``study`` with its observed clients' ``workload.history`` set."""
-    workload = study.workload.model_copy(update={"history": history})
-    return study.model_copy(update={"workload": workload})
-
-
 def main(target: str, history: str) -> None:
     hashes = {}
     for path in sorted(Path("experiments").glob("*.yaml")):
-        study = with_history(load_study(path), history)
+        study = load_study(path).with_history(history)
         for design in study.designs:
             for scenario in study.scenarios:
                 world = simulate(study, design.name, scenario.name, 0)

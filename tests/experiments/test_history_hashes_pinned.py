@@ -29,9 +29,7 @@ PINNED = {
 
 @cache
 def _study(path: str, history: str):
-    study = load_study(ROOT / path)
-    workload = study.workload.model_copy(update={"history": history})
-    return study.model_copy(update={"workload": workload})
+    return load_study(ROOT / path).with_history(history)
 
 
 @pytest.mark.slow

@@ -33,11 +33,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @cache
 def _study(path: str, history: str, jitter: float | None = None):
-    study = load_study(ROOT / path)
-    update = {"workload": study.workload.model_copy(update={"history": history})}
-    if jitter is not None:
-        update["network"] = study.network.model_copy(update={"jitter_sigma": jitter})
-    return study.model_copy(update=update)
+    study = load_study(ROOT / path).with_history(history)
+    if jitter is None:
+        return study
+    network = study.network.model_copy(update={"jitter_sigma": jitter})
+    return study.model_copy(update={"network": network})
 
 
 def _canonical(rec):
