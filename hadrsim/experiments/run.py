@@ -23,6 +23,8 @@ from hadrsim.simulator.checkers import run_metrics
 from hadrsim.simulator.client import ObservedClient
 from hadrsim.simulator.faults import FaultInjector
 from hadrsim.simulator.network import Network, region_rtt_lookup
+from hadrsim.simulator.service import Service
+from hadrsim.simulator.steady import SteadyRuns
 from hadrsim.simulator.vocabulary import Ev
 from hadrsim.simulator.world import World
 from hadrsim.spec.study import Study
@@ -78,6 +80,7 @@ def simulate(study: Study, design_name: str, scenario_name: str, run_index: int)
                        regions[i % len(regions)], write_ids)
         for i in range(workload.observed_clients)
     ]
+    _steady_runs(world, net, deployment.service, clients)
     injector = FaultInjector(world, net, deployment, scenario)
     for client in clients:
         client.start()
@@ -90,6 +93,18 @@ def simulate(study: Study, design_name: str, scenario_name: str, run_index: int)
     world.rec.final = deployment.service.final_read()
     world.rec.replicas = deployment.service.replica_states(range(workload.observed_keys))
     return world
+
+
+def _steady_runs(world: World, net: Network, service, clients: list[ObservedClient]) -> None:
+    """Compressed clients of a single-writer service simulate their successful calls in
+    steady runs (:mod:`hadrsim.simulator.steady`); application failover counts each
+    call, so its clients never do."""
+    if not world.compressed or type(service) is not Service:
+        return
+    runs = SteadyRuns(world, net, service)
+    for client in clients:
+        if client.spec.app_failover_after is None:
+            client.steady = runs
 
 
 def _add_time_to_alarm(study: Study, world: World, result: RunResult) -> None:

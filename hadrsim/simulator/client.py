@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from hadrsim.simulator.node import Node
     from hadrsim.simulator.routing import DnsName
     from hadrsim.simulator.service import ClientService
+    from hadrsim.simulator.steady import SteadyRuns
     from hadrsim.simulator.world import Timer, World
     from hadrsim.spec.workload import WorkloadSpec
 
@@ -98,6 +99,7 @@ class ObservedClient:
         world.on_fault_ahead(self._fault_ahead)
         world.on_change(self._on_change)
         self.streaks = FailureStreaks(self) if workload.history == "compressed" else None
+        self.steady: SteadyRuns | None = None  # set by simulate() where steady runs apply
 
     # --- scheduling -------------------------------------------------------------------
     def start(self) -> None:
@@ -105,11 +107,19 @@ class ObservedClient:
 
     def _schedule(self, delay: float) -> None:
         self._generation += 1
-        self._wake_at = self.world.now + delay
+        self._wake_at = at = self.world.now + delay
         if self.streaks is not None and self.streaks.active:
-            self.streaks.next_invoke = self._wake_at  # the streak's next call moves
+            self.streaks.next_invoke = at  # the streak's next call moves
             return
+        if self.steady is not None and self.steady.adopt(self, at):
+            return  # its calls succeed alike: no event each (hadrsim.simulator.steady)
         self.world.call_later(delay, self._tick, self._generation)
+
+    def tick_at(self, at_s: float) -> None:
+        """The next call, at ``at_s``, is an ordinary one (a steady run hands it back)."""
+        self._generation += 1
+        self._wake_at = at_s
+        self.world.call_at(at_s, self._tick, self._generation)
 
     def resume_at(self, at_s: float) -> None:
         """A failure streak ended: the next call, at ``at_s``, is an ordinary one."""

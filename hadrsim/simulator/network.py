@@ -164,7 +164,7 @@ class Network:
                    *args: Any) -> None:
         """Deliver at ``at_s`` a message already sent (a failure streak's call that was
         in flight when something changed); reachability is judged at delivery."""
-        self.world.call_later(at_s - self.world.now, self._deliver, src, dst, fn, args)
+        self.world.call_at(at_s, self._deliver, src, dst, fn, args)
 
     def _deliver(self, src: str, dst: str, fn: Callable[..., Any], args: tuple) -> None:
         if (self.down or self.blocked) and not self.reachable(src, dst):

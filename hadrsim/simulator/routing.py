@@ -143,18 +143,22 @@ class Resolver:
         self.cache_s = cache_s
         self._cache: dict[str, tuple[Answer, float]] = {}
 
-    def lookup(self, name: DnsName) -> Node | None:
-        """The node ``name`` leads to, following CNAMEs through the cache."""
+    def lookup(self, name: DnsName, at_s: float | None = None) -> Node | None:
+        """The node ``name`` leads to, following CNAMEs through the cache.
+
+        ``at_s``: the time of the lookup when it is not now (a steady run's call,
+        :mod:`hadrsim.simulator.steady`, looked up ahead of the world's clock).
+        """
+        now = self.world.now if at_s is None else at_s
         for _ in range(_MAX_CHAIN):
-            answer = self._answer(name)
+            answer = self._answer(name, now)
             if not isinstance(answer, DnsName):
                 return answer
             name = answer
         raise RuntimeError(f"DNS chain longer than {_MAX_CHAIN} links at {name.name!r}")
 
-    def _answer(self, name: DnsName) -> Answer:
+    def _answer(self, name: DnsName, now: float) -> Answer:
         cached = self._cache.get(name.name)
-        now = self.world.now
         if cached is not None and now < cached[1]:
             return cached[0]
         answer = name.resolve()

@@ -71,7 +71,7 @@ def fixed_failure(client: ObservedClient, node: Node | None, is_write: bool) -> 
         return None  # a cold node delays each request by a draw
     if not node.responsive:
         return Failure(IGNORED, node, "timeout", ())
-    if not _answers_like_a_node(node) or not net.reachable(there, here):
+    if not answers_like_a_node(node) or not net.reachable(there, here):
         return None
     refusal = node.write_refusal() if is_write else node.read_refusal()
     return None if refusal is None else Failure(REFUSED, node, refusal, ())
@@ -106,7 +106,7 @@ def predict(client: ObservedClient,
     return (failures, valid_until) if valid_until > next_invoke else None
 
 
-def _answers_like_a_node(node: Node) -> bool:
+def answers_like_a_node(node: Node) -> bool:
     """A node whose refusals are :meth:`Node.write_refusal` / :meth:`Node.read_refusal`."""
     cls = type(node)
     return (cls.receive_write is Node.receive_write and cls.receive_read is Node.receive_read

@@ -177,6 +177,16 @@ class World:
         env = self.env
         heappush(self._calls, (env._now + delay, NORMAL, next(env._eid), fn, args))
 
+    def call_at(self, at_s: float, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` at the absolute time ``at_s`` (not before now).
+
+        For times computed ahead (steady runs, failure streaks): ``now + (at - now)``
+        is not always ``at`` in floating point, and the events one by one would have
+        run at ``at`` exactly.
+        """
+        env = self.env
+        heappush(self._calls, (max(at_s, env._now), NORMAL, next(env._eid), fn, args))
+
     def call_cancellable(self, delay: float, fn: Callable[..., Any], *args: Any) -> Timer:
         """Like :meth:`call_later`, but :meth:`cancel` can take it back (a time-out).
 
@@ -270,6 +280,24 @@ class World:
         except EmptySchedule:
             raise RuntimeError("nothing left to simulate before the 'until' event fired") \
                 from None
+
+    def next_event_at(self) -> float:
+        """When the next scheduled event, callback or live timer runs (inf: none).
+
+        What a steady run (:mod:`hadrsim.simulator.steady`) may simulate up to, with
+        nothing else happening in between.
+        """
+        queue, calls, timers = self.env._queue, self._calls, self._timers
+        while timers and not timers[0][3].pending:
+            heappop(timers)
+        at = float("inf")
+        if calls:
+            at = calls[0][0]
+        if queue and queue[0][0] < at:
+            at = queue[0][0]
+        if timers and timers[0][0] < at:
+            at = timers[0][0]
+        return at
 
     @property
     def pending_events(self) -> int:

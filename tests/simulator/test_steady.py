@@ -1,0 +1,73 @@
+"""Steady runs record the calls, commits and applies the events one by one would have.
+
+With no network jitter every delay a steady run draws on its own stream is a constant,
+and it draws the shared laws (commit flush, a standby's flush, an apply lag, a ship
+lag) in the order the events would, so both history modes must record exactly the same
+run. Each case below exercises one way a commit is acknowledged; the second test ends
+windows at arbitrary instants, so every hand-back (a request, a commit waiting for its
+flush or acknowledgement, a batch or an acknowledgement travelling, the watchdog) is
+exercised, and the run must still be the same.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_streaks import _canonical, _study  # the same jitter-free harness
+
+from hadrsim.experiments.run import simulate
+from hadrsim.simulator import steady
+
+CASES = [
+    ("experiments/securecart.yaml", "multi-az", "instance-crash"),  # sync standby, failover
+    ("experiments/securecart.yaml", "multi-az-cluster", "region-partition"),  # quorum, lag
+    ("experiments/securecart.yaml", "multi-az-dr", "az-outage"),  # async cross-Region replica
+    ("experiments/securecart.yaml", "aurora", "instance-crash"),  # storage quorum 4 of 6
+    ("experiments/securecart.yaml", "aurora-global", "region-partition"),  # rpo secondaries
+    ("experiments/dr-tiers.yaml", "backup-and-restore", "logical-corruption"),  # single-AZ
+]
+
+
+def _both(path: str, design: str, scenario: str, reads_from: str = "reader"):
+    studies = [_study(path, history, 0.0) for history in ("per_op", "compressed")]
+    studies = [s.model_copy(update={"workload": s.workload.model_copy(
+        update={"reads_from": reads_from})}) for s in studies]
+    return [simulate(study, design, scenario, 0) for study in studies]
+
+
+@pytest.mark.parametrize(("path", "design", "scenario"), CASES)
+def test_without_jitter_steady_runs_record_the_same_run(path, design, scenario):
+    per_op, compressed = _both(path, design, scenario)
+    assert _canonical(compressed.rec) == _canonical(per_op.rec)
+    assert compressed.events_scheduled < per_op.events_scheduled
+
+
+@pytest.mark.parametrize(("path", "design", "scenario"), CASES[:4])
+def test_windows_cut_anywhere_hand_back_exactly(monkeypatch, path, design, scenario):
+    """End every window a few milliseconds in, at a random instant: whatever is under
+    way then goes back to the events, which must carry on exactly where it was."""
+    rng = np.random.default_rng(7)
+    init = steady._Window.__init__
+
+    def short(self, runs, shape):
+        init(self, runs, shape)
+        self.end = min(self.end, self.t0 + float(rng.exponential(0.004)))
+
+    monkeypatch.setattr(steady._Window, "__init__", short)
+    per_op, compressed = _both(path, design, scenario, "writer")
+    assert _canonical(compressed.rec) == _canonical(per_op.rec)
+
+
+def test_a_crash_episode_is_mostly_windows():
+    per_op, compressed = _both("experiments/securecart.yaml", "multi-az", "instance-crash")
+    assert compressed.events_scheduled < per_op.events_scheduled / 20
+
+
+def test_a_year_of_quiet_hours_takes_a_few_events():
+    """Most of a year is hourly calls that succeed: a window each, not six events each."""
+    study = _study("experiments/year-of-faults.yaml", "compressed").model_copy(
+        update={"horizon_s": 30 * 86400.0})
+    world = simulate(study, "multi-az-dr", "every-fault-class", 0)
+    ok = sum(op.outcome == "ok" for op in world.rec.ops)
+    assert ok > 2000
+    assert world.events_scheduled < ok / 2
