@@ -81,6 +81,13 @@ class Sampler:
             self._next = 0
         return np.array(self._buffer[self._next:self._next + n])
 
+    def peek_one(self) -> float:
+        """The next value without using it (:meth:`peek` of one, with no array)."""
+        if self._next >= len(self._buffer):
+            self._buffer = self._refill()
+            self._next = 0
+        return self._buffer[self._next]
+
     def skip(self, n: int) -> None:
         """Use the next ``n`` values (after :meth:`peek` showed them)."""
         self._next += n

@@ -16,7 +16,7 @@ import pytest
 from test_streaks import _canonical, _study  # the same jitter-free harness
 
 from hadrsim.experiments.run import simulate
-from hadrsim.simulator import steady
+from hadrsim.simulator import steady_window
 
 CASES = [
     ("experiments/securecart.yaml", "multi-az", "instance-crash"),  # sync standby, failover
@@ -47,13 +47,13 @@ def test_windows_cut_anywhere_hand_back_exactly(monkeypatch, path, design, scena
     """End every window a few milliseconds in, at a random instant: whatever is under
     way then goes back to the events, which must carry on exactly where it was."""
     rng = np.random.default_rng(7)
-    init = steady._Window.__init__
+    init = steady_window.Window.__init__
 
     def short(self, runs, shape):
         init(self, runs, shape)
         self.end = min(self.end, self.t0 + float(rng.exponential(0.004)))
 
-    monkeypatch.setattr(steady._Window, "__init__", short)
+    monkeypatch.setattr(steady_window.Window, "__init__", short)
     per_op, compressed = _both(path, design, scenario, "writer")
     assert _canonical(compressed.rec) == _canonical(per_op.rec)
 

@@ -1,0 +1,426 @@
+"""One steady window: the arithmetic of :mod:`hadrsim.simulator.steady`, and the hand-back.
+
+A :class:`Window` runs every taken-over client's calls from now until the next event
+anything else has scheduled, in time order, on a small heap of its own (a call's
+invocation and arrival, a follower's receipt of a batch, a commit's release, the reply,
+the sync watchdog), and then leaves whatever is under way to the ordinary events.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from heapq import heappop, heappush
+from itertools import count
+from typing import TYPE_CHECKING
+
+from hadrsim.simulator.log import version
+from hadrsim.simulator.records import Apply, Commit
+from hadrsim.simulator.replication import _Pending
+from hadrsim.simulator.vocabulary import OpKind, Outcome
+
+if TYPE_CHECKING:
+    from hadrsim.simulator.client import ObservedClient
+    from hadrsim.simulator.node import Node
+    from hadrsim.simulator.replication import FollowerLink, ReplicationGroup
+    from hadrsim.simulator.steady import SteadyRuns
+
+_INVOKE, _ARRIVE, _RECEIVE, _RELEASE, _DONE, _WATCHDOG = range(6)
+
+
+class _Call:
+    """One call under way in a window."""
+
+    __slots__ = ("client", "is_write", "key", "write_id", "invoke", "node", "there",
+                 "lsn_from", "lsn", "writes", "prev", "flushed_at", "ready_at", "legs",
+                 "value", "version", "done_at", "arrived", "acks", "waiting")
+
+    def __init__(self, client: ObservedClient, is_write: bool, key: int,
+                 write_id: int | None, invoke: float, node: Node, there: float):
+        self.client = client
+        self.is_write = is_write
+        self.key = key
+        self.write_id = write_id
+        self.invoke = invoke
+        self.node = node
+        self.there = there
+        self.arrived = False
+        self.acks: dict = {}  # voter link -> when it acknowledged this commit (or a later one)
+        self.waiting = 0  # voters' acknowledgements not known yet
+        self.done_at: float | None = None
+        self.value = write_id
+        self.version: int | None = None
+        self.prev: int | None = None
+        self.lsn_from = self.lsn = self.writes = 0
+        self.flushed_at = 0.0
+        self.ready_at = float("inf")  # known once every voter's acknowledgement is
+        # per follower: [link, sent, received, visible, acked]; visible None: not applied
+        # in this window (the events deliver it)
+        self.legs: list[list] = []
+
+class Shape:
+    """What stays fixed between two touches: the group, who receives, who can be read."""
+
+    def __init__(self, group: ReplicationGroup, live: list[FollowerLink], readable: set[Node]):
+        self.group = group
+        self.live = live  # followers that receive what the primary ships
+        self.readable = readable  # copies that answer reads
+
+def voters(group: ReplicationGroup, shape: Shape) -> tuple[int, list[FollowerLink]] | None:
+    """How many acknowledgements a commit needs now, and from whom; None if it would
+    wait on a follower that cannot answer (for the watchdog, or for good)."""
+    needed, counted = group._needed_acks()
+    live = shape.live
+    if group.strict_quorum:
+        voters = [link for link in counted if link in live]
+        return (needed, voters) if len(voters) >= needed else None
+    if any(link not in live for link in counted):
+        return None
+    return needed, counted
+
+class Window:
+    """Everything the taken-over clients do from now until the next other event."""
+
+    def __init__(self, runs: SteadyRuns, shape: Shape):
+        self.runs = runs
+        self.shape = shape
+        self.world = world = runs.world
+        self.net = runs.net
+        self.group = shape.group
+        self.primary = shape.group.primary
+        self.timeline = self.primary.timeline
+        self.t0 = world.now
+        self.end = min(world.next_event_at(), world.horizon_s)
+        self.events: list[tuple] = []
+        self.seq = count()
+        self.flight: dict[ObservedClient, _Call] = {}
+        self.pending: deque[_Call] = deque()
+        self.written: list[_Call] = []
+        self.last_receipt = {link: -1.0 for link in shape.live}
+        self.seen: dict[Node, list[tuple[float, int]]] = {}
+        self.needed, self.voters = voters(self.group, shape) or (0, [])  # _still checked it
+        self.watchdog_armed = self.group._watchdog_armed
+        self.watchdog_at: float | None = None  # one this window set (not the world's)
+        self.paths: dict[tuple[str, str], tuple[float, tuple[float, ...]]] = {}
+        self.jitter = runs.jitter
+        self.timeout_s = 0.0
+        self.deadline = float("inf")  # when the oldest call in flight times out
+
+    def push(self, at: float, kind: int, item) -> None:
+        heappush(self.events, (at, next(self.seq), kind, item))
+
+    def run(self) -> None:
+        runs, t0 = self.runs, self.t0
+        for client, at in list(runs.next.items()):
+            if at < self.end or at <= t0:
+                del runs.next[client]
+                self.timeout_s = client.spec.op_timeout_s
+                self.push(at, _INVOKE, client)
+        events, flight = self.events, self.flight
+        handlers = (self._invoke, self._arrive, self._receive, self._release, self._done,
+                    self._watchdog)
+        while events:
+            at, _, kind, item = events[0]
+            if at >= self.end and not (kind == _INVOKE and at <= t0):
+                break
+            if flight and self.deadline <= at:
+                self.end = self.deadline  # a call times out: the events decide
+                break
+            heappop(events)
+            if not handlers[kind](at, item):
+                self.end = at
+                break
+        for at, _, kind, item in events:
+            if kind == _INVOKE:  # not reached: the client's next call, as it was
+                runs.next[item] = at
+        self._hand_back()
+
+    def _delay(self, src: str, dst: str) -> float:
+        """As Network.path_delay_s with a draw of this stream (paths do not change here)."""
+        path = self.paths.get((src, dst))
+        if path is None:
+            net = self.net
+            base = net.base_delay_s(src, dst)
+            extras = tuple(e for e in (net.extra_delay_s.get((a, b), 0.0)
+                                       for a in net.levels(src) for b in net.levels(dst)) if e)
+            path = self.paths[(src, dst)] = (base, extras)
+        delay = path[0] * self.jitter()
+        for extra in path[1]:
+            delay += extra
+        return delay
+
+    # --- the steps ----------------------------------------------------------------------
+    def _invoke(self, at: float, client: ObservedClient) -> bool:
+        if at >= self.world.horizon_s:
+            return True  # past the horizon the client stops (as its tick would)
+        spec = client.spec
+        is_write = client.uniform.peek_one() < spec.observed_write_fraction
+        node = client.resolver.lookup(client.endpoint_for(is_write), at)
+        if node is None or not self._serves(client, node, is_write):
+            client.tick_at(at)  # this call goes the ordinary way
+            return False
+        client.uniform.skip(1)
+        key = int(client.uniform() * spec.observed_keys)
+        write_id = next(client.write_ids) if is_write else None
+        there = at + self._delay(client.region, node.az)
+        call = _Call(client, is_write, key, write_id, at, node, there)
+        if not self.flight:
+            self.deadline = at + self.timeout_s
+        self.flight[client] = call
+        self.push(there, _ARRIVE, call)
+        return True
+
+    def _serves(self, client: ObservedClient, node: Node, is_write: bool) -> bool:
+        if node is not self.primary and (is_write or node not in self.shape.readable):
+            return False
+        runs = self.runs
+        return runs.clear(client.region, node.az) and runs.clear(node.az, client.region)
+
+    def _arrive(self, at: float, call: _Call) -> bool:
+        call.arrived = True
+        if not call.is_write:
+            return self._read(at, call)
+        group, primary, timeline = self.group, self.primary, self.timeline
+        due = group.background_rate * (at - group._last_commit_s) + group._carry
+        background = int(due)
+        group._carry = due - background
+        group._last_commit_s = at
+        call.lsn_from = primary.lsn + 1
+        call.lsn = lsn = primary.lsn + background + 1
+        call.writes = background + 1
+        write_id = call.write_id
+        assert write_id is not None  # a write's
+        call.prev = timeline.read(primary.lsn, call.key)[0]
+        timeline.append(lsn, write_id, call.key)
+        primary.adopt(timeline, lsn)
+        group.positions.append((at, timeline, lsn))
+        self.written.append(call)
+        self.pending.append(call)
+        ok = self._ship(at, call)
+        call.flushed_at = at + group.flush()  # drawn after the shipping, as commit() does
+        if not ok:
+            call.ready_at = float("inf")
+            return False
+        if not call.waiting:
+            self._ready(call)
+            self.push(call.ready_at, _RELEASE, call)
+        if not self.watchdog_armed and not group.strict_quorum and any(
+                link.in_sync for link in group.links.values()):
+            self.watchdog_armed = True
+            self.watchdog_at = at + ((at + group.sync_timeout_s) - at)  # as _arm_watchdog
+            self.push(self.watchdog_at, _WATCHDOG, None)
+        return True
+
+    def _ready(self, call: _Call) -> None:
+        """When ``call`` may be released: flushed, and acknowledged by enough voters."""
+        call.ready_at = call.flushed_at
+        if self.needed:
+            acks = sorted(call.acks.values())
+            call.ready_at = max(call.ready_at, acks[self.needed - 1])
+
+    def _ship(self, at: float, call: _Call) -> bool:
+        """Each follower's copy of the batch, sent as FollowerLink.ship sends it.
+
+        A copy whose arrival draws something (an apply lag, an acknowledgement's flush)
+        arrives as an event of this window, so shared laws are drawn in the order the
+        arrivals happen. False when a batch would overtake an earlier one (the window
+        ends at this commit; its copies travel as ordinary messages)."""
+        primary, live, ok = self.primary, self.shape.live, True
+        for link in self.group.links.values():
+            config = link.config
+            if link.follower.inbound_broken:
+                continue
+            sent = at
+            if config.ship_lag is not None:  # as FollowerLink.ship: the lag regime moves on
+                if at >= link._lag_until:
+                    link._lag = config.ship_lag()
+                    link._lag_until = at + config.lag_regime_s
+                send_at = max(at + link._lag, link._last_send)
+                link._last_send = send_at
+                sent = at + (send_at - at)  # when FollowerLink.ship's event runs
+            if link not in live:
+                continue
+            node = link.follower
+            received = sent + self._delay(primary.az, node.az)
+            leg = [link, sent, received, None, None]
+            call.legs.append(leg)
+            ok = ok and received > self.last_receipt[link]
+            if not ok:
+                continue  # the events deliver it
+            self.last_receipt[link] = received
+            if config.apply_lag is not None or link.acknowledges:
+                if link in self.voters:
+                    call.waiting += 1
+                self.push(received, _RECEIVE, (call, leg))
+            else:
+                leg[3] = received
+                self.seen.setdefault(node, []).append((received, call.lsn))
+        return ok
+
+    def _receive(self, at: float, item: tuple[_Call, list]) -> bool:
+        """A follower applies a batch (FollowerLink._receive) and acknowledges it."""
+        call, leg = item
+        link = leg[0]
+        config, node = link.config, link.follower
+        apply_lag = config.apply_lag
+        leg[3] = visible = at + apply_lag() if apply_lag is not None else at
+        self.seen.setdefault(node, []).append((visible, call.lsn))
+        if not link.acknowledges:
+            return True
+        flush = config.flush
+        wait = flush() if (flush is not None and config.ack_on == "flush") else 0.0
+        leg[4] = acked = at + (wait + self._delay(node.az, self.primary.az))
+        if link not in self.voters:
+            return True
+        call.acks[link] = acked
+        for earlier in self.pending:  # an acknowledgement carries the follower's position:
+            if earlier is call:  # it also acknowledges every earlier commit
+                break
+            if acked < earlier.acks.get(link, acked):
+                earlier.acks[link] = acked
+                if not earlier.waiting:
+                    before = earlier.ready_at
+                    self._ready(earlier)
+                    if earlier.ready_at < before:
+                        self.push(earlier.ready_at, _RELEASE, earlier)
+        call.waiting -= 1
+        if not call.waiting:
+            self._ready(call)
+            self.push(call.ready_at, _RELEASE, call)
+        return True
+
+    def _read(self, at: float, call: _Call) -> bool:
+        node = call.node
+        if node is self.primary:
+            call.value, call.version = self.timeline.read_version(self.primary.lsn, call.key)
+        else:
+            timeline, lsn = node.applied_timeline, node.applied_lsn
+            for visible, seen in reversed(self.seen.get(node, ())):
+                if visible <= at:
+                    lsn = max(lsn, seen)
+                    break
+            call.value, call.version = timeline.read_version(lsn, call.key)
+        call.done_at = at + self._delay(node.az, call.client.region)
+        self.push(call.done_at, _DONE, call)
+        return True
+
+    def _release(self, at: float, _call: _Call) -> bool:
+        """Commits leave in order, each once it is flushed and acknowledged enough."""
+        pending, primary, rec = self.pending, self.primary, self.world.rec
+        while pending and pending[0].ready_at <= at:
+            call = pending.popleft()
+            call.version = version(self.timeline.tid, call.lsn)
+            rec.commits.append(Commit(at, primary.name, self.timeline.tid, call.lsn_from,
+                                      call.lsn, call.writes, (call.write_id or 0,)))
+            call.done_at = at + self._delay(primary.az, call.client.region)
+            self.push(call.done_at, _DONE, call)
+        return True
+
+    def _done(self, at: float, call: _Call) -> bool:
+        client, flight = call.client, self.flight
+        del flight[client]
+        if flight:
+            self.deadline = min(c.invoke for c in flight.values()) + self.timeout_s
+        kind = OpKind.WRITE if call.is_write else OpKind.READ
+        client.log_op(kind, call.key, call.value, call.version, call.invoke, at, Outcome.OK,
+                      call.node.name, None, call.prev)
+        following = at + client.next_delay(False, at)
+        client.note_wake(following)
+        if following < self.world.horizon_s:
+            self.push(following, _INVOKE, client)
+        return True
+
+    def _watchdog(self, at: float, _none: None) -> bool:
+        """The replication watchdog's round; in a steady window it drops nobody."""
+        group = self.group
+        if not self.pending:
+            self.watchdog_armed = False
+            self.watchdog_at = None
+            return True
+        head = self.pending[0]
+        if at - head.there >= group.sync_timeout_s:
+            return False  # it would give up on a follower: the events decide
+        self.watchdog_at = at + (max(head.there + group.sync_timeout_s, at + 1e-6) - at)
+        self.push(self.watchdog_at, _WATCHDOG, None)
+        return True
+
+    # --- the end of the window ----------------------------------------------------------
+    def _hand_back(self) -> None:
+        """Leave the world as the events would have at ``end``: what is under way goes
+        back to the ordinary machinery, where it is."""
+        world, net, group = self.world, self.net, self.group
+        self._settle_followers()
+        for call in self.pending:  # commit order, as the group keeps them
+            self._pend(call)
+        for call in self.flight.values():
+            if call.arrived and call.done_at is None:
+                continue  # a commit waiting in the group (above)
+            client, node = call.client, call.node
+            op = client.new_op(call.is_write, call.key, call.write_id, call.invoke, node)
+            client.arm_timeout(op)
+            if not call.arrived:  # the request is on its way
+                if call.is_write:
+                    net.deliver_at(call.there, client.region, node.az, node.receive_write,
+                                   call.key, call.write_id, op.reply_write)
+                else:
+                    net.deliver_at(call.there, client.region, node.az, node.receive_read,
+                                   call.key, op.reply_read)
+            else:  # answered: the reply is on its way
+                extra = (call.prev,) if call.is_write else ()
+                assert call.done_at is not None
+                net.deliver_at(call.done_at, node.az, client.region, client.finish, op,
+                               Outcome.OK, call.value, call.version, None, *extra)
+        if self.watchdog_at is not None and self.watchdog_armed:
+            group._watchdog_armed = True
+            world.call_at(self.watchdog_at, group._watchdog)
+
+    def _pend(self, call: _Call) -> None:
+        """A commit that arrived and is not released yet waits in the group as usual."""
+        client, world, group = call.client, self.world, self.group
+        op = client.new_op(True, call.key, call.write_id, call.invoke, call.node)
+        client.arm_timeout(op)
+        pending = _Pending(self.timeline, call.lsn_from, call.lsn, call.writes,
+                           call.write_id or 0, op.reply_write, call.there, call.prev)
+        if call.flushed_at < self.end:
+            pending.flushed = True
+        else:
+            world.call_at(call.flushed_at, group._flushed, pending)
+        group._pending.append(pending)
+
+    def _settle_followers(self) -> None:
+        """Followers hold what reached them before ``end``; the rest is still travelling."""
+        end, world, net = self.end, self.world, self.net
+        primary, timeline = self.primary, self.timeline
+        applies = []
+        for call in self.written:
+            lsn = call.lsn
+            for link, sent, received, visible, acked in call.legs:
+                node = link.follower
+                if received >= end or visible is None:
+                    if sent >= end:
+                        world.call_at(sent, link._send_if_alive, timeline, lsn)
+                    else:
+                        net.deliver_at(received, primary.az, node.az, link._receive,
+                                       timeline, lsn)
+                    continue
+                applies.append((received, sent, lsn, link))
+                if visible >= end:
+                    world.call_at(visible, node.make_visible, timeline, lsn)
+                if acked is None:
+                    continue
+                if acked < end:
+                    link.acked_lsn = max(link.acked_lsn, lsn)
+                else:
+                    net.deliver_at(acked, node.az, primary.az, self.group.on_ack, link,
+                                   timeline, lsn)
+        applies.sort(key=lambda a: (a[0], a[1], a[2]))
+        rec = world.rec
+        for received, _sent, lsn, link in applies:
+            node = link.follower
+            node.timeline, node.lsn = timeline, max(node.lsn, lsn)
+            rec.applies.append(Apply(received, node.name, primary.name, timeline.tid, lsn))
+        for node, seen in self.seen.items():
+            for visible, lsn in reversed(seen):
+                if visible < end:
+                    if lsn > node.applied_lsn:
+                        node.applied_timeline, node.applied_lsn = timeline, lsn
+                    break
