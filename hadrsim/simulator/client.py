@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from hadrsim.spec.workload import WorkloadSpec
 
 
-class _Op:
+class Call:
     """One call in flight: what the reply and the time-out need to record it.
 
     Its bound ``reply_*`` methods are what the database node answers through,
@@ -199,7 +199,7 @@ class ObservedClient:
             kind = OpKind.WRITE if is_write else OpKind.READ
             self._record(kind, key, write_id, None, invoke, Outcome.FAIL, None, "no endpoint")
             return
-        op = _Op(self, is_write, key, write_id, invoke, node)
+        op = Call(self, is_write, key, write_id, invoke, node)
         if is_write:
             self.net.send(self.region, node.az, node.receive_write, key, write_id,
                           op.reply_write)
@@ -208,21 +208,21 @@ class ObservedClient:
         self.arm_timeout(op)
 
     def new_op(self, is_write: bool, key: int, write_id: int | None, invoke: float,
-               node: Node) -> _Op:
+               node: Node) -> Call:
         """A call in flight (a failure streak hands its last call back as one)."""
-        return _Op(self, is_write, key, write_id, invoke, node)
+        return Call(self, is_write, key, write_id, invoke, node)
 
-    def arm_timeout(self, op: _Op) -> None:
+    def arm_timeout(self, op: Call) -> None:
         """The client gives up on ``op`` ``op_timeout_s`` after it was invoked."""
         delay = op.invoke + self.spec.op_timeout_s - self.world.now
         op.timer = self.world.call_cancellable(delay, self._timeout, op)
 
     # --- replies and time-outs ------------------------------------------------------------
-    def _timeout(self, op: _Op) -> None:
+    def _timeout(self, op: Call) -> None:
         outcome = Outcome.UNKNOWN if op.is_write else Outcome.FAIL  # a write may have landed
         self.finish(op, outcome, op.write_id, None, "timeout")
 
-    def finish(self, op: _Op, outcome: str, value, version, error, prev=None) -> None:
+    def finish(self, op: Call, outcome: str, value, version, error, prev=None) -> None:
         """The reply to ``op`` arrived (or its time-out fired): record it once."""
         if op.done:
             return  # a late reply after the timeout is ignored

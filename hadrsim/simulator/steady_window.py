@@ -13,6 +13,7 @@ from heapq import heappop, heappush
 from itertools import count
 from typing import TYPE_CHECKING
 
+from hadrsim.simulator.client import Call
 from hadrsim.simulator.log import version
 from hadrsim.simulator.records import Apply, Commit
 from hadrsim.simulator.replication import _Pending
@@ -27,21 +28,15 @@ if TYPE_CHECKING:
 _INVOKE, _ARRIVE, _RECEIVE, _RELEASE, _DONE, _WATCHDOG = range(6)
 
 
-class _Call:
-    """One call under way in a window."""
+class _Call(Call):
+    """One call under way in a window; at the window's end, the ordinary call it becomes."""
 
-    __slots__ = ("client", "is_write", "key", "write_id", "invoke", "node", "there",
-                 "lsn_from", "lsn", "writes", "prev", "flushed_at", "ready_at", "legs",
-                 "value", "version", "done_at", "arrived", "acks", "waiting")
+    __slots__ = ("there", "lsn_from", "lsn", "writes", "prev", "flushed_at", "ready_at",
+                 "legs", "value", "version", "done_at", "arrived", "acks", "waiting")
 
     def __init__(self, client: ObservedClient, is_write: bool, key: int,
                  write_id: int | None, invoke: float, node: Node, there: float):
-        self.client = client
-        self.is_write = is_write
-        self.key = key
-        self.write_id = write_id
-        self.invoke = invoke
-        self.node = node
+        super().__init__(client, is_write, key, write_id, invoke, node)
         self.there = there
         self.arrived = False
         self.acks: dict = {}  # voter link -> when it acknowledged this commit (or a later one)
@@ -56,6 +51,7 @@ class _Call:
         # per follower: [link, sent, received, visible, acked]; visible None: not applied
         # in this window (the events deliver it)
         self.legs: list[list] = []
+
 
 class Shape:
     """What stays fixed between two touches: the group, who receives, who can be read."""
@@ -354,8 +350,7 @@ class Window:
         for call in self.flight.values():
             if call.arrived and call.done_at is None:
                 continue  # a commit waiting in the group (above)
-            client, node = call.client, call.node
-            op = client.new_op(call.is_write, call.key, call.write_id, call.invoke, node)
+            client, node, op = call.client, call.node, call
             client.arm_timeout(op)
             if not call.arrived:  # the request is on its way
                 if call.is_write:
@@ -376,7 +371,7 @@ class Window:
     def _pend(self, call: _Call) -> None:
         """A commit that arrived and is not released yet waits in the group as usual."""
         client, world, group = call.client, self.world, self.group
-        op = client.new_op(True, call.key, call.write_id, call.invoke, call.node)
+        op = call
         client.arm_timeout(op)
         pending = _Pending(self.timeline, call.lsn_from, call.lsn, call.writes,
                            call.write_id or 0, op.reply_write, call.there, call.prev)
