@@ -1,12 +1,12 @@
-"""Compressed failure streaks against one event per call, in the same process (issue 14).
+"""Compressed histories against one event per call, in the same process (issue 14).
 
 For each case the same seeded runs are simulated with ``workload.history: per_op`` and
-with the default ``compressed``; the benchmark reports both times, events per run and
-the ratio. Only ratios are asserted: compression must never be slower (within 10%, the
-noise of a shared 2-core machine), and on SecureCart's single-Region Multi-AZ under a
-Region outage, where clients in the surviving Region retry for the whole outage, it
-must be at least 1.3x faster (1.43x measured: the calls that succeed, and the checkers,
-are the same work in both modes).
+with the default ``compressed`` (failure streaks and steady runs); the benchmark reports
+both times, events per run and the ratio, whole runs (simulation, checkers, history
+hash). Only ratios are asserted, with room for the noise of a shared 2-core machine:
+measured 2026-12-03, Multi-AZ crash 1.13x (2,812 -> 64 events: what is left is the
+per-call arithmetic and the checkers), SecureCart Multi-AZ Region outage 1.70x,
+Multi-AZ-DR Region outage 1.53x.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ def _securecart():
 
 CASES = {
     # case: (study factory, design, scenario, runs, least speed-up asserted)
-    "multi-az-crash": (lambda: parse_study(CRASH_STUDY), "maz", "crash", 100, 0.9),
-    "securecart-multi-az-region-outage": (_securecart, "multi-az", "region-outage", 40, 1.3),
+    "multi-az-crash": (lambda: parse_study(CRASH_STUDY), "maz", "crash", 100, 1.0),
+    "securecart-multi-az-region-outage": (_securecart, "multi-az", "region-outage", 40, 1.4),
     "securecart-multi-az-dr-region-outage": (_securecart, "multi-az-dr", "region-outage", 40,
-                                             0.9),
+                                             1.25),
 }
 
 

@@ -8,9 +8,12 @@ with its error instead of aborting a Monte Carlo batch.
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
@@ -129,6 +132,24 @@ def _add_time_to_alarm(study: Study, world: World, result: RunResult) -> None:
     result.metrics["time_to_alarm_s"] = worst
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a run simulates and is measured.
+
+    A run allocates hundreds of thousands of records that live exactly as long as the run,
+    and makes almost no cyclic garbage of its own; the collector's passes over the
+    growing record lists were 15-35% of a run's time. The run's world (a cycle) is freed
+    by the first collection after it.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def run_once(study: Study, design_name: str, scenario_name: str, run_index: int, *,
              keep_records: bool = False) -> RunResult:
     """Simulate and measure one run; errors are captured, not raised.
@@ -136,6 +157,12 @@ def run_once(study: Study, design_name: str, scenario_name: str, run_index: int,
     ``keep_records``: the result also carries the run's records, encoded
     (:mod:`hadrsim.experiments.record_store`), for the results store.
     """
+    with _collector_paused():
+        return _run_once(study, design_name, scenario_name, run_index, keep_records)
+
+
+def _run_once(study: Study, design_name: str, scenario_name: str, run_index: int,
+              keep_records: bool) -> RunResult:
     design = study.design(design_name)
     scenario = study.scenario(scenario_name)
     result = RunResult(
