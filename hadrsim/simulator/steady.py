@@ -16,8 +16,12 @@ machinery where it is: a request or a reply travelling, a commit waiting for its
 flush or an acknowledgement, a batch on its way to a follower, a follower's
 acknowledgement on its way back, the replication watchdog. A window also ends
 early, at that instant, on anything this arithmetic does not model: a call that
-would time out, a commit the watchdog would give up on, batches or
-acknowledgements overtaking each other, a lookup that leads outside the group.
+would time out, a commit the watchdog would give up on, batches overtaking each
+other on a link, a lookup that leads outside the group. (Acknowledgements that
+overtake are modelled: a later one covers the earlier commits, as ``acked_lsn``
+does.) Shared laws (the commit flush, a standby's flush, an apply or ship lag) are
+drawn where the events would draw them, at the commit or at the receipt, in time
+order.
 Anything that changes the world (:meth:`World.touched`) makes the state be
 checked again before the next window.
 
@@ -26,6 +30,7 @@ their own stream, so other messages see other (equally distributed) jitter. With
 no jitter, a run records the same calls, commits and applies in both history
 modes (tests/simulator/test_steady.py).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
