@@ -115,11 +115,15 @@ class ObservedClient:
             return  # its calls succeed alike: no event each (hadrsim.simulator.steady)
         self.world.call_later(delay, self._tick, self._generation)
 
-    def tick_at(self, at_s: float) -> None:
-        """The next call, at ``at_s``, is an ordinary one (a steady run hands it back)."""
+    def tick_at(self, at_s: float, resolved: tuple[Node | None] | None = None) -> None:
+        """The next call, at ``at_s``, is an ordinary one (a steady run hands it back).
+
+        ``resolved``: the lookup the steady run already made for this call; a lookup is
+        not free of side effects (a round-robin name turns), so it is not made twice.
+        """
         self._generation += 1
         self._wake_at = at_s
-        self.world.call_at(at_s, self._tick, self._generation)
+        self.world.call_at(at_s, self._tick, self._generation, resolved)
 
     def resume_at(self, at_s: float) -> None:
         """A failure streak ended: the next call, at ``at_s``, is an ordinary one."""
@@ -183,7 +187,7 @@ class ObservedClient:
             return self.service.writer_for(self.region)
         return self.service.reader_for(self.region)
 
-    def _tick(self, generation: int) -> None:
+    def _tick(self, generation: int, resolved: tuple[Node | None] | None = None) -> None:
         if generation != self._generation or self.world.now >= self.world.horizon_s:
             return  # past the horizon the system quiesces before the final read
         if not self.net.is_up(self.region):
@@ -192,7 +196,8 @@ class ObservedClient:
         spec = self.spec
         is_write = self.uniform() < spec.observed_write_fraction
         key = int(self.uniform() * spec.observed_keys)
-        node = self.resolver.lookup(self.endpoint_for(is_write))
+        node = (self.resolver.lookup(self.endpoint_for(is_write)) if resolved is None
+                else resolved[0])
         invoke = self.world.now
         write_id = next(self.write_ids) if is_write else None
         if node is None:

@@ -148,11 +148,14 @@ class Window:
     def _invoke(self, at: float, client: ObservedClient) -> bool:
         if at >= self.world.horizon_s:
             return True  # past the horizon the client stops (as its tick would)
+        if not self.net.is_up(client.region):
+            client.tick_at(at)  # down with its Region: its tick says so, with no lookup
+            return False
         spec = client.spec
         is_write = client.uniform.peek_one() < spec.observed_write_fraction
         node = client.resolver.lookup(client.endpoint_for(is_write), at)
         if node is None or not self._serves(client, node, is_write):
-            client.tick_at(at)  # this call goes the ordinary way
+            client.tick_at(at, (node,))  # the ordinary way, with the lookup already made
             return False
         client.uniform.skip(1)
         key = int(client.uniform() * spec.observed_keys)

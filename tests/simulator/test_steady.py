@@ -11,12 +11,19 @@ exercised, and the run must still be the same.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from test_streaks import _canonical, _study  # the same jitter-free harness
 
 from hadrsim.experiments.run import simulate
 from hadrsim.simulator import steady_window
+from hadrsim.spec.loader import load_study
+from hadrsim.spec.study import Study
+
+ROOT = Path(__file__).resolve().parents[2]
 
 CASES = [
     ("experiments/securecart.yaml", "multi-az", "instance-crash"),  # sync standby, failover
@@ -56,6 +63,24 @@ def test_windows_cut_anywhere_hand_back_exactly(monkeypatch, path, design, scena
     monkeypatch.setattr(steady_window.Window, "__init__", short)
     per_op, compressed = _both(path, design, scenario, "writer")
     assert _canonical(compressed.rec) == _canonical(per_op.rec)
+
+
+def test_a_round_robin_name_turns_once_per_call(monkeypatch):
+    """Aurora readers behind a round-robin name with no caching, one of them lost with its
+    AZ: a call the window hands back keeps the lookup it made (a second lookup would
+    turn the name again and send the read elsewhere). Found by an adversarial review."""
+    study = load_study(ROOT / "experiments" / "securecart.yaml")
+    data = json.loads(study.model_dump_json())
+    data.update(horizon_s=600.0, designs=[{"name": "a", "kind": "aurora", "readers": [
+        {"promotion_tier": 0}, {"promotion_tier": 1}]}], scenarios=[{"name": "s", "scheduled": [
+            {"kind": "az_outage", "target": "standby_az", "at_s": 300, "duration_s": 5.7}]}])
+    data["workload"].update(dns_cache_s=0, reads_from="reader")
+    data.pop("constraints", None)
+    base = Study.model_validate(data)
+    network = base.network.model_copy(update={"jitter_sigma": 0.0})
+    worlds = [simulate(base.with_history(h).model_copy(update={"network": network}), "a", "s", 0)
+              for h in ("per_op", "compressed")]
+    assert _canonical(worlds[1].rec) == _canonical(worlds[0].rec)
 
 
 def test_a_crash_episode_is_mostly_windows():
