@@ -32,7 +32,7 @@ class _Call(Call):
     """One call under way in a window; at the window's end, the ordinary call it becomes."""
 
     __slots__ = ("there", "lsn_from", "lsn", "writes", "prev", "flushed_at", "ready_at",
-                 "legs", "value", "version", "done_at", "arrived", "acks", "waiting")
+                 "legs", "value", "version", "done_at", "arrived", "acks")
 
     def __init__(self, client: ObservedClient, is_write: bool, key: int,
                  write_id: int | None, invoke: float, node: Node, there: float):
@@ -40,7 +40,6 @@ class _Call(Call):
         self.there = there
         self.arrived = False
         self.acks: dict = {}  # voter link -> when it acknowledged this commit (or a later one)
-        self.waiting = 0  # voters' acknowledgements not known yet
         self.done_at: float | None = None
         self.value = write_id
         self.version: int | None = None
@@ -48,8 +47,8 @@ class _Call(Call):
         self.lsn_from = self.lsn = self.writes = 0
         self.flushed_at = 0.0
         self.ready_at = float("inf")  # known once every voter's acknowledgement is
-        # per follower: [link, sent, received, visible, acked]; visible None: not applied
-        # in this window (the events deliver it)
+        # per follower: [link, sent, received, visible, acked, live]; visible None: not
+        # applied in this window (the events deliver it); received None: dropped as sent
         self.legs: list[list] = []
 
 
@@ -199,9 +198,8 @@ class Window:
         if not ok:
             call.ready_at = float("inf")
             return False
-        if not call.waiting:
+        if not self.needed:
             self._ready(call)
-            self.push(call.ready_at, _RELEASE, call)
         if not self.watchdog_armed and not group.strict_quorum and any(
                 link.in_sync for link in group.links.values()):
             self.watchdog_armed = True
@@ -210,11 +208,22 @@ class Window:
         return True
 
     def _ready(self, call: _Call) -> None:
-        """When ``call`` may be released: flushed, and acknowledged by enough voters."""
-        call.ready_at = call.flushed_at
-        if self.needed:
-            acks = sorted(call.acks.values())
-            call.ready_at = max(call.ready_at, acks[self.needed - 1])
+        """When ``call`` may be released: flushed, and acknowledged by enough voters.
+
+        With the acknowledgements known so far; one still unknown comes from a receipt
+        not processed yet, so it is later than now: once the time computed here comes,
+        it is final. Each acknowledgement learnt can only bring it forward (a new
+        release event then; the old one finds nothing to release)."""
+        needed = self.needed
+        if len(call.acks) < needed:
+            return
+        before = call.ready_at
+        ready = call.flushed_at
+        if needed:
+            ready = max(ready, sorted(call.acks.values())[needed - 1])
+        if ready < before:
+            call.ready_at = ready
+            self.push(ready, _RELEASE, call)
 
     def _ship(self, at: float, call: _Call) -> bool:
         """Each follower's copy of the batch, sent as FollowerLink.ship sends it.
@@ -236,19 +245,21 @@ class Window:
                 send_at = max(at + link._lag, link._last_send)
                 link._last_send = send_at
                 sent = at + (send_at - at)  # when FollowerLink.ship's event runs
-            if link not in live:
-                continue
             node = link.follower
+            if link not in live:  # nothing it is sent takes effect while the window lasts,
+                reachable = self.net.reachable(primary.az, node.az)  # but a late copy
+                if config.ship_lag is not None or reachable:  # may, once it has ended
+                    received = sent + self._delay(primary.az, node.az) if reachable else None
+                    call.legs.append([link, sent, received, None, None, False])
+                continue
             received = sent + self._delay(primary.az, node.az)
-            leg = [link, sent, received, None, None]
+            leg = [link, sent, received, None, None, True]
             call.legs.append(leg)
             ok = ok and received > self.last_receipt[link]
             if not ok:
                 continue  # the events deliver it
             self.last_receipt[link] = received
             if config.apply_lag is not None or link.acknowledges:
-                if link in self.voters:
-                    call.waiting += 1
                 self.push(received, _RECEIVE, (call, leg))
             else:
                 leg[3] = received
@@ -276,15 +287,8 @@ class Window:
                 break
             if acked < earlier.acks.get(link, acked):
                 earlier.acks[link] = acked
-                if not earlier.waiting:
-                    before = earlier.ready_at
-                    self._ready(earlier)
-                    if earlier.ready_at < before:
-                        self.push(earlier.ready_at, _RELEASE, earlier)
-        call.waiting -= 1
-        if not call.waiting:
-            self._ready(call)
-            self.push(call.ready_at, _RELEASE, call)
+                self._ready(earlier)
+        self._ready(call)
         return True
 
     def _read(self, at: float, call: _Call) -> bool:
@@ -391,14 +395,19 @@ class Window:
         applies = []
         for call in self.written:
             lsn = call.lsn
-            for link, sent, received, visible, acked in call.legs:
+            for link, sent, received, visible, acked, live in call.legs:
                 node = link.follower
-                if received >= end or visible is None:
-                    if sent >= end:
-                        world.call_at(sent, link._send_if_alive, timeline, lsn)
-                    else:
+                if sent >= end:  # still waiting out its ship lag at the primary
+                    world.call_at(sent, link._send_if_alive, timeline, lsn)
+                    continue
+                if not live:  # dropped, or ignored by a node that was down throughout
+                    if received is not None and received >= end:  # unless it lands later
                         net.deliver_at(received, primary.az, node.az, link._receive,
                                        timeline, lsn)
+                    continue
+                if received >= end or visible is None:
+                    net.deliver_at(received, primary.az, node.az, link._receive,
+                                   timeline, lsn)
                     continue
                 applies.append((received, sent, lsn, link))
                 if visible >= end:
