@@ -26,7 +26,7 @@ from hadrsim.simulator.checkers import run_metrics
 from hadrsim.simulator.client import ObservedClient
 from hadrsim.simulator.faults import FaultInjector
 from hadrsim.simulator.network import Network, region_rtt_lookup
-from hadrsim.simulator.service import Service
+from hadrsim.simulator.service import ClientService, Service
 from hadrsim.simulator.steady import SteadyRuns
 from hadrsim.simulator.vocabulary import Ev
 from hadrsim.simulator.world import World
@@ -98,7 +98,8 @@ def simulate(study: Study, design_name: str, scenario_name: str, run_index: int)
     return world
 
 
-def _steady_runs(world: World, net: Network, service, clients: list[ObservedClient]) -> None:
+def _steady_runs(world: World, net: Network, service: ClientService,
+                 clients: list[ObservedClient]) -> None:
     """Compressed clients of a single-writer service simulate their successful calls in
     steady runs (:mod:`hadrsim.simulator.steady`); application failover counts each
     call, so its clients never do."""

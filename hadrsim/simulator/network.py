@@ -79,8 +79,7 @@ class Network:
         return self.down[location] == 0 and self.down[self._region_of[location]] == 0
 
     # --- paths -------------------------------------------------------------------
-    def levels(self, location: str) -> tuple[str, ...]:
-        """The places a path from ``location`` crosses: the AZ and its Region."""
+    def _levels(self, location: str) -> tuple[str, ...]:
         region = self._region_of[location]
         return (location,) if location == region else (location, region)
 
@@ -89,8 +88,8 @@ class Network:
         if not (self.is_up(src) and self.is_up(dst)):
             return False
         if self.blocked:
-            for a in self.levels(src):
-                for b in self.levels(dst):
+            for a in self._levels(src):
+                for b in self._levels(dst):
                     if self.blocked[(a, b)]:
                         return False
         return True
@@ -118,8 +117,8 @@ class Network:
         delay = self._base_cache.get((src, dst)) or self.base_delay_s(src, dst)
         delay *= jitter
         if self.extra_delay_s:
-            for a in self.levels(src):
-                for b in self.levels(dst):
+            for a in self._levels(src):
+                for b in self._levels(dst):
                     delay += self.extra_delay_s.get((a, b), 0.0)
         return delay
 
@@ -127,8 +126,8 @@ class Network:
         """The probability a message from src to dst is lost now."""
         p = 0.0
         if self.loss:
-            for a in self.levels(src):
-                for b in self.levels(dst):
+            for a in self._levels(src):
+                for b in self._levels(dst):
                     p = max(p, self.loss.get((a, b), 0.0))
         return p
 

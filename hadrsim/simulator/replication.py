@@ -76,13 +76,26 @@ class FollowerLink:
         if self.config.ship_lag is None:
             self._send(timeline, lsn)
             return
-        if world.now >= self._lag_until:
-            self._lag = self.config.ship_lag()
-            self._lag_until = world.now + self.config.lag_regime_s
-        send_at = max(world.now + self._lag, self._last_send)
-        self._last_send = send_at
+        send_at = self.lagged_send_at(world.now)
         # the batch waits at the primary out its lag: it dies there if the primary does
         world.call_later(send_at - world.now, self._send_if_alive, timeline, lsn)
+
+    def lagged_send_at(self, now: float) -> float:
+        """When a batch committed at ``now`` leaves, under the link's ship lag (drawn per
+        regime, never before the previous batch); the lag regime moves on."""
+        assert self.config.ship_lag is not None
+        if now >= self._lag_until:
+            self._lag = self.config.ship_lag()
+            self._lag_until = now + self.config.lag_regime_s
+        send_at = max(now + self._lag, self._last_send)
+        self._last_send = send_at
+        return send_at
+
+    def ack_wait(self) -> float:
+        """How long the follower waits before acknowledging (its flush, when it
+        acknowledges on flush)."""
+        flush = self.config.flush
+        return flush() if (flush is not None and self.config.ack_on == "flush") else 0.0
 
     def _send_if_alive(self, timeline: Timeline, lsn: int) -> None:
         primary = self.group.primary
@@ -117,8 +130,7 @@ class FollowerLink:
     def _acknowledge(self, timeline: Timeline, lsn: int) -> None:
         if not self.acknowledges:
             return
-        flush = self.config.flush
-        delay = flush() if (flush is not None and self.config.ack_on == "flush") else 0.0
+        delay = self.ack_wait()
         group = self.group
         group.net.send_after(
             delay, self.follower.az, group.primary.az, group.on_ack, self, timeline, lsn

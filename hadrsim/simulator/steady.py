@@ -36,7 +36,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hadrsim.simulator.random import Sampler
-from hadrsim.simulator.steady_window import Shape, Window, voters
+from hadrsim.simulator.steady_window import Shape, Votes, Window, voters
 from hadrsim.simulator.streaks import answers_like_a_node
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ class SteadyRuns:
 
     def adopt(self, client: ObservedClient, at_s: float) -> bool:
         """Take ``client`` over from its next call at ``at_s``; False if not steady now."""
-        if self.shape() is None:
+        if self.steady() is None:
             self.next.pop(client, None)  # its own event from now on
             return False
         self.next[client] = at_s
@@ -80,15 +80,16 @@ class SteadyRuns:
             known = self._paths[key] = net.reachable(src, dst) and net.loss_between(src, dst) == 0
         return known
 
-    def shape(self) -> Shape | None:
-        """The group as it stands if steady arithmetic applies to it now, else None."""
+    def steady(self) -> tuple[Shape, Votes] | None:
+        """The group as it stands and who a commit waits for, if steady arithmetic
+        applies now; None if not."""
         if self._shape is None:
             self._shape = _check(self) or False
         shape = self._shape
-        if shape is False or not _still(self.service.group, shape):  # type: ignore[arg-type]
+        if shape is False:
             return None
-        return shape  # type: ignore[return-value]
-
+        votes = _still(self.service.group, shape)  # type: ignore[arg-type]
+        return None if votes is None else (shape, votes)  # type: ignore[return-value]
 
     def _touched(self) -> None:
         self._shape = None
@@ -105,13 +106,13 @@ class SteadyRuns:
 
     def _run(self) -> None:
         self._wake = None
-        shape = self.shape()
-        if shape is None:  # not steady any more: one event per call again
+        steady = self.steady()
+        if steady is None:  # not steady any more: one event per call again
             for client, at in self.next.items():
                 client.tick_at(at)
             self.next.clear()
             return
-        Window(self, shape).run()
+        Window(self, *steady).run()
         self._arm()
 
 
@@ -123,8 +124,8 @@ def _answers(node: Node) -> bool:
 
 
 def _check(runs: SteadyRuns) -> Shape | None:
-    """Who receives, who counts and who can be read, if the group's writes commit by the
-    arithmetic here (every message certain to arrive or certain to vanish)."""
+    """Who receives and who can be read, if the group's writes commit by the arithmetic
+    here (every message certain to arrive or certain to vanish)."""
     group = runs.service.group
     primary, net = group.primary, runs.net
     if not _answers(primary) or primary.write_refusal() is not None \
@@ -145,17 +146,17 @@ def _check(runs: SteadyRuns) -> Shape | None:
     return Shape(group, live, readable)
 
 
-def _still(group: ReplicationGroup, shape: Shape) -> bool:
-    """What changes without a touch: commits under way, who is in sync, catching up."""
-    if group is not shape.group or group.has_pending() or group.fenced \
-            or voters(group, shape) is None:
-        return False
+def _still(group: ReplicationGroup, shape: Shape) -> Votes | None:
+    """What changes without a touch (commits under way, who is in sync, catching up):
+    who a commit waits for now, or None if a window cannot start."""
+    if group is not shape.group or group.has_pending() or group.fenced:
+        return None
     primary = group.primary
     for link in shape.live:
         node = link.follower
         if link.counts_for_commit and not link.in_sync and not group.strict_quorum:
-            return False  # catching up: it is about to rejoin the commit set
+            return None  # catching up: it is about to rejoin the commit set
         if node.timeline is not primary.timeline or node.lsn > primary.lsn \
                 or node.applied_timeline is not primary.timeline:
-            return False
-    return True
+            return None
+    return voters(group, shape)

@@ -46,7 +46,7 @@ class _Call(Call):
         self.prev: int | None = None
         self.lsn_from = self.lsn = self.writes = 0
         self.flushed_at = 0.0
-        self.ready_at = float("inf")  # known once every voter's acknowledgement is
+        self.ready_at = float("inf")  # brought forward as acknowledgements are learnt
         # per follower: [link, sent, received, visible, acked, live]; visible None: not
         # applied in this window (the events deliver it); received None: dropped as sent
         self.legs: list[list] = []
@@ -60,7 +60,12 @@ class Shape:
         self.live = live  # followers that receive what the primary ships
         self.readable = readable  # copies that answer reads
 
-def voters(group: ReplicationGroup, shape: Shape) -> tuple[int, list[FollowerLink]] | None:
+
+Votes = tuple[int, list["FollowerLink"]]
+"""How many acknowledgements a commit needs, and the followers that give them."""
+
+
+def voters(group: ReplicationGroup, shape: Shape) -> Votes | None:
     """How many acknowledgements a commit needs now, and from whom; None if it would
     wait on a follower that cannot answer (for the watchdog, or for good)."""
     needed, counted = group._needed_acks()
@@ -72,10 +77,11 @@ def voters(group: ReplicationGroup, shape: Shape) -> tuple[int, list[FollowerLin
         return None
     return needed, counted
 
+
 class Window:
     """Everything the taken-over clients do from now until the next other event."""
 
-    def __init__(self, runs: SteadyRuns, shape: Shape):
+    def __init__(self, runs: SteadyRuns, shape: Shape, votes: Votes):
         self.runs = runs
         self.shape = shape
         self.world = world = runs.world
@@ -92,10 +98,9 @@ class Window:
         self.written: list[_Call] = []
         self.last_receipt = {link: -1.0 for link in shape.live}
         self.seen: dict[Node, list[tuple[float, int]]] = {}
-        self.needed, self.voters = voters(self.group, shape) or (0, [])  # _still checked it
+        self.needed, self.voters = votes
         self.watchdog_armed = self.group._watchdog_armed
         self.watchdog_at: float | None = None  # one this window set (not the world's)
-        self.paths: dict[tuple[str, str], tuple[float, tuple[float, ...]]] = {}
         self.jitter = runs.jitter
         self.timeout_s = 0.0
         self.deadline = float("inf")  # when the oldest call in flight times out
@@ -130,18 +135,8 @@ class Window:
         self._hand_back()
 
     def _delay(self, src: str, dst: str) -> float:
-        """As Network.path_delay_s with a draw of this stream (paths do not change here)."""
-        path = self.paths.get((src, dst))
-        if path is None:
-            net = self.net
-            base = net.base_delay_s(src, dst)
-            extras = tuple(e for e in (net.extra_delay_s.get((a, b), 0.0)
-                                       for a in net.levels(src) for b in net.levels(dst)) if e)
-            path = self.paths[(src, dst)] = (base, extras)
-        delay = path[0] * self.jitter()
-        for extra in path[1]:
-            delay += extra
-        return delay
+        """One message's delay, its jitter drawn on the steady runs' own stream."""
+        return self.net.path_delay_s(src, dst, self.jitter())
 
     # --- the steps ----------------------------------------------------------------------
     def _invoke(self, at: float, client: ObservedClient) -> bool:
@@ -196,8 +191,7 @@ class Window:
         ok = self._ship(at, call)
         call.flushed_at = at + group.flush()  # drawn after the shipping, as commit() does
         if not ok:
-            call.ready_at = float("inf")
-            return False
+            return False  # its copies travel as ordinary messages: not released here
         if not self.needed:
             self._ready(call)
         if not self.watchdog_armed and not group.strict_quorum and any(
@@ -239,12 +233,7 @@ class Window:
                 continue
             sent = at
             if config.ship_lag is not None:  # as FollowerLink.ship: the lag regime moves on
-                if at >= link._lag_until:
-                    link._lag = config.ship_lag()
-                    link._lag_until = at + config.lag_regime_s
-                send_at = max(at + link._lag, link._last_send)
-                link._last_send = send_at
-                sent = at + (send_at - at)  # when FollowerLink.ship's event runs
+                sent = at + (link.lagged_send_at(at) - at)  # when ship()'s event runs
             node = link.follower
             if link not in live:  # nothing it is sent takes effect while the window lasts,
                 reachable = self.net.reachable(primary.az, node.az)  # but a late copy
@@ -276,9 +265,7 @@ class Window:
         self.seen.setdefault(node, []).append((visible, call.lsn))
         if not link.acknowledges:
             return True
-        flush = config.flush
-        wait = flush() if (flush is not None and config.ack_on == "flush") else 0.0
-        leg[4] = acked = at + (wait + self._delay(node.az, self.primary.az))
+        leg[4] = acked = at + (link.ack_wait() + self._delay(node.az, self.primary.az))
         if link not in self.voters:
             return True
         call.acks[link] = acked

@@ -173,7 +173,8 @@ class Study(BaseModel):
 
     def with_history(self, history: str) -> Study:
         """This study with its observed clients' ``workload.history`` set: ``per_op`` (one
-        event per call, the reference) or ``compressed`` (failure streaks, the default)."""
+        event per call, the reference) or ``compressed`` (failure streaks and steady runs,
+        the default)."""
         workload = self.workload.model_copy(update={"history": history})
         return self.model_copy(update={"workload": workload})
 
