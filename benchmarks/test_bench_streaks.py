@@ -4,9 +4,9 @@ For each case the same seeded runs are simulated with ``workload.history: per_op
 with the default ``compressed`` (failure streaks and steady runs); the benchmark reports
 both times, events per run and the ratio, whole runs (simulation, checkers, history
 hash). Only ratios are asserted, with room for the noise of a shared 2-core machine:
-measured 2026-12-03, Multi-AZ crash 1.13x (2,812 -> 64 events: what is left is the
-per-call arithmetic and the checkers), SecureCart Multi-AZ Region outage 1.70x,
-Multi-AZ-DR Region outage 1.53x.
+measured 2026-12-03 (README speed table), Multi-AZ crash 1.41x (2,812 -> 64 events: what
+is left is the per-call arithmetic and the checkers), SecureCart Multi-AZ Region outage
+1.69x, Multi-AZ-DR Region outage 1.48x.
 """
 
 from __future__ import annotations
