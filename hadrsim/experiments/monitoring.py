@@ -79,16 +79,16 @@ def _read_in(times: np.ndarray, period_s: float, periods: int) -> tuple[np.ndarr
 
 
 def _op_columns(rec: Recorder, period_s: float, periods: int) -> dict[str, np.ndarray]:
-    ops = rec.ops
-    complete = _field(ops, "complete_s", float)
+    ops = rec.ops  # by columns: a failure streak's block never becomes rows
+    complete = np.array(ops.column("complete_s"), float)
     index, read = _read_in(complete, period_s, periods)
     counted = (index == read) & (read >= 0)
     period = index[counted].astype(np.int64)
-    write = np.fromiter(map(OpKind.WRITE.__eq__, map(attrgetter("kind"), ops)), bool,
+    write = np.fromiter(map(OpKind.WRITE.__eq__, ops.column("kind")), bool,
                         len(ops))[counted]
-    ok = np.fromiter(map(Outcome.OK.__eq__, map(attrgetter("outcome"), ops)), bool,
+    ok = np.fromiter(map(Outcome.OK.__eq__, ops.column("outcome")), bool,
                      len(ops))[counted]
-    latency = ((complete - _field(ops, "invoke_s", float)) * 1000.0)[counted]
+    latency = ((complete - np.array(ops.column("invoke_s"), float)) * 1000.0)[counted]
     write_error = _share(period[write], ~ok[write], periods)
     return {
         "write_error_rate": write_error,

@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hadrsim.simulator.recorder import Recorder
+from hadrsim.simulator.oplog import OpLog
+from hadrsim.simulator.recorder import Recorder, transpose
 from hadrsim.simulator.records import RECORD_TYPES, FinalRead, ReplicaState
 
 if TYPE_CHECKING:
@@ -154,7 +155,7 @@ def encode_records(recorder: Recorder) -> bytes:
     for name, rows in _record_sets(recorder).items():
         cls = ReplicaState if name == "replicas" else RECORD_TYPES[name]
         columns = []
-        for field, values in zip(cls._fields, zip(*rows, strict=True) if rows
+        for field, values in zip(cls._fields, transpose(rows) if len(rows)
                                  else [()] * len(cls._fields), strict=True):
             meta, parts = _encode_column(values)
             columns.append({"name": field, **meta, "parts": [len(p) for p in parts]})
@@ -206,7 +207,7 @@ def decode_records(blob: bytes) -> Recorder:
         values = zip(*(columns[f] for f in fields), strict=True)
         rows = (list(map(cls._make, values)) if len(fields) == len(cls._fields)
                 else [cls(**dict(zip(fields, row, strict=True))) for row in values])
-        setattr(recorder, spec["name"], rows)
+        setattr(recorder, spec["name"], OpLog(rows) if spec["name"] == "ops" else rows)
     final = header["final"]
     if final is not None:
         recorder.final = FinalRead(**{**final, "write_ids": frozenset(final["write_ids"]),

@@ -29,6 +29,7 @@ from hadrsim.simulator.vocabulary import Ev, OpKind, Outcome
 if TYPE_CHECKING:
     from hadrsim.simulator.network import Network
     from hadrsim.simulator.node import Node
+    from hadrsim.simulator.oplog import OpBlock
     from hadrsim.simulator.routing import DnsName
     from hadrsim.simulator.service import ClientService
     from hadrsim.simulator.steady import SteadyRuns
@@ -249,10 +250,10 @@ class ObservedClient:
             return  # the next calls fail alike: no event each (hadrsim.simulator.streaks)
         self._schedule(delay)
 
-    def log_failures(self, ops: list[ClientOp], last_complete: float) -> None:
+    def log_failures(self, ops: OpBlock, last_complete: float) -> None:
         """Append a failure streak's calls (no application failover: see streaks)."""
-        self.world.rec.ops.extend(ops)
-        self.failures_in_a_row += len(ops)
+        self.world.rec.ops.add_block(ops)
+        self.failures_in_a_row += ops.n
         self.dense_until = max(self.dense_until, last_complete + self.spec.observe_after_s)
 
     def log_op(self, kind, key, value, version, invoke, complete, outcome, node, error,

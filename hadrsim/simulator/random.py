@@ -10,6 +10,7 @@ from batched buffers: a scalar numpy draw costs ~1.5 us, a batched one ~0.2 us.
 from __future__ import annotations
 
 import hashlib
+from itertools import chain
 
 import numpy as np
 
@@ -76,8 +77,13 @@ class Sampler:
         values in bulk (:meth:`skip` after it) leaves the stream exactly where the
         calls one by one would have.
         """
-        while len(self._buffer) - self._next < n:
-            self._buffer = self._buffer[self._next:] + self._refill()
+        short = n - (len(self._buffer) - self._next)
+        if short > 0:  # the batches the calls would draw, in order, joined once
+            batches = [self._buffer[self._next:]]
+            while short > 0:
+                batches.append(self._refill())
+                short -= len(batches[-1])
+            self._buffer = list(chain.from_iterable(batches))
             self._next = 0
         return np.array(self._buffer[self._next:self._next + n])
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import gc
 import hashlib
 import marshal
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hadrsim.simulator.oplog import OpLog
 from hadrsim.simulator.records import (
     RECORD_TYPES,
     Apply,
-    ClientOp,
     Commit,
     ControlEvent,
     Fault,
@@ -29,11 +29,12 @@ if TYPE_CHECKING:
 class Recorder:
     """Keeps every record of a run in insertion order.
 
-    Lists are public so hot paths can append directly (``rec.ops.append``);
-    :meth:`frames` turns them into pandas DataFrames in one call.
+    Lists are public so hot paths can append directly (``rec.ops.append``); the
+    client operations are an :class:`OpLog` (a failure streak is one block of
+    columns, not a row per call). :meth:`frames` turns them into pandas DataFrames.
     """
 
-    ops: list[ClientOp] = field(default_factory=list)
+    ops: OpLog = field(default_factory=OpLog)
     commits: list[Commit] = field(default_factory=list)
     applies: list[Apply] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
@@ -43,12 +44,16 @@ class Recorder:
     replicas: list[ReplicaState] = field(default_factory=list)
     horizon_s: float = 0.0
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.ops, OpLog):  # given a list of ClientOp
+            self.ops = OpLog(self.ops)
+
     def frames(self) -> dict[str, pd.DataFrame]:
         """Every record list as a tidy DataFrame, keyed like :data:`RECORD_TYPES`."""
         import pandas as pd  # only here: a run needs no pandas (start-up time, issue 14)
 
         return {
-            name: pd.DataFrame(getattr(self, name), columns=list(cls._fields))
+            name: pd.DataFrame(list(getattr(self, name)), columns=list(cls._fields))
             for name, cls in RECORD_TYPES.items()
         }
 
@@ -82,8 +87,16 @@ class Recorder:
 def _hash_rows(digest: Any, rows: Sequence[tuple[Any, ...]]) -> None:
     """Feed ``rows`` (equal-length tuples) to ``digest``, one column at a time."""
     digest.update(b"|%d|" % len(rows))
-    for column in zip(*rows, strict=True):
+    for column in transpose(rows):
         try:
             digest.update(marshal.dumps(column, 2))
         except ValueError:  # a type marshal does not know (a numpy scalar): its repr
             digest.update(b"r" + repr(column).encode())
+
+
+def transpose(rows: Sequence[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """Each column of ``rows`` as a tuple, as ``zip(*rows)``; an OpLog's without making
+    its blocks into rows."""
+    if isinstance(rows, OpLog):
+        return map(tuple, rows.columns())
+    return zip(*rows, strict=True)

@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hadrsim.simulator.node import Node
+from hadrsim.simulator.oplog import OpBlock, Same
 from hadrsim.simulator.random import Sampler
-from hadrsim.simulator.records import ClientOp
 from hadrsim.simulator.vocabulary import OpKind, Outcome
 
 if TYPE_CHECKING:
@@ -268,14 +268,19 @@ class FailureStreaks:
                 failure.node.name if failure.node is not None else None,
                 failure.error,
             )
-        ops = []
-        for is_write, key, write_id, invoke, complete in zip(
-                writes[:n].tolist(), keys[:n].tolist(), ids[:n].tolist(),
-                invokes[:n].tolist(), completes[:n].tolist(), strict=True):
-            kind, outcome, node, error = shape[is_write]
-            ops.append(ClientOp(name, region, kind, key, write_id if is_write else None, None,
-                                invoke, complete, outcome, node, error))
-        client.log_failures(ops, completes[n - 1].item())
+        # one block of columns, not a row per call (oplog: outages make millions)
+        write = writes[:n]
+        both = len(shape) == 2 and 0 < int(write.sum()) < n
+        picks = write.astype(np.int64).tolist() if both else []
+        kind, outcome, node, error = (
+            list(map((shape[False][i], shape[True][i]).__getitem__, picks)) if both
+            else Same(shape[bool(write[0])][i]) for i in range(4))
+        values = np.full(n, None, dtype=object)  # a read's value is None
+        values[write] = ids[:n][write].tolist()
+        block = OpBlock(n, (Same(name), Same(region), kind, keys[:n].tolist(), values.tolist(),
+                            Same(None), invokes[:n].tolist(), completes[:n].tolist(), outcome,
+                            node, error, Same(None)))
+        client.log_failures(block, completes[n - 1].item())
 
     def _delay(self, src: str, dst: str) -> float:
         return self.client.net.path_delay_s(src, dst, self._jitter())

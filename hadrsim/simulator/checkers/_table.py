@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from hadrsim.simulator.oplog import as_log
 from hadrsim.simulator.records import CORRUPT_BASE, ClientOp, Commit
 from hadrsim.simulator.vocabulary import OpKind, Outcome, corrupting_fault
 
-_F = {name: i for i, name in enumerate(ClientOp._fields)}
 _C = {name: i for i, name in enumerate(Commit._fields)}
 
 
@@ -92,11 +92,9 @@ class OpTable:
     """A run's client ops as numpy columns, with the splits every checker needs."""
 
     def __init__(self, ops: Iterable[ClientOp]) -> None:
-        self.ops = ops = list(ops)
-        n = self.n = len(ops)
-
-        def column(name: str) -> list[Any]:
-            return list(map(itemgetter(_F[name]), ops))
+        self.ops = ops = as_log(ops)  # a failure streak stays columns (simulator.oplog)
+        self.n = len(ops)
+        column = ops.column
 
         self.values = column("value")
         self.prevs = column("prev")
@@ -109,8 +107,8 @@ class OpTable:
         self.read = kinds == OpKind.READ
         self.ok = outcomes == Outcome.OK
         self.unknown = outcomes == Outcome.UNKNOWN
-        self.invoke = np.fromiter(map(itemgetter(_F["invoke_s"]), ops), float, n)
-        self.complete = np.fromiter(map(itemgetter(_F["complete_s"]), ops), float, n)
+        self.invoke = np.array(column("invoke_s"), float)
+        self.complete = np.array(column("complete_s"), float)
         self.key, keys = codes(self.key_list)
         self.n_keys = len(keys)
         self.region, self.region_index = codes(self.regions)
@@ -148,7 +146,10 @@ class OpTable:
         return self.read & self.ok
 
     def pick(self, items: Sequence[Any], mask: np.ndarray) -> list[Any]:
-        """The items (aligned with the ops) where ``mask`` holds, in record order."""
+        """The items (aligned with the ops) where ``mask`` holds, in record order (the
+        ops themselves made into rows only there)."""
+        if items is self.ops:
+            return self.ops.pick(mask.tolist())
         return list(compress(items, mask.tolist()))
 
     @cached_property

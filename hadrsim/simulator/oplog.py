@@ -1,0 +1,196 @@
+"""A run's client operations: rows as they come, failure streaks as columns.
+
+A long outage makes millions of identical failed calls (a client retries every half
+second for hours). Kept as :class:`ClientOp` tuples, each costs a Python object to
+build, hash and read back, and those objects were most of a long compound run's time
+(issue 14). Kept as one :class:`OpBlock` of columns per streak chunk, they cost a few
+array operations.
+
+An :class:`OpLog` is the sequence of ``ClientOp`` in record order either way:
+iterating, indexing or comparing it gives the rows (a block's rows are made on
+demand, once). :meth:`OpLog.columns` gives each field's values in order without
+making rows: that is what the checkers' tables, the history hash and the records
+store read, so a block never becomes rows unless something asks for the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain, compress
+from operator import itemgetter
+from typing import Any, overload
+
+from hadrsim.simulator.records import ClientOp
+
+FIELDS = ClientOp._fields
+_INDEX = {name: i for i, name in enumerate(FIELDS)}
+
+
+class Same:
+    """A column whose every value is ``value`` (a block's client, its Region...)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
+
+
+class OpBlock:
+    """``n`` calls as columns, one per :class:`ClientOp` field in field order: a list of
+    ``n`` values, or :class:`Same` when every call has the same value."""
+
+    __slots__ = ("n", "fields")
+
+    def __init__(self, n: int, fields: Sequence[list[Any] | Same]):
+        if len(fields) != len(FIELDS):
+            raise ValueError(f"an OpBlock has {len(FIELDS)} columns, got {len(fields)}")
+        self.n = n
+        self.fields = tuple(fields)
+
+    def column(self, i: int) -> list[Any]:
+        values = self.fields[i]
+        return [values.value] * self.n if isinstance(values, Same) else values
+
+    def rows(self) -> list[ClientOp]:
+        return list(map(ClientOp._make, zip(*(self.column(i) for i in range(len(FIELDS))),
+                                            strict=True)))
+
+
+class OpLog(Sequence[ClientOp]):
+    """The client operations of a run in record order (see the module docstring).
+
+    ``append`` is the tail list's own ``append`` (the hot path of every call).
+    """
+
+    def __init__(self, ops: Iterable[ClientOp] = ()):
+        self._parts: list[list[ClientOp] | OpBlock] = []  # sealed, in order
+        self._sealed = 0  # ops in the sealed parts
+        self._tail: list[ClientOp] = list(ops)
+        self.append = self._tail.append
+        self._flat: list[ClientOp] = []  # rows made so far, of the first parts
+        self._flat_parts = 0
+
+    def extend(self, ops: Iterable[ClientOp]) -> None:
+        self._tail.extend(ops)
+
+    def __iadd__(self, ops: Iterable[ClientOp]) -> OpLog:
+        self.extend(ops)
+        return self
+
+    def add_block(self, block: OpBlock) -> None:
+        """Append ``block``'s calls after everything recorded so far."""
+        if self._tail:
+            self._parts.append(self._tail)
+            self._sealed += len(self._tail)
+            self._tail = []
+            self.append = self._tail.append
+        self._parts.append(block)
+        self._sealed += block.n
+
+    def __len__(self) -> int:
+        return self._sealed + len(self._tail)
+
+    def _all(self) -> list[list[ClientOp] | OpBlock]:
+        return [*self._parts, self._tail]
+
+    def __iter__(self) -> Iterator[ClientOp]:
+        if not self._parts:
+            return iter(self._tail)
+        return iter(self.rows())
+
+    def _sealed_rows(self) -> list[ClientOp]:
+        """The sealed parts as rows (blocks made into rows once; later calls add what
+        was sealed since)."""
+        flat = self._flat
+        for part in self._parts[self._flat_parts:]:
+            flat.extend(part.rows() if isinstance(part, OpBlock) else part)
+        self._flat_parts = len(self._parts)
+        return flat
+
+    def rows(self) -> list[ClientOp]:
+        """Every op as a row."""
+        if not self._parts:
+            return self._tail
+        return self._sealed_rows() + self._tail
+
+    @overload
+    def __getitem__(self, index: int) -> ClientOp: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[ClientOp]: ...
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self.rows()[index]
+        if index < 0:
+            index += len(self)
+        if index >= self._sealed:
+            return self._tail[index - self._sealed]
+        if index < 0:
+            raise IndexError("OpLog index out of range")
+        return self._sealed_rows()[index]
+
+    def __setitem__(self, index, value) -> None:
+        """As a list's (the rows are made, changed, and kept as rows)."""
+        rows = list(self.rows())
+        rows[index] = value
+        self.__init__(rows)  # type: ignore[misc]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, OpLog | list | tuple):
+            return self.rows() == list(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"OpLog({len(self)} ops)"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (self._parts, self._tail)
+
+    def column(self, name: str) -> list[Any]:
+        """One field's values over every op, in order, without making rows."""
+        i = _INDEX[name]
+        get = itemgetter(i)
+        return list(chain.from_iterable(
+            part.column(i) if isinstance(part, OpBlock) else map(get, part)
+            for part in self._all()))
+
+    def columns(self) -> list[list[Any]]:
+        """Each field's values over every op, in field order; no columns when empty
+        (as ``zip(*rows)``)."""
+        return [self.column(name) for name in FIELDS] if len(self) else []
+
+    def pick(self, mask: Sequence[bool]) -> list[ClientOp]:
+        """The ops where ``mask`` (aligned with the ops) holds, as rows; a block is made
+        into rows only where it has one."""
+        out: list[ClientOp] = []
+        start = 0
+        for part in self._all():
+            n = part.n if isinstance(part, OpBlock) else len(part)
+            mine = mask[start:start + n]
+            start += n
+            if not any(mine):
+                continue
+            out.extend(compress(part.rows() if isinstance(part, OpBlock) else part, mine))
+        return out
+
+
+def _rebuild(parts: list[list[ClientOp] | OpBlock], tail: list[ClientOp]) -> OpLog:
+    log = OpLog()
+    for part in parts:
+        if isinstance(part, OpBlock):
+            log.add_block(part)
+        else:
+            log.extend(part)
+    log.extend(tail)
+    return log
+
+
+def as_log(ops: Iterable[ClientOp]) -> OpLog:
+    """``ops`` itself if it is an OpLog, else a new one holding them."""
+    return ops if isinstance(ops, OpLog) else OpLog(ops)
+
+
+def op_column(ops: Iterable[ClientOp], name: str) -> list[Any]:
+    """One field's values over ``ops``, in order (an OpLog's without making rows)."""
+    if isinstance(ops, OpLog):
+        return ops.column(name)
+    return list(map(itemgetter(_INDEX[name]), ops))
