@@ -250,10 +250,14 @@ class ObservedClient:
             return  # the next calls fail alike: no event each (hadrsim.simulator.streaks)
         self._schedule(delay)
 
-    def log_failures(self, ops: OpBlock, last_complete: float) -> None:
+    def log_failures(self, ops: OpBlock | list[ClientOp], last_complete: float) -> None:
         """Append a failure streak's calls (no application failover: see streaks)."""
-        self.world.rec.ops.add_block(ops)
-        self.failures_in_a_row += ops.n
+        if isinstance(ops, list):
+            self.world.rec.ops.extend(ops)
+            self.failures_in_a_row += len(ops)
+        else:
+            self.world.rec.ops.add_block(ops)
+            self.failures_in_a_row += ops.n
         self.dense_until = max(self.dense_until, last_complete + self.spec.observe_after_s)
 
     def log_op(self, kind, key, value, version, invoke, complete, outcome, node, error,

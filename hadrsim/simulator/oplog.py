@@ -47,6 +47,9 @@ class OpBlock:
         self.n = n
         self.fields = tuple(fields)
 
+    def __len__(self) -> int:
+        return self.n
+
     def column(self, i: int) -> list[Any]:
         values = self.fields[i]
         return [values.value] * self.n if isinstance(values, Same) else values
@@ -153,10 +156,17 @@ class OpLog(Sequence[ClientOp]):
             part.column(i) if isinstance(part, OpBlock) else map(get, part)
             for part in self._all()))
 
-    def columns(self) -> list[list[Any]]:
+    def columns(self) -> list[Sequence[Any]]:
         """Each field's values over every op, in field order; no columns when empty
-        (as ``zip(*rows)``)."""
-        return [self.column(name) for name in FIELDS] if len(self) else []
+        (as ``zip(*rows)``, which it is when the log holds rows only)."""
+        if not len(self):
+            return []
+        if not self._parts:
+            return list(zip(*self._tail, strict=True))
+        per_part = [[part.column(i) for i in range(len(FIELDS))] if isinstance(part, OpBlock)
+                    else list(zip(*part, strict=True)) for part in self._all() if len(part)]
+        return [list(chain.from_iterable(columns[i] for columns in per_part))
+                for i in range(len(FIELDS))]
 
     def pick(self, mask: Sequence[bool]) -> list[ClientOp]:
         """The ops where ``mask`` (aligned with the ops) holds, as rows; a block is made

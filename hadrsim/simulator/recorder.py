@@ -98,5 +98,5 @@ def transpose(rows: Sequence[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
     """Each column of ``rows`` as a tuple, as ``zip(*rows)``; an OpLog's without making
     its blocks into rows."""
     if isinstance(rows, OpLog):
-        return map(tuple, rows.columns())
+        return map(tuple, rows.columns())  # a tuple stays itself: no copy
     return zip(*rows, strict=True)

@@ -157,6 +157,19 @@ class Resolver:
             name = answer
         raise RuntimeError(f"DNS chain longer than {_MAX_CHAIN} links at {name.name!r}")
 
+    def lookup_until(self, name: DnsName, at_s: float) -> tuple[Node | None, float]:
+        """:meth:`lookup` at ``at_s``, and until when every cache entry it went through
+        stays fresh: a lookup before then is a cache hit with the same answer and no
+        side effect (what a steady run need not redo)."""
+        until = math.inf
+        for _ in range(_MAX_CHAIN):
+            answer = self._answer(name, at_s)
+            until = min(until, self._cache[name.name][1])
+            if not isinstance(answer, DnsName):
+                return answer, until
+            name = answer
+        raise RuntimeError(f"DNS chain longer than {_MAX_CHAIN} links at {name.name!r}")
+
     def _answer(self, name: DnsName, now: float) -> Answer:
         cached = self._cache.get(name.name)
         if cached is not None and now < cached[1]:

@@ -147,10 +147,11 @@ class Window:
             return False
         spec = client.spec
         is_write = client.uniform.peek_one() < spec.observed_write_fraction
-        node = client.resolver.lookup(client.endpoint_for(is_write), at)
-        if node is None or not self._serves(client, node, is_write):
+        node, serves = self._route(client, is_write, at)
+        if not serves:
             client.tick_at(at, (node,))  # the ordinary way, with the lookup already made
             return False
+        assert node is not None  # a node that serves
         client.uniform.skip(1)
         key = int(client.uniform() * spec.observed_keys)
         write_id = next(client.write_ids) if is_write else None
@@ -161,6 +162,20 @@ class Window:
         self.flight[client] = call
         self.push(there, _ARRIVE, call)
         return True
+
+    def _route(self, client: ObservedClient, is_write: bool, at: float
+               ) -> tuple[Node | None, bool]:
+        """Where the call goes (the client's lookup at ``at``) and whether that node
+        serves it here. While every cached entry of the name's chain is fresh, a lookup
+        is a cache hit with no side effect: it is remembered for the window, not redone."""
+        routes = self.runs.routes
+        known = routes.get((client, is_write))
+        if known is not None and at < known[1]:
+            return known[0], known[2]
+        node, until = client.resolver.lookup_until(client.endpoint_for(is_write), at)
+        serves = node is not None and self._serves(client, node, is_write)
+        routes[(client, is_write)] = (node, until, serves)
+        return node, serves
 
     def _serves(self, client: ObservedClient, node: Node, is_write: bool) -> bool:
         if node is not self.primary and (is_write or node not in self.shape.readable):

@@ -34,6 +34,7 @@ import numpy as np
 from hadrsim.simulator.node import Node
 from hadrsim.simulator.oplog import OpBlock, Same
 from hadrsim.simulator.random import Sampler
+from hadrsim.simulator.records import ClientOp
 from hadrsim.simulator.vocabulary import OpKind, Outcome
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ DROPPED = "dropped"  # the place is unreachable: the request is lost as it leave
 IGNORED = "ignored"  # the node does not answer: the request arrives and is lost
 REFUSED = "refused"  # the node answers no: a round trip
 _CHUNK = 4096  # calls written per numpy pass
+_BLOCK = 64  # from this many calls on, a chunk is kept as columns (simulator.oplog)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +270,16 @@ class FailureStreaks:
                 failure.node.name if failure.node is not None else None,
                 failure.error,
             )
+        if n < _BLOCK:  # a few calls: rows are cheaper than the arrays of a block
+            rows = []
+            for is_write, key, write_id, invoke, complete in zip(
+                    writes[:n].tolist(), keys[:n].tolist(), ids[:n].tolist(),
+                    invokes[:n].tolist(), completes[:n].tolist(), strict=True):
+                kind_, outcome_, node_, error_ = shape[is_write]
+                rows.append(ClientOp(name, region, kind_, key, write_id if is_write else None,
+                                     None, invoke, complete, outcome_, node_, error_))
+            client.log_failures(rows, completes[n - 1].item())
+            return
         # one block of columns, not a row per call (oplog: outages make millions)
         write = writes[:n]
         both = len(shape) == 2 and 0 < int(write.sum()) < n
