@@ -101,8 +101,8 @@ def test_peer_race_two_unit_pair(benchmark, tmp_path: Path, kind: str):
     assert low - peer_half <= peer["mean"] <= high + peer_half, (mine, peer)
     assert warm_s < peer_s
     if cold_s >= peer_s:
-        pytest.xfail(f"cold store {cold_s:.1f} s vs peer {peer_s:.1f} s: long outages still "
-                     "simulate every client retry (compressed histories, issue 14 part 1)")
+        pytest.xfail(f"cold store {cold_s:.1f} s vs peer {peer_s:.1f} s: the compound runs' "
+                     "successful calls still cost Python arithmetic each (issue 14 part 1)")
 
 
 def test_renewal_monte_carlo_alone(benchmark):
