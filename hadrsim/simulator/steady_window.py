@@ -167,7 +167,8 @@ class Window:
                ) -> tuple[Node | None, bool]:
         """Where the call goes (the client's lookup at ``at``) and whether that node
         serves it here. While every cached entry of the name's chain is fresh, a lookup
-        is a cache hit with no side effect: it is remembered for the window, not redone."""
+        is a cache hit with no side effect: it is remembered (until the world is next
+        touched, SteadyRuns.routes), not redone."""
         routes = self.runs.routes
         known = routes.get((client, is_write))
         if known is not None and at < known[1]:
