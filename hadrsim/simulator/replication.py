@@ -237,8 +237,23 @@ class ReplicationGroup:
     # --- the write path -----------------------------------------------------------------
     def commit(self, key: int, write_id: int, reply) -> None:
         """Append one observed write (plus background writes since the last batch)."""
-        world, primary = self.world, self.primary
+        world = self.world
         now = world.now
+        timeline, lsn_from, lsn, writes, prev = self.append(now, key, write_id)
+        pending = _Pending(timeline, lsn_from, lsn, writes, write_id, reply, now, prev)
+        self._pending.append(pending)
+        for link in self.links.values():
+            link.ship(timeline, lsn)
+        world.call_later(self.flush(), self._flushed, pending)
+        if not self._watchdog_armed and self.watches_commits():
+            self._arm_watchdog(now + self.sync_timeout_s)
+
+    def append(self, now: float, key: int, write_id: int
+               ) -> tuple[Timeline, int, int, int, int | None]:
+        """Append one observed write at ``now`` to the primary's log, after the background
+        writes due since the last one: ``(timeline, lsn_from, lsn, writes, prev)``, where
+        ``prev`` is the id the write replaced (also what a steady run's commit does)."""
+        primary = self.primary
         due = self.background_rate * (now - self._last_commit_s) + self._carry
         background = int(due)
         self._carry = due - background
@@ -250,15 +265,12 @@ class ReplicationGroup:
         timeline.append(lsn, write_id, key)
         primary.adopt(timeline, lsn)
         self.positions.append((now, timeline, lsn))
-        pending = _Pending(timeline, lsn_from, lsn, background + 1, write_id, reply, now, prev)
-        self._pending.append(pending)
-        for link in self.links.values():
-            link.ship(timeline, lsn)
-        world.call_later(self.flush(), self._flushed, pending)
-        if not self._watchdog_armed and not self.strict_quorum and any(
-            link.in_sync for link in self.links.values()
-        ):
-            self._arm_watchdog(now + self.sync_timeout_s)
+        return timeline, lsn_from, lsn, background + 1, prev
+
+    def watches_commits(self) -> bool:
+        """A commit arms the watchdog (when it is not armed): some follower is waited for
+        and may be given up on (never for a strict quorum, which stops instead)."""
+        return not self.strict_quorum and any(link.in_sync for link in self.links.values())
 
     def _flushed(self, pending: _Pending) -> None:
         pending.flushed = True

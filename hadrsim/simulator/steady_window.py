@@ -188,20 +188,11 @@ class Window:
         call.arrived = True
         if not call.is_write:
             return self._read(at, call)
-        group, primary, timeline = self.group, self.primary, self.timeline
-        due = group.background_rate * (at - group._last_commit_s) + group._carry
-        background = int(due)
-        group._carry = due - background
-        group._last_commit_s = at
-        call.lsn_from = primary.lsn + 1
-        call.lsn = lsn = primary.lsn + background + 1
-        call.writes = background + 1
+        group = self.group
         write_id = call.write_id
         assert write_id is not None  # a write's
-        call.prev = timeline.read(primary.lsn, call.key)[0]
-        timeline.append(lsn, write_id, call.key)
-        primary.adopt(timeline, lsn)
-        group.positions.append((at, timeline, lsn))
+        _timeline, call.lsn_from, call.lsn, call.writes, call.prev = group.append(
+            at, call.key, write_id)
         self.written.append(call)
         self.pending.append(call)
         ok = self._ship(at, call)
@@ -210,8 +201,7 @@ class Window:
             return False  # its copies travel as ordinary messages: not released here
         if not self.needed:
             self._ready(call)
-        if not self.watchdog_armed and not group.strict_quorum and any(
-                link.in_sync for link in group.links.values()):
+        if not self.watchdog_armed and group.watches_commits():
             self.watchdog_armed = True
             self.watchdog_at = at + ((at + group.sync_timeout_s) - at)  # as _arm_watchdog
             self.push(self.watchdog_at, _WATCHDOG, None)
