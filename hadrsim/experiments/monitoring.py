@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hadrsim.simulator.oplog import as_log
 from hadrsim.simulator.recorder import Recorder
 from hadrsim.simulator.vocabulary import OpKind, Outcome
 from hadrsim.spec.alarms import AlarmSpec
@@ -79,7 +80,7 @@ def _read_in(times: np.ndarray, period_s: float, periods: int) -> tuple[np.ndarr
 
 
 def _op_columns(rec: Recorder, period_s: float, periods: int) -> dict[str, np.ndarray]:
-    ops = rec.ops  # by columns: a failure streak's block never becomes rows
+    ops = as_log(rec.ops)  # by columns: a failure streak's block never becomes rows
     complete = np.array(ops.column("complete_s"), float)
     index, read = _read_in(complete, period_s, periods)
     counted = (index == read) & (read >= 0)

@@ -252,12 +252,8 @@ class ObservedClient:
 
     def log_failures(self, ops: OpBlock | list[ClientOp], last_complete: float) -> None:
         """Append a failure streak's calls (no application failover: see streaks)."""
-        if isinstance(ops, list):
-            self.world.rec.ops.extend(ops)
-            self.failures_in_a_row += len(ops)
-        else:
-            self.world.rec.ops.add_block(ops)
-            self.failures_in_a_row += ops.n
+        self.world.rec.ops.extend(ops)
+        self.failures_in_a_row += len(ops)
         self.dense_until = max(self.dense_until, last_complete + self.spec.observe_after_s)
 
     def log_op(self, kind, key, value, version, invoke, complete, outcome, node, error,

@@ -73,8 +73,12 @@ class OpLog(Sequence[ClientOp]):
         self._flat: list[ClientOp] = []  # rows made so far, of the first parts
         self._flat_parts = 0
 
-    def extend(self, ops: Iterable[ClientOp]) -> None:
-        self._tail.extend(ops)
+    def extend(self, ops: Iterable[ClientOp] | OpBlock) -> None:
+        """Append ``ops`` (rows, or a block kept as its columns)."""
+        if isinstance(ops, OpBlock):
+            self.add_block(ops)
+        else:
+            self._tail.extend(ops)
 
     def __iadd__(self, ops: Iterable[ClientOp]) -> OpLog:
         self.extend(ops)
@@ -174,7 +178,7 @@ class OpLog(Sequence[ClientOp]):
         out: list[ClientOp] = []
         start = 0
         for part in self._all():
-            n = part.n if isinstance(part, OpBlock) else len(part)
+            n = len(part)
             mine = mask[start:start + n]
             start += n
             if not any(mine):
@@ -185,12 +189,8 @@ class OpLog(Sequence[ClientOp]):
 
 def _rebuild(parts: list[list[ClientOp] | OpBlock], tail: list[ClientOp]) -> OpLog:
     log = OpLog()
-    for part in parts:
-        if isinstance(part, OpBlock):
-            log.add_block(part)
-        else:
-            log.extend(part)
-    log.extend(tail)
+    for part in (*parts, tail):
+        log.extend(part)
     return log
 
 
@@ -198,9 +198,3 @@ def as_log(ops: Iterable[ClientOp]) -> OpLog:
     """``ops`` itself if it is an OpLog, else a new one holding them."""
     return ops if isinstance(ops, OpLog) else OpLog(ops)
 
-
-def op_column(ops: Iterable[ClientOp], name: str) -> list[Any]:
-    """One field's values over ``ops``, in order (an OpLog's without making rows)."""
-    if isinstance(ops, OpLog):
-        return ops.column(name)
-    return list(map(itemgetter(_INDEX[name]), ops))
