@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hadrsim.simulator.oplog import as_log
+from hadrsim.simulator.oplog import as_log, codes, floats
 from hadrsim.simulator.recorder import Recorder
 from hadrsim.simulator.vocabulary import OpKind, Outcome
 from hadrsim.spec.alarms import AlarmSpec
@@ -81,15 +81,15 @@ def _read_in(times: np.ndarray, period_s: float, periods: int) -> tuple[np.ndarr
 
 def _op_columns(rec: Recorder, period_s: float, periods: int) -> dict[str, np.ndarray]:
     ops = as_log(rec.ops)  # by columns: a failure streak's block never becomes rows
-    complete = np.array(ops.column("complete_s"), float)
+    complete = floats(ops.pieces("complete_s"))
     index, read = _read_in(complete, period_s, periods)
     counted = (index == read) & (read >= 0)
     period = index[counted].astype(np.int64)
-    write = np.fromiter(map(OpKind.WRITE.__eq__, ops.column("kind")), bool,
-                        len(ops))[counted]
-    ok = np.fromiter(map(Outcome.OK.__eq__, ops.column("outcome")), bool,
-                     len(ops))[counted]
-    latency = ((complete - np.array(ops.column("invoke_s"), float)) * 1000.0)[counted]
+    kind, kinds = codes(ops.pieces("kind"))
+    outcome, outcomes = codes(ops.pieces("outcome"))
+    write = (kind == kinds.get(OpKind.WRITE, -1))[counted]
+    ok = (outcome == outcomes.get(Outcome.OK, -1))[counted]
+    latency = ((complete - floats(ops.pieces("invoke_s"))) * 1000.0)[counted]
     write_error = _share(period[write], ~ok[write], periods)
     return {
         "write_error_rate": write_error,

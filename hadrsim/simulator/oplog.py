@@ -11,14 +11,19 @@ iterating, indexing or comparing it gives the rows (a block's rows are made on
 demand, once). :meth:`OpLog.columns` gives each field's values in order without
 making rows: that is what the checkers' tables, the history hash and the records
 store read, so a block never becomes rows unless something asks for the rows.
+:meth:`OpLog.pieces` gives a field part by part as it is kept (a block's numpy array
+or :class:`Same`), and :func:`floats`, :func:`codes` and :func:`none_mask` turn those
+into numpy columns with no Python work per call of a block.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import chain, compress
-from operator import itemgetter
+from itertools import chain, compress, repeat
+from operator import is_, itemgetter
 from typing import Any, overload
+
+import numpy as np
 
 from hadrsim.simulator.records import ClientOp
 
@@ -35,13 +40,18 @@ class Same:
         self.value = value
 
 
+Piece = list[Any] | np.ndarray | Same
+"""One part's values of one field: a list, a 1-d numpy array, or :class:`Same`."""
+
+
 class OpBlock:
-    """``n`` calls as columns, one per :class:`ClientOp` field in field order: a list of
-    ``n`` values, or :class:`Same` when every call has the same value."""
+    """``n`` calls as columns, one per :class:`ClientOp` field in field order: a list or
+    1-d numpy array of ``n`` values, or :class:`Same` when every call has the same value.
+    A numpy array's values read back as Python values (``tolist``)."""
 
     __slots__ = ("n", "fields")
 
-    def __init__(self, n: int, fields: Sequence[list[Any] | Same]):
+    def __init__(self, n: int, fields: Sequence[Piece]):
         if len(fields) != len(FIELDS):
             raise ValueError(f"an OpBlock has {len(FIELDS)} columns, got {len(fields)}")
         self.n = n
@@ -52,7 +62,9 @@ class OpBlock:
 
     def column(self, i: int) -> list[Any]:
         values = self.fields[i]
-        return [values.value] * self.n if isinstance(values, Same) else values
+        if isinstance(values, Same):
+            return [values.value] * self.n
+        return values.tolist() if isinstance(values, np.ndarray) else values
 
     def rows(self) -> list[ClientOp]:
         return list(map(ClientOp._make, zip(*(self.column(i) for i in range(len(FIELDS))),
@@ -160,6 +172,14 @@ class OpLog(Sequence[ClientOp]):
             part.column(i) if isinstance(part, OpBlock) else map(get, part)
             for part in self._all()))
 
+    def pieces(self, name: str) -> list[tuple[int, Piece]]:
+        """One field's values part by part, in order, as each part keeps them: ``(n,
+        values)``; rows give a list. Empty parts are left out."""
+        i = _INDEX[name]
+        get = itemgetter(i)
+        return [(part.n, part.fields[i]) if isinstance(part, OpBlock)
+                else (len(part), list(map(get, part))) for part in self._all() if len(part)]
+
     def columns(self) -> list[Sequence[Any]]:
         """Each field's values over every op, in field order; no columns when empty
         (as ``zip(*rows)``, which it is when the log holds rows only)."""
@@ -171,6 +191,25 @@ class OpLog(Sequence[ClientOp]):
                     else list(zip(*part, strict=True)) for part in self._all() if len(part)]
         return [list(chain.from_iterable(columns[i] for columns in per_part))
                 for i in range(len(FIELDS))]
+
+    def pick_field(self, name: str, mask: np.ndarray) -> list[Any]:
+        """One field's values where ``mask`` (a bool array aligned with the ops) holds,
+        in order; a part with none selected costs nothing."""
+        out: list[Any] = []
+        start = 0
+        for n, values in self.pieces(name):
+            mine = mask[start:start + n]
+            start += n
+            chosen = int(np.count_nonzero(mine))
+            if not chosen:
+                continue
+            if isinstance(values, Same):
+                out.extend([values.value] * chosen)
+            elif isinstance(values, np.ndarray):
+                out.extend(values[mine].tolist())
+            else:
+                out.extend(compress(values, mine.tolist()))
+        return out
 
     def pick(self, mask: Sequence[bool]) -> list[ClientOp]:
         """The ops where ``mask`` (aligned with the ops) holds, as rows; a block is made
@@ -192,6 +231,61 @@ def _rebuild(parts: list[list[ClientOp] | OpBlock], tail: list[ClientOp]) -> OpL
     for part in (*parts, tail):
         log.extend(part)
     return log
+
+
+def floats(pieces: Sequence[tuple[int, Piece]]) -> np.ndarray:
+    """The pieces end to end as one float array."""
+    return np.concatenate([np.full(n, values.value, float) if isinstance(values, Same)
+                           else np.asarray(values, float) for n, values in pieces]
+                          or [np.zeros(0)])
+
+
+def codes(pieces: Sequence[tuple[int, Piece]]) -> tuple[np.ndarray, dict[Any, int]]:
+    """Dense integer codes of the values in order of first appearance, and the code book
+    (value -> code; equal values share a code, as dict keys do)."""
+    book: dict[Any, int] = {}
+    out = []
+    for n, values in pieces:
+        if isinstance(values, Same):
+            out.append(np.full(n, book.setdefault(values.value, len(book)), np.int64))
+        elif isinstance(values, np.ndarray) and values.dtype != object:
+            unique, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+            local = np.empty(len(unique), np.int64)
+            for j in np.argsort(first, kind="stable").tolist():  # in order of appearance
+                local[j] = book.setdefault(unique[j].item(), len(book))
+            out.append(local[inverse.reshape(-1)])
+        else:
+            seq = values.tolist() if isinstance(values, np.ndarray) else values
+            for value in dict.fromkeys(seq):
+                book.setdefault(value, len(book))
+            out.append(np.fromiter(map(book.__getitem__, seq), np.int64, n))
+    return np.concatenate(out or [np.zeros(0, np.int64)]), book
+
+
+def none_mask(pieces: Sequence[tuple[int, Piece]]) -> np.ndarray:
+    """Mask of the ``None`` values."""
+    out = []
+    for n, values in pieces:
+        if isinstance(values, Same):
+            out.append(np.full(n, values.value is None))
+        elif isinstance(values, np.ndarray) and values.dtype != object:
+            out.append(np.zeros(n, bool))
+        else:
+            out.append(np.fromiter(map(is_, values, repeat(None)), bool, n))
+    return np.concatenate(out or [np.zeros(0, bool)])
+
+
+def ints(pieces: Sequence[tuple[int, Piece]]) -> np.ndarray:
+    """The values as one int64 array, ``None`` as 0; OverflowError beyond int64."""
+    out = []
+    for n, values in pieces:
+        if isinstance(values, Same):
+            out.append(np.full(n, 0 if values.value is None else values.value, np.int64))
+        elif isinstance(values, np.ndarray) and values.dtype != object:
+            out.append(values.astype(np.int64, copy=False))
+        else:
+            out.append(np.array([0 if v is None else v for v in values], np.int64))
+    return np.concatenate(out or [np.zeros(0, np.int64)])
 
 
 def as_log(ops: Iterable[ClientOp]) -> OpLog:

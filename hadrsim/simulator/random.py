@@ -10,7 +10,6 @@ from batched buffers: a scalar numpy draw costs ~1.5 us, a batched one ~0.2 us.
 from __future__ import annotations
 
 import hashlib
-from itertools import chain
 
 import numpy as np
 
@@ -46,7 +45,7 @@ class Streams:
 class Sampler:
     """Draws one value at a time from a buffer refilled in batches."""
 
-    __slots__ = ("_dist", "_rng", "_scale", "_buffer", "_next")
+    __slots__ = ("_dist", "_rng", "_scale", "_buffer", "_next", "_peeked")
 
     def __init__(self, dist, rng: np.random.Generator, scale: float = 1.0):
         self._dist = dist
@@ -54,6 +53,7 @@ class Sampler:
         self._scale = scale
         self._buffer: list[float] = []
         self._next = 0
+        self._peeked: np.ndarray | None = None  # what peek() showed, until skip()
 
     def __call__(self) -> float:
         if self._next >= len(self._buffer):
@@ -68,24 +68,31 @@ class Sampler:
         return self._dist.mean * self._scale
 
     def _refill(self) -> list[float]:
-        return (self._dist.draw(self._rng, _BATCH) * self._scale).tolist()
+        return self._batch().tolist()
+
+    def _batch(self) -> np.ndarray:
+        assert self._peeked is None, "a draw between peek() and skip()"
+        return self._dist.draw(self._rng, _BATCH) * self._scale
 
     def peek(self, n: int) -> np.ndarray:
         """The next ``n`` values without using them: what ``n`` calls would return.
 
-        The buffer grows by the same batches the calls would have drawn, so taking
-        values in bulk (:meth:`skip` after it) leaves the stream exactly where the
-        calls one by one would have.
+        :meth:`skip` must follow, before any other draw. The values come from the
+        same batches the calls would have drawn, in order, kept as an array (a
+        failure streak takes thousands at once); skip makes the rest a list again, so
+        the stream is left exactly where the calls one by one would have left it.
         """
-        short = n - (len(self._buffer) - self._next)
-        if short > 0:  # the batches the calls would draw, in order, joined once
-            batches = [self._buffer[self._next:]]
-            while short > 0:
-                batches.append(self._refill())
-                short -= len(batches[-1])
-            self._buffer = list(chain.from_iterable(batches))
-            self._next = 0
-        return np.array(self._buffer[self._next:self._next + n])
+        rest = self._buffer[self._next:]
+        short = n - len(rest)
+        if short <= 0:
+            return np.array(rest[:n])
+        batches = [np.array(rest, float)]
+        while short > 0:
+            batches.append(self._batch())
+            short -= len(batches[-1])
+        self._peeked = np.concatenate(batches)
+        self._buffer, self._next = [], 0
+        return self._peeked[:n]
 
     def peek_one(self) -> float:
         """The next value without using it (:meth:`peek` of one, with no array)."""
@@ -96,7 +103,10 @@ class Sampler:
 
     def skip(self, n: int) -> None:
         """Use the next ``n`` values (after :meth:`peek` showed them)."""
-        self._next += n
+        if self._peeked is not None:
+            self._buffer, self._next, self._peeked = self._peeked[n:].tolist(), 0, None
+        else:
+            self._next += n
 
 
 class UniformSampler(Sampler):
@@ -105,6 +115,7 @@ class UniformSampler(Sampler):
     def __init__(self, rng: np.random.Generator):
         super().__init__(None, rng)
 
-    def _refill(self) -> list[float]:
-        return self._rng.random(_BATCH).tolist()
+    def _batch(self) -> np.ndarray:
+        assert self._peeked is None, "a draw between peek() and skip()"
+        return self._rng.random(_BATCH)
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hadrsim.simulator.node import Node
-from hadrsim.simulator.oplog import OpBlock, Same
+from hadrsim.simulator.oplog import OpBlock, Piece, Same
 from hadrsim.simulator.random import Sampler
 from hadrsim.simulator.records import ClientOp
 from hadrsim.simulator.vocabulary import OpKind, Outcome
@@ -287,10 +287,17 @@ class FailureStreaks:
         kind, outcome, node, error = (
             list(map((shape[False][i], shape[True][i]).__getitem__, picks)) if both
             else Same(shape[bool(write[0])][i]) for i in range(4))
-        values = np.full(n, None, dtype=object)  # a read's value is None
-        values[write] = ids[:n][write].tolist()
-        block = OpBlock(n, (Same(name), Same(region), kind, keys[:n].tolist(), values.tolist(),
-                            Same(None), invokes[:n].tolist(), completes[:n].tolist(), outcome,
+        writes_n = int(write.sum())
+        values: Piece  # a write's id, a read's None
+        if writes_n == n:
+            values = ids[:n].copy()
+        elif not writes_n:
+            values = Same(None)
+        else:
+            values = np.full(n, None, dtype=object)
+            values[write] = ids[:n][write].tolist()
+        block = OpBlock(n, (Same(name), Same(region), kind, keys[:n].copy(), values,
+                            Same(None), invokes[:n].copy(), completes[:n].copy(), outcome,
                             node, error, Same(None)))
         client.log_failures(block, completes[n - 1].item())
 

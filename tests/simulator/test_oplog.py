@@ -8,15 +8,22 @@ are blocks of columns must answer exactly what it answers given the same calls a
 from __future__ import annotations
 
 import copy
+import marshal
 import pickle
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hadrsim.experiments.record_store import decode_records, encode_records
 from hadrsim.simulator.checkers import run_metrics
-from hadrsim.simulator.oplog import OpBlock, OpLog, Same
+from hadrsim.simulator.checkers._table import OpTable
+from hadrsim.simulator.checkers.lww import lost_updates
+from hadrsim.simulator.oplog import OpBlock, OpLog, Same, codes, floats, ints, none_mask
+from hadrsim.simulator.recorder import Recorder, _marshal_pieces
 from hadrsim.simulator.records import ClientOp
 from hadrsim.spec.loader import parse_study
 
@@ -109,3 +116,76 @@ def test_blocks_and_rows_give_identical_checkers_hash_and_store(crash_run):
     blob = encode_records(crash_run)
     assert blob == encode_records(as_rows)
     assert decode_records(blob).ops == list(crash_run.ops)
+
+
+def _array_block(t0: float, n: int, writes: list[bool]) -> OpBlock:
+    """``n`` failed calls kept as a streak keeps them: numpy columns where it can."""
+    w = np.array(writes)
+    values = np.full(n, None, dtype=object)
+    values[w] = (500 + np.flatnonzero(w)).tolist()
+    return OpBlock(n, (
+        Same("c2"), Same("eu-west-1"), ["write" if x else "read" for x in writes],
+        np.arange(n, dtype=np.int64) % 3, values if 0 < w.sum() < n else np.arange(n) + 7,
+        Same(None), t0 + np.arange(n) * 0.5, t0 + np.arange(n) * 0.5 + 0.1,
+        ["unknown" if x else "fail" for x in writes], Same("db-2"), Same("timeout"),
+        Same(None)))
+
+
+def test_numpy_columns_read_back_as_python_values_and_check_as_rows(crash_run):
+    """A block's numpy columns give the same rows, columns, hash and checker answers as
+    rows, and the piece helpers give what the rows give."""
+    log, rows = _mixed()
+    mixed, all_writes = _array_block(60.0, 6, [True, False] * 3), _array_block(70.0, 4, [True] * 4)
+    log.add_block(mixed)
+    log.add_block(all_writes)
+    log.append(_op(80.0))
+    rows += [*mixed.rows(), *all_writes.rows(), _op(80.0)]
+    assert list(log) == rows
+    assert all(type(v) is int for v in log.column("key"))  # not numpy scalars
+    as_rows = OpLog(rows)
+    for name in ("kind", "key", "value", "invoke_s", "client", "version"):
+        column = [getattr(op, name) for op in rows]
+        book = dict.fromkeys(column)
+        found, found_book = codes(log.pieces(name))
+        assert list(found_book) == list(book)  # in order of first appearance
+        assert [list(found_book)[c] for c in found.tolist()] == column
+        assert none_mask(log.pieces(name)).tolist() == [v is None for v in column]
+        assert marshal.dumps(tuple(column), 2) == _marshal_pieces(len(rows), log.pieces(name))
+    assert floats(log.pieces("invoke_s")).tolist() == [op.invoke_s for op in rows]
+    assert ints(log.pieces("value")).tolist() == [op.value or 0 for op in rows]
+    assert Recorder(ops=log).history_hash() == Recorder(ops=as_rows).history_hash()
+    final = crash_run.final  # a final read that holds none of these writes
+    assert repr(run_metrics(Recorder(ops=log, final=final))) == repr(
+        run_metrics(Recorder(ops=as_rows, final=final)))
+    table = OpTable(log)
+    suspects = lost_updates(table, final_values={})
+    assert suspects == lost_updates(as_rows, final_values={}) > 0
+    table = OpTable(log)
+    table.value_ints = None  # as if an id were beyond int64: the values themselves
+    assert lost_updates(table, final_values={}) == suspects
+    mask = np.array([op.kind == "write" for op in rows])
+    assert log.pick_field("value", mask) == [op.value for op in rows if op.kind == "write"]
+
+
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-2**40, 2**40),
+                    st.floats(allow_nan=False), st.text(max_size=4))
+
+
+@given(st.lists(st.one_of(
+    st.lists(_VALUES, min_size=1, max_size=5),
+    st.tuples(st.integers(1, 4), _VALUES).map(lambda t: [Same(t[1])] * t[0]),
+    st.lists(st.floats(allow_nan=False), min_size=1, max_size=5).map(np.array),
+    st.lists(st.integers(-2**40, 2**40), min_size=1, max_size=5).map(np.array)),
+    max_size=6))
+def test_marshal_of_pieces_is_marshal_of_the_column(parts):
+    """The history hash composes a column's marshal bytes piece by piece: byte for byte
+    what marshal gives for the whole column (so history hashes never change)."""
+    pieces, column = [], []
+    for part in parts:
+        if isinstance(part, list) and part and isinstance(part[0], Same):
+            pieces.append((len(part), part[0]))
+            column += [part[0].value] * len(part)
+        else:
+            pieces.append((len(part), part))
+            column += part.tolist() if isinstance(part, np.ndarray) else part
+    assert _marshal_pieces(len(column), pieces) == marshal.dumps(tuple(column), 2)

@@ -99,3 +99,26 @@ def test_uniform_sampler_matches_one_big_draw():
     big = np.random.Generator(np.random.PCG64(9)).random(768)[:600]
     assert batched == big.tolist()
     assert all(0.0 <= u < 1.0 for u in batched)
+
+
+@pytest.mark.parametrize("shown, used", [(3, 3), (300, 200), (700, 700), (1000, 5)])
+def test_peek_then_skip_leaves_the_stream_where_calls_would(shown, used):
+    """A failure streak peeks thousands of draws and uses some: the values it sees and
+    every later draw are the ones the calls one by one would have made."""
+    dist = lognormal(1.0, 5.0)
+    one_by_one = Sampler(dist, np.random.Generator(np.random.PCG64(4)))
+    calls = [one_by_one() for _ in range(1500)]
+    bulk = Sampler(dist, np.random.Generator(np.random.PCG64(4)))
+    first = [bulk() for _ in range(10)]
+    seen = bulk.peek(shown)
+    assert seen.tolist() == calls[10:10 + shown]
+    bulk.skip(used)
+    assert first + [bulk() for _ in range(1500 - 10 - used)] == calls[:10] + calls[10 + used:]
+
+
+def test_a_draw_between_peek_and_skip_is_refused():
+    """Drawing new batches before skip() would break the stream's order: it is refused."""
+    sampler = UniformSampler(np.random.Generator(np.random.PCG64(2)))
+    sampler.peek(600)
+    with pytest.raises(AssertionError, match="between peek"):
+        sampler.peek(5000)

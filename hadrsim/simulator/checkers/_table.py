@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from hadrsim.simulator.oplog import as_log
+from hadrsim.simulator.oplog import Piece, Same, as_log, floats, ints, none_mask
+from hadrsim.simulator.oplog import codes as piece_codes
 from hadrsim.simulator.records import CORRUPT_BASE, ClientOp, Commit
 from hadrsim.simulator.vocabulary import OpKind, Outcome, corrupting_fault
 
@@ -37,17 +38,31 @@ def ranks(values: Sequence[Any]) -> np.ndarray:
     """Order-preserving integer ranks from 1 (gaps allowed), ``None`` ranked 0."""
     present = [0 if v is None else v for v in values]
     try:
-        ints = np.array(present, dtype=np.int64)
+        numbers = np.array(present, dtype=np.int64)
     except OverflowError:  # beyond int64: rank the Python ints themselves
         index = {v: i for i, v in enumerate(sorted(set(present)))}
-        ints = np.fromiter(map(index.__getitem__, present), np.int64, len(present))
+        numbers = np.fromiter(map(index.__getitem__, present), np.int64, len(present))
+    return _rank_ints(numbers, is_none(values))
+
+
+def _piece_ranks(pieces: Sequence[tuple[int, Piece]]) -> np.ndarray:
+    """:func:`ranks` of a field kept in pieces (simulator.oplog)."""
+    try:
+        numbers = ints(pieces)
+    except OverflowError:
+        return ranks(list(chain.from_iterable(
+            [v.value] * n if isinstance(v, Same) else list(v) for n, v in pieces)))
+    return _rank_ints(numbers, none_mask(pieces))
+
+
+def _rank_ints(ints: np.ndarray, none: np.ndarray) -> np.ndarray:
     order = np.argsort(ints, kind="stable")
     ordered = ints[order]
     step = np.ones(len(ints), np.int64)
     step[1:] = ordered[1:] != ordered[:-1]
     rank = np.empty(len(ints), np.int64)
     rank[order] = np.cumsum(step)
-    rank[is_none(values)] = 0
+    rank[none] = 0
     return rank
 
 
@@ -94,32 +109,36 @@ class OpTable:
     def __init__(self, ops: Iterable[ClientOp]) -> None:
         self.ops = ops = as_log(ops)  # a failure streak stays columns (simulator.oplog)
         self.n = len(ops)
-        column = ops.column
-
-        self.values = column("value")
-        self.prevs = column("prev")
-        self.regions = column("client_region")
-        self.key_list = column("key")
-        kinds = np.array(column("kind"), dtype=object)
-        outcomes = np.array(column("outcome"), dtype=object)
-        self._kinds = kinds
-        self.write = kinds == OpKind.WRITE
-        self.read = kinds == OpKind.READ
-        self.ok = outcomes == Outcome.OK
-        self.unknown = outcomes == Outcome.UNKNOWN
-        self.invoke = np.array(column("invoke_s"), float)
-        self.complete = np.array(column("complete_s"), float)
-        self.key, keys = codes(self.key_list)
-        self.n_keys = len(keys)
-        self.region, self.region_index = codes(self.regions)
-        client, clients = codes(column("client"))
+        pieces = ops.pieces
+        self._kind, self._kind_book = piece_codes(pieces("kind"))
+        outcome, outcomes = piece_codes(pieces("outcome"))
+        self.write = self._kind == self._kind_book.get(OpKind.WRITE, -1)
+        self.read = self._kind == self._kind_book.get(OpKind.READ, -1)
+        self.ok = outcome == outcomes.get(Outcome.OK, -1)
+        self.unknown = outcome == outcomes.get(Outcome.UNKNOWN, -1)
+        self.invoke = floats(pieces("invoke_s"))
+        self.complete = floats(pieces("complete_s"))
+        self.key, self.key_book = piece_codes(pieces("key"))
+        self.n_keys = len(self.key_book)
+        self.region, self.region_index = piece_codes(pieces("client_region"))
+        client, clients = piece_codes(pieces("client"))
         # a client is (client, client_region); codes need not be dense, only distinct
         self.client = client * len(self.region_index) + self.region
         self.n_clients = len(clients) * len(self.region_index)
-        self.vrank = ranks(column("version"))
+        self.vrank = _piece_ranks(pieces("version"))
         self.has_version = self.vrank > 0
         self.n_ranks = int(self.vrank.max(initial=0)) + 1
         self.memo: dict[str, Any] = {}  # results several checkers share
+
+    @cached_property
+    def values(self) -> list[Any]:
+        """Each op's ``value``, in record order."""
+        return self.ops.column("value")
+
+    @cached_property
+    def region_names(self) -> list[Any]:
+        """The client Regions, by their code in :attr:`region`."""
+        return list(self.region_index)
 
     def __iter__(self) -> Iterator[ClientOp]:
         return iter(self.ops)
@@ -133,7 +152,7 @@ class OpTable:
             return self.write
         if kind == OpKind.READ:
             return self.read
-        return self._kinds == kind
+        return self._kind == self._kind_book.get(kind, -1)
 
     @cached_property
     def acked(self) -> np.ndarray:
@@ -152,10 +171,33 @@ class OpTable:
             return self.ops.pick(mask.tolist())
         return list(compress(items, mask.tolist()))
 
+    def field(self, name: str, mask: np.ndarray) -> list[Any]:
+        """The ``name`` field of the ops where ``mask`` holds, in record order (a
+        failure streak's block is read only if the mask selects in it)."""
+        return self.ops.pick_field(name, mask)
+
+    def at(self, name: str, rows: np.ndarray) -> list[Any]:
+        """The ``name`` field of the ops at ``rows`` (distinct indices), in that order."""
+        mask = np.zeros(self.n, bool)
+        mask[rows] = True
+        picked = self.field(name, mask)  # in record order
+        out: list[Any] = [None] * len(rows)
+        for j, i in enumerate(np.argsort(rows, kind="stable").tolist()):
+            out[i] = picked[j]
+        return out
+
+    @cached_property
+    def value_ints(self) -> np.ndarray | None:
+        """Each op's ``value`` as int64 (None as 0); None if one is beyond int64."""
+        try:
+            return ints(self.ops.pieces("value"))
+        except OverflowError:
+            return None
+
     @cached_property
     def has_value(self) -> np.ndarray:
         """Mask of the ops whose ``value`` is not None."""
-        return ~is_none(self.values)
+        return ~none_mask(self.ops.pieces("value"))
 
     @cached_property
     def acked_ops(self) -> list[ClientOp]:
@@ -164,9 +206,8 @@ class OpTable:
     @cached_property
     def owner(self) -> np.ndarray:
         """Per op, the fault whose corruption wrote its value; -1 for none."""
-        try:
-            values = np.array([0 if v is None else v for v in self.values], np.int64)
-        except OverflowError:  # ids beyond int64 are never corrupt ones: ask each
+        values = self.value_ints
+        if values is None:  # ids beyond int64 are never corrupt ones: ask each
             return np.fromiter((-1 if (f := corrupting_fault(v)) is None else f
                                 for v in self.values), np.int64, self.n)
         return np.where(values < 0, -values // CORRUPT_BASE, -1)
@@ -180,7 +221,7 @@ class OpTable:
     def map_values(self, test: Callable[[Any], bool], mask: np.ndarray) -> np.ndarray:
         """``test(value)`` of the ops in ``mask``, False elsewhere."""
         out = np.zeros(self.n, bool)
-        out[mask] = np.fromiter(map(test, self.pick(self.values, mask)), bool, int(mask.sum()))
+        out[mask] = np.fromiter(map(test, self.field("value", mask)), bool, int(mask.sum()))
         return out
 
 

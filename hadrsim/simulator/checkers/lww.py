@@ -62,7 +62,7 @@ def lww_conflicts(ops: Iterable[ClientOp]) -> int:
     """Pairs of acknowledged writes to one key with one ``prev`` from different client regions."""
     table = as_table(ops)
     acked = table.acked
-    prev, prevs = codes(table.pick(table.prevs, acked))
+    prev, prevs = codes(table.field("prev", acked))
     same_prev = table.key[acked] * max(len(prevs), 1) + prev
     # all pairs sharing (key, prev), less those also sharing the client region
     n_regions = len(table.region_index)
@@ -77,7 +77,7 @@ def _final_values(table: OpTable, mask: np.ndarray) -> dict[int, int | None]:
     order = rows[np.lexsort((table.complete[rows], table.vrank[rows], key))]
     key = table.key[order]
     last = order[np.append(key[1:] != key[:-1], True)] if len(order) else order
-    return {table.key_list[i]: table.values[i] for i in last.tolist()}
+    return dict(zip(table.at("key", last), table.at("value", last), strict=True))
 
 
 def final_values_by_version(ops: Iterable[ClientOp]) -> dict[int, int | None]:
@@ -111,26 +111,51 @@ def lost_updates(
     table = as_table(ops)
     has_value = table.has_value
     mask = table.acked & has_value
-    keys, values = table.pick(table.key_list, mask), table.pick(table.values, mask)
-    prevs = table.pick(table.prevs, mask)
+    keys, values = table.field("key", mask), table.field("value", mask)
+    prevs = table.field("prev", mask)
     acked_ids = set(values)
     replaced = set(prevs)
     replaced.discard(None)
     final = _final_values(table, mask) if final_values is None else final_values
-    # Writes that may have replaced a value unseen: indeterminate ones, and
-    # writes outside the observed history that an acknowledged write replaced.
-    maybe: dict[int, set[int]] = {}
-    unknown = table.write & table.unknown & has_value
-    for key, value in zip(table.pick(table.key_list, unknown), table.pick(table.values, unknown),
-                          strict=True):
-        maybe.setdefault(key, set()).add(value)
-    outside = (~is_none(prevs) & ~_holds(acked_ids, prevs)).tolist()
-    for key, prev in zip(compress(keys, outside), compress(prevs, outside), strict=True):
-        maybe.setdefault(key, set()).add(prev)
     kept = _holds(replaced, values) | _holds(discarded, values)
     kept |= np.fromiter(map(eq, map(final.get, keys), values), bool, len(values))
     suspects = Counter(compress(keys, (~kept).tolist()))
-    return sum(max(0, n - len(maybe.get(key, ()))) for key, n in suspects.items())
+    if not suspects:
+        return 0
+    # Writes that may have replaced a value unseen: indeterminate ones, and
+    # writes outside the observed history that an acknowledged write replaced.
+    outside = (~is_none(prevs) & ~_holds(acked_ids, prevs)).tolist()
+    maybe = _maybe_replaced(table, table.write & table.unknown & has_value,
+                            list(compress(keys, outside)), list(compress(prevs, outside)))
+    return sum(max(0, n - maybe.get(key, 0)) for key, n in suspects.items())
+
+
+def _maybe_replaced(table: OpTable, unknown: np.ndarray, keys: list[Any], prevs: list[Any]
+                    ) -> dict[Any, int]:
+    """Per key, how many distinct values may have replaced one unseen: the ``unknown``
+    writes' and the ``prevs`` (of ``keys``) from outside the history. With numbers, by
+    sorting: a long outage leaves hundreds of thousands of indeterminate writes."""
+    numbers = table.value_ints
+    try:
+        outside = np.array(prevs, np.int64)
+    except (OverflowError, TypeError):
+        numbers = None
+    if numbers is None:  # ids beyond int64: the values themselves
+        maybe: dict[Any, set[Any]] = {}
+        for key, value in zip([*table.field("key", unknown), *keys],
+                              [*table.field("value", unknown), *prevs], strict=True):
+            maybe.setdefault(key, set()).add(value)
+        return {key: len(values) for key, values in maybe.items()}
+    book = table.key_book
+    key = np.concatenate((table.key[unknown], np.array([book[k] for k in keys], np.int64)))
+    value = np.concatenate((numbers[unknown], outside))
+    order = np.lexsort((value, key))
+    key, value = key[order], value[order]
+    new = np.ones(len(key), bool)
+    new[1:] = (key[1:] != key[:-1]) | (value[1:] != value[:-1])
+    codes, counts = np.unique(key[new], return_counts=True)
+    names = dict(zip(book.values(), book.keys(), strict=True))
+    return {names[c]: n for c, n in zip(codes.tolist(), counts.tolist(), strict=True)}
 
 
 def _holds(collection: Collection[Any], items: list[Any]) -> np.ndarray:

@@ -26,7 +26,7 @@ also stop serving corrupt data to count as recovered (:mod:`.corruption`).
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -58,34 +58,34 @@ class _ClientLog:
     def __init__(self, invoke: np.ndarray, complete: np.ndarray, ok: np.ndarray) -> None:
         order = np.lexsort((complete, invoke))
         invoke, complete, ok = invoke[order], complete[order], ok[order]
-        self._invoke = invoke.tolist()
-        self._complete_max = np.maximum.accumulate(complete).tolist()
+        self._invoke = invoke
+        self._complete_max = np.maximum.accumulate(complete)
         fail_pos = np.flatnonzero(~ok)
-        self._fail_pos = fail_pos.tolist()
-        self._fail_invoke = invoke[fail_pos].tolist()
-        self._fail_complete = complete[fail_pos].tolist()
-        self._fail_complete_max = np.maximum.accumulate(complete[fail_pos]).tolist()
+        self._fail_pos = fail_pos
+        self._fail_invoke = invoke[fail_pos]
+        self._fail_complete = complete[fail_pos]
+        self._fail_complete_max = np.maximum.accumulate(complete[fail_pos])
         # _ok_complete_min_from[i]: earliest completion among ok ops at index >= i.
         ok_complete = np.where(ok, complete, math.inf)[::-1]
-        self._ok_complete_min_from = [*np.minimum.accumulate(ok_complete)[::-1].tolist(),
-                                      math.inf]
+        self._ok_complete_min_from = np.append(np.minimum.accumulate(ok_complete)[::-1],
+                                               math.inf)
 
     def rto(self, start_s: float, window_end_s: float) -> tuple[float, bool] | None:
         """This client's ``(rto_s, recovered)``, or None if it had no op in the window."""
-        invoked_before_end = bisect_left(self._invoke, window_end_s)
+        invoked_before_end = int(np.searchsorted(self._invoke, window_end_s, "left"))
         if not invoked_before_end or self._complete_max[invoked_before_end - 1] < start_s:
             return None
-        last = bisect_left(self._fail_pos, invoked_before_end) - 1
-        # Walk back to the latest failure that completed in the window; the running
-        # max stops the walk as soon as no earlier failure can qualify.
-        while last >= 0 and self._fail_complete_max[last] >= start_s:
-            if start_s <= self._fail_complete[last] < window_end_s:
-                break
-            last -= 1
-        else:
+        last = int(np.searchsorted(self._fail_pos, invoked_before_end, "left")) - 1
+        # The latest failure that completed in the window; none before ``first`` can
+        # (the running max of their completions is below the window's start).
+        first = int(np.searchsorted(self._fail_complete_max, start_s, "left"))
+        done = self._fail_complete[first:last + 1] if last >= first else self._fail_complete[:0]
+        inside = np.flatnonzero((done >= start_s) & (done < window_end_s))
+        if not len(inside):
             return 0.0, True
-        after_failure = bisect_right(self._invoke, self._fail_invoke[last])
-        recovered_s = self._ok_complete_min_from[after_failure]
+        last = first + int(inside[-1])
+        after_failure = int(np.searchsorted(self._invoke, self._fail_invoke[last], "right"))
+        recovered_s = float(self._ok_complete_min_from[after_failure])
         if recovered_s <= window_end_s:
             # Clamped: with overlapping ops a success can complete before the fault.
             return max(0.0, recovered_s - start_s), True
@@ -128,7 +128,7 @@ class ClientHistories:
         of_kind = table.kind(kind)
         ok = _useful(table, of_kind, survived, useless)
         self._logs = [
-            (table.regions[mine[0]],
+            (table.region_names[table.region[mine[0]]],
              _ClientLog(table.invoke[mine], table.complete[mine], ok[mine]))
             for mine in table.by_client(np.flatnonzero(of_kind))
         ]
