@@ -40,14 +40,39 @@ class Same:
         self.value = value
 
 
-Piece = list[Any] | np.ndarray | Same
-"""One part's values of one field: a list, a 1-d numpy array, or :class:`Same`."""
+class Pick:
+    """A column of a few distinct values: call ``i``'s is ``choices[index[i]]`` (a streak
+    of writes and reads: each call's kind, outcome, error)."""
+
+    __slots__ = ("choices", "index")
+
+    def __init__(self, choices: Sequence[Any], index: np.ndarray):
+        self.choices = tuple(choices)
+        self.index = index
+
+    def mapped(self, values: Sequence[Any], dtype: Any) -> np.ndarray:
+        """Each call's entry of ``values`` (one per choice), as an array."""
+        return np.asarray(values, dtype)[self.index]
+
+
+Piece = list[Any] | np.ndarray | Same | Pick
+"""One part's values of one field: a list, a 1-d numpy array, :class:`Same` or
+:class:`Pick`."""
+
+
+def as_list(n: int, values: Piece) -> list[Any]:
+    """A piece's ``n`` values as a list of Python values."""
+    if isinstance(values, Same):
+        return [values.value] * n
+    if isinstance(values, Pick):
+        return list(map(values.choices.__getitem__, values.index.tolist()))
+    return values.tolist() if isinstance(values, np.ndarray) else values
 
 
 class OpBlock:
     """``n`` calls as columns, one per :class:`ClientOp` field in field order: a list or
-    1-d numpy array of ``n`` values, or :class:`Same` when every call has the same value.
-    A numpy array's values read back as Python values (``tolist``)."""
+    1-d numpy array of ``n`` values, :class:`Same` when every call has the same value, or
+    :class:`Pick` among a few. A numpy array's values read back as Python values."""
 
     __slots__ = ("n", "fields")
 
@@ -61,10 +86,7 @@ class OpBlock:
         return self.n
 
     def column(self, i: int) -> list[Any]:
-        values = self.fields[i]
-        if isinstance(values, Same):
-            return [values.value] * self.n
-        return values.tolist() if isinstance(values, np.ndarray) else values
+        return as_list(self.n, self.fields[i])
 
     def rows(self) -> list[ClientOp]:
         return list(map(ClientOp._make, zip(*(self.column(i) for i in range(len(FIELDS))),
@@ -193,23 +215,8 @@ class OpLog(Sequence[ClientOp]):
                 for i in range(len(FIELDS))]
 
     def pick_field(self, name: str, mask: np.ndarray) -> list[Any]:
-        """One field's values where ``mask`` (a bool array aligned with the ops) holds,
-        in order; a part with none selected costs nothing."""
-        out: list[Any] = []
-        start = 0
-        for n, values in self.pieces(name):
-            mine = mask[start:start + n]
-            start += n
-            chosen = int(np.count_nonzero(mine))
-            if not chosen:
-                continue
-            if isinstance(values, Same):
-                out.extend([values.value] * chosen)
-            elif isinstance(values, np.ndarray):
-                out.extend(values[mine].tolist())
-            else:
-                out.extend(compress(values, mine.tolist()))
-        return out
+        """One field's values where ``mask`` (a bool array aligned with the ops) holds."""
+        return pick_pieces(self.pieces(name), mask)
 
     def pick(self, mask: Sequence[bool]) -> list[ClientOp]:
         """The ops where ``mask`` (aligned with the ops) holds, as rows; a block is made
@@ -233,9 +240,33 @@ def _rebuild(parts: list[list[ClientOp] | OpBlock], tail: list[ClientOp]) -> OpL
     return log
 
 
+def pick_pieces(pieces: Sequence[tuple[int, Piece]], mask: np.ndarray) -> list[Any]:
+    """The values where ``mask`` (a bool array over all the pieces) holds, in order; a
+    piece with none selected costs nothing."""
+    out: list[Any] = []
+    start = 0
+    for n, values in pieces:
+        mine = mask[start:start + n]
+        start += n
+        chosen = int(np.count_nonzero(mine))
+        if not chosen:
+            continue
+        if isinstance(values, Same):
+            out.extend([values.value] * chosen)
+        elif isinstance(values, Pick):
+            out.extend(map(values.choices.__getitem__, values.index[mine].tolist()))
+        elif isinstance(values, np.ndarray):
+            out.extend(values[mine].tolist())
+        else:
+            out.extend(compress(values, mine.tolist()))
+    return out
+
+
 def floats(pieces: Sequence[tuple[int, Piece]]) -> np.ndarray:
     """The pieces end to end as one float array."""
     return np.concatenate([np.full(n, values.value, float) if isinstance(values, Same)
+                           else values.mapped(values.choices, float)
+                           if isinstance(values, Pick)
                            else np.asarray(values, float) for n, values in pieces]
                           or [np.zeros(0)])
 
@@ -248,6 +279,12 @@ def codes(pieces: Sequence[tuple[int, Piece]]) -> tuple[np.ndarray, dict[Any, in
     for n, values in pieces:
         if isinstance(values, Same):
             out.append(np.full(n, book.setdefault(values.value, len(book)), np.int64))
+        elif isinstance(values, Pick):
+            used, first = np.unique(values.index, return_index=True)
+            local = np.zeros(len(values.choices), np.int64)
+            for j in used[np.argsort(first, kind="stable")].tolist():  # order of appearance
+                local[j] = book.setdefault(values.choices[j], len(book))
+            out.append(local[values.index])
         elif isinstance(values, np.ndarray) and values.dtype != object:
             unique, first, inverse = np.unique(values, return_index=True, return_inverse=True)
             local = np.empty(len(unique), np.int64)
@@ -268,6 +305,8 @@ def none_mask(pieces: Sequence[tuple[int, Piece]]) -> np.ndarray:
     for n, values in pieces:
         if isinstance(values, Same):
             out.append(np.full(n, values.value is None))
+        elif isinstance(values, Pick):
+            out.append(values.mapped([c is None for c in values.choices], bool))
         elif isinstance(values, np.ndarray) and values.dtype != object:
             out.append(np.zeros(n, bool))
         else:
@@ -281,6 +320,9 @@ def ints(pieces: Sequence[tuple[int, Piece]]) -> np.ndarray:
     for n, values in pieces:
         if isinstance(values, Same):
             out.append(np.full(n, 0 if values.value is None else values.value, np.int64))
+        elif isinstance(values, Pick):
+            out.append(values.mapped([0 if c is None else c for c in values.choices],
+                                     np.int64))
         elif isinstance(values, np.ndarray) and values.dtype != object:
             out.append(values.astype(np.int64, copy=False))
         else:

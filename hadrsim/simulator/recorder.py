@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hadrsim.simulator.oplog import FIELDS, OpLog, Piece, Same
+from hadrsim.simulator.oplog import FIELDS, OpLog, Pick, Piece, Same
 from hadrsim.simulator.records import (
     RECORD_TYPES,
     Apply,
@@ -113,12 +113,15 @@ def _marshal_pieces(n: int, pieces: Sequence[tuple[int, Piece]]) -> bytes:
     """``marshal.dumps(column, 2)`` of a column kept in pieces (simulator.oplog), byte
     for byte, with no Python work per value of a block: a tuple is its type code, its
     length and its items' bytes end to end; a :class:`Same` piece is one value's bytes
-    repeated; a float array's items are ``g`` and the 8 bytes of each double, an int32
-    range array's ``i`` and 4 bytes."""
+    repeated, a :class:`Pick` its choices' bytes in turn; a float array's items are
+    ``g`` and the 8 bytes of each double, an int32 range array's ``i`` and 4 bytes."""
     out = [_TUPLE + struct.pack("<i", n)]
     for k, values in pieces:
         if isinstance(values, Same):
             out.append(marshal.dumps(values.value, 2) * k)
+        elif isinstance(values, Pick):
+            encoded = [marshal.dumps(choice, 2) for choice in values.choices]
+            out.append(b"".join(map(encoded.__getitem__, values.index.tolist())))
         elif isinstance(values, np.ndarray) and values.dtype.kind in "fi" and (
                 values.dtype.kind == "f" or not len(values)
                 or (values.min() >= -2**31 and values.max() < 2**31)):

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hadrsim.simulator.node import Node
-from hadrsim.simulator.oplog import OpBlock, Piece, Same
+from hadrsim.simulator.oplog import OpBlock, Pick, Piece, Same
 from hadrsim.simulator.random import Sampler
 from hadrsim.simulator.records import ClientOp
 from hadrsim.simulator.vocabulary import OpKind, Outcome
@@ -282,12 +282,12 @@ class FailureStreaks:
             return
         # one block of columns, not a row per call (oplog: outages make millions)
         write = writes[:n]
-        both = len(shape) == 2 and 0 < int(write.sum()) < n
-        picks = write.astype(np.int64).tolist() if both else []
-        kind, outcome, node, error = (
-            list(map((shape[False][i], shape[True][i]).__getitem__, picks)) if both
-            else Same(shape[bool(write[0])][i]) for i in range(4))
         writes_n = int(write.sum())
+        both = len(shape) == 2 and 0 < writes_n < n
+        index = write.astype(np.intp)
+        kind, outcome, node, error = (
+            Pick((shape[False][i], shape[True][i]), index) if both
+            else Same(shape[bool(write[0])][i]) for i in range(4))
         values: Piece  # a write's id, a read's None
         if writes_n == n:
             values = ids[:n].copy()

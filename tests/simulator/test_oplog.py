@@ -22,7 +22,16 @@ from hadrsim.experiments.record_store import decode_records, encode_records
 from hadrsim.simulator.checkers import run_metrics
 from hadrsim.simulator.checkers._table import OpTable
 from hadrsim.simulator.checkers.lww import lost_updates
-from hadrsim.simulator.oplog import OpBlock, OpLog, Same, codes, floats, ints, none_mask
+from hadrsim.simulator.oplog import (
+    OpBlock,
+    OpLog,
+    Pick,
+    Same,
+    codes,
+    floats,
+    ints,
+    none_mask,
+)
 from hadrsim.simulator.recorder import Recorder, _marshal_pieces
 from hadrsim.simulator.records import ClientOp
 from hadrsim.spec.loader import parse_study
@@ -124,11 +133,11 @@ def _array_block(t0: float, n: int, writes: list[bool]) -> OpBlock:
     values = np.full(n, None, dtype=object)
     values[w] = (500 + np.flatnonzero(w)).tolist()
     return OpBlock(n, (
-        Same("c2"), Same("eu-west-1"), ["write" if x else "read" for x in writes],
+        Same("c2"), Same("eu-west-1"), Pick(("read", "write"), w.astype(np.intp)),
         np.arange(n, dtype=np.int64) % 3, values if 0 < w.sum() < n else np.arange(n) + 7,
         Same(None), t0 + np.arange(n) * 0.5, t0 + np.arange(n) * 0.5 + 0.1,
-        ["unknown" if x else "fail" for x in writes], Same("db-2"), Same("timeout"),
-        Same(None)))
+        ["unknown" if x else "fail" for x in writes], Same("db-2"),
+        Pick(("timeout", None, "unused"), np.where(w, 0, 1)), Same(None)))
 
 
 def test_numpy_columns_read_back_as_python_values_and_check_as_rows(crash_run):
@@ -143,7 +152,7 @@ def test_numpy_columns_read_back_as_python_values_and_check_as_rows(crash_run):
     assert list(log) == rows
     assert all(type(v) is int for v in log.column("key"))  # not numpy scalars
     as_rows = OpLog(rows)
-    for name in ("kind", "key", "value", "invoke_s", "client", "version"):
+    for name in ("kind", "key", "value", "invoke_s", "client", "version", "error"):
         column = [getattr(op, name) for op in rows]
         book = dict.fromkeys(column)
         found, found_book = codes(log.pieces(name))
@@ -175,14 +184,20 @@ _VALUES = st.one_of(st.none(), st.booleans(), st.integers(-2**40, 2**40),
     st.lists(_VALUES, min_size=1, max_size=5),
     st.tuples(st.integers(1, 4), _VALUES).map(lambda t: [Same(t[1])] * t[0]),
     st.lists(st.floats(allow_nan=False), min_size=1, max_size=5).map(np.array),
-    st.lists(st.integers(-2**40, 2**40), min_size=1, max_size=5).map(np.array)),
+    st.lists(st.integers(-2**40, 2**40), min_size=1, max_size=5).map(np.array),
+    st.lists(_VALUES, min_size=1, max_size=3).flatmap(lambda choices: st.lists(
+        st.integers(0, len(choices) - 1), min_size=1, max_size=6).map(
+        lambda index: Pick(choices, np.array(index, np.intp))))),
     max_size=6))
 def test_marshal_of_pieces_is_marshal_of_the_column(parts):
     """The history hash composes a column's marshal bytes piece by piece: byte for byte
     what marshal gives for the whole column (so history hashes never change)."""
     pieces, column = [], []
     for part in parts:
-        if isinstance(part, list) and part and isinstance(part[0], Same):
+        if isinstance(part, Pick):
+            pieces.append((len(part.index), part))
+            column += [part.choices[i] for i in part.index.tolist()]
+        elif isinstance(part, list) and part and isinstance(part[0], Same):
             pieces.append((len(part), part[0]))
             column += [part[0].value] * len(part)
         else:

@@ -20,7 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from hadrsim.simulator.oplog import Piece, Same, as_log, floats, ints, none_mask
+from hadrsim.simulator.oplog import (
+    Piece,
+    as_list,
+    as_log,
+    floats,
+    ints,
+    none_mask,
+    pick_pieces,
+)
 from hadrsim.simulator.oplog import codes as piece_codes
 from hadrsim.simulator.records import CORRUPT_BASE, ClientOp, Commit
 from hadrsim.simulator.vocabulary import OpKind, Outcome, corrupting_fault
@@ -50,8 +58,7 @@ def _piece_ranks(pieces: Sequence[tuple[int, Piece]]) -> np.ndarray:
     try:
         numbers = ints(pieces)
     except OverflowError:
-        return ranks(list(chain.from_iterable(
-            [v.value] * n if isinstance(v, Same) else list(v) for n, v in pieces)))
+        return ranks(list(chain.from_iterable(as_list(n, v) for n, v in pieces)))
     return _rank_ints(numbers, none_mask(pieces))
 
 
@@ -109,7 +116,8 @@ class OpTable:
     def __init__(self, ops: Iterable[ClientOp]) -> None:
         self.ops = ops = as_log(ops)  # a failure streak stays columns (simulator.oplog)
         self.n = len(ops)
-        pieces = ops.pieces
+        self._pieces: dict[str, list[tuple[int, Piece]]] = {}
+        pieces = self.pieces
         self._kind, self._kind_book = piece_codes(pieces("kind"))
         outcome, outcomes = piece_codes(pieces("outcome"))
         self.write = self._kind == self._kind_book.get(OpKind.WRITE, -1)
@@ -133,7 +141,7 @@ class OpTable:
     @cached_property
     def values(self) -> list[Any]:
         """Each op's ``value``, in record order."""
-        return self.ops.column("value")
+        return list(chain.from_iterable(as_list(n, v) for n, v in self.pieces("value")))
 
     @cached_property
     def region_names(self) -> list[Any]:
@@ -171,10 +179,17 @@ class OpTable:
             return self.ops.pick(mask.tolist())
         return list(compress(items, mask.tolist()))
 
+    def pieces(self, name: str) -> list[tuple[int, Piece]]:
+        """The ``name`` field as the log keeps it (:meth:`OpLog.pieces`), made once."""
+        found = self._pieces.get(name)
+        if found is None:
+            found = self._pieces[name] = self.ops.pieces(name)
+        return found
+
     def field(self, name: str, mask: np.ndarray) -> list[Any]:
         """The ``name`` field of the ops where ``mask`` holds, in record order (a
         failure streak's block is read only if the mask selects in it)."""
-        return self.ops.pick_field(name, mask)
+        return pick_pieces(self.pieces(name), mask)
 
     def at(self, name: str, rows: np.ndarray) -> list[Any]:
         """The ``name`` field of the ops at ``rows`` (distinct indices), in that order."""
@@ -190,14 +205,14 @@ class OpTable:
     def value_ints(self) -> np.ndarray | None:
         """Each op's ``value`` as int64 (None as 0); None if one is beyond int64."""
         try:
-            return ints(self.ops.pieces("value"))
+            return ints(self.pieces("value"))
         except OverflowError:
             return None
 
     @cached_property
     def has_value(self) -> np.ndarray:
         """Mask of the ops whose ``value`` is not None."""
-        return ~none_mask(self.ops.pieces("value"))
+        return ~none_mask(self.pieces("value"))
 
     @cached_property
     def acked_ops(self) -> list[ClientOp]:
