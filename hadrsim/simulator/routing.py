@@ -170,6 +170,18 @@ class Resolver:
             name = answer
         raise RuntimeError(f"DNS chain longer than {_MAX_CHAIN} links at {name.name!r}")
 
+    def ttl_of(self, name: DnsName) -> float:
+        """How long this cache keeps ``name``'s answer."""
+        return name.ttl_s if self.cache_s is None else self.cache_s
+
+    def renewed(self, chain: Sequence[tuple[DnsName, Answer]], last_s: float, n: int) -> None:
+        """What ``n`` lookups through ``chain`` (names with TTL 0, :meth:`plan`'s fresh
+        answers), the last at ``last_s``, leave: each name resolved ``n`` times, its entry
+        renewed by the last."""
+        for name, fresh in chain:
+            self._cache[name.name] = (fresh, last_s + self.ttl_of(name))
+            name.count_lookup(n)
+
     def _answer(self, name: DnsName, now: float) -> Answer:
         cached = self._cache.get(name.name)
         if cached is not None and now < cached[1]:
@@ -216,7 +228,7 @@ class Resolver:
         for name, fresh in chain:
             cached = self._cache.get(name.name)
             expires = cached[1] if cached is not None else -math.inf
-            ttl = name.ttl_s if self.cache_s is None else self.cache_s
+            ttl = self.ttl_of(name)
             i = int(np.searchsorted(times, expires, side="left"))
             if i == len(times):
                 continue

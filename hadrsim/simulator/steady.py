@@ -60,9 +60,9 @@ class SteadyRuns:
         self._shape: Shape | None | bool = None  # None: not checked since the last touch
         self._wake: Timer | None = None
         self._paths: dict[tuple[str, str], bool] = {}
-        # (client, is_write) -> (node, cached until, serves) since the last touch:
-        # Window._route's lookups that need not be redone
-        self.routes: dict[tuple[ObservedClient, bool], tuple[Node | None, float, bool]] = {}
+        # (client, is_write) -> (node, cached until, serves, TTL-0 chain or None) since
+        # the last touch: Window._route's lookups that need not be redone
+        self.routes: dict[tuple[ObservedClient, bool], tuple] = {}
         world.on_touch(self._touched)
 
     def adopt(self, client: ObservedClient, at_s: float) -> bool:

@@ -104,6 +104,8 @@ class Window:
         self.jitter = runs.jitter
         self.timeout_s = 0.0
         self.deadline = float("inf")  # when the oldest call in flight times out
+        # TTL-0 lookups in this window: (client, chain) -> [how many, the last one's time]
+        self.lookups: dict[tuple, list] = {}
 
     def push(self, at: float, kind: int, item) -> None:
         heappush(self.events, (at, next(self.seq), kind, item))
@@ -168,15 +170,44 @@ class Window:
         """Where the call goes (the client's lookup at ``at``) and whether that node
         serves it here. While every cached entry of the name's chain is fresh, a lookup
         is a cache hit with no side effect: it is remembered (until the world is next
-        touched, SteadyRuns.routes), not redone."""
+        touched, SteadyRuns.routes: a record, a service's names and a steady client's name
+        change only with a touch), not redone. With a TTL of 0 every lookup renews every
+        entry, with the same answer while no record changes: such lookups are only
+        counted, and written to the cache when the window ends (_write_lookups)."""
         routes = self.runs.routes
         known = routes.get((client, is_write))
         if known is not None and at < known[1]:
+            if known[3] is not None:  # a TTL-0 chain: one more lookup, at ``at``
+                self._tally(client, known[3], at)
             return known[0], known[2]
-        node, until = client.resolver.lookup_until(client.endpoint_for(is_write), at)
+        resolver, name = client.resolver, client.endpoint_for(is_write)
+        plan = resolver.plan(name, at)
+        if plan is not None and plan[1] and all(resolver.ttl_of(link[0]) == 0 for link in plan[1]):
+            node, chain = plan[0], tuple(plan[1])
+            serves = node is not None and self._serves(client, node, is_write)
+            routes[(client, is_write)] = (node, float("inf"), serves, chain)
+            self._tally(client, chain, at)
+            return node, serves
+        node, until = resolver.lookup_until(name, at)
         serves = node is not None and self._serves(client, node, is_write)
-        routes[(client, is_write)] = (node, until, serves)
+        routes[(client, is_write)] = (node, until, serves, None)
         return node, serves
+
+    def _tally(self, client: ObservedClient, chain: tuple, at: float) -> None:
+        tally = self.lookups.get((client, chain))
+        if tally is None:
+            self.lookups[(client, chain)] = [1, at]
+        else:
+            tally[0] += 1
+            tally[1] = at
+
+    def _write_lookups(self) -> None:
+        """The TTL-0 lookups counted in this window, as the lookups one by one would have
+        left each cache entry: renewed at the last (chains sharing a name: the latest
+        last), each name resolved once per lookup."""
+        for (client, chain), (lookups, last) in sorted(self.lookups.items(),
+                                                       key=lambda item: item[1][1]):
+            client.resolver.renewed(chain, last, lookups)
 
     def _serves(self, client: ObservedClient, node: Node, is_write: bool) -> bool:
         if node is not self.primary and (is_write or node not in self.shape.readable):
@@ -344,6 +375,7 @@ class Window:
         """Leave the world as the events would have at ``end``: what is under way goes
         back to the ordinary machinery, where it is."""
         world, net, group = self.world, self.net, self.group
+        self._write_lookups()
         self._settle_followers()
         for call in self.pending:  # commit order, as the group keeps them
             self._pend(call)

@@ -172,3 +172,35 @@ def test_replaying_known_lookups_leaves_the_cache_as_lookups_one_by_one(ttl, sta
         answer, expires = resolver._cache["db.writer"]
         states.append((answer.name, expires, endpoint._turn))
     assert states[0] == states[1]
+
+
+def test_counted_ttl_zero_lookups_leave_what_the_lookups_leave():
+    """A steady window only counts the lookups of a chain whose names all have a TTL of 0
+    and writes them at its end (Resolver.renewed): the cache entries and each name's
+    turn must be the ones the lookups one by one leave, so that a name with several
+    targets later answers the same one (a CNAME to a name with one target now)."""
+    world, n1, n2, n3 = make()
+
+    def chain() -> tuple[Resolver, Endpoint, Endpoint]:
+        inner = Endpoint(world, "db.reader", 0.0, [n1])
+        outer = Endpoint(world, "app.db", 0.0, [n2])
+        outer.targets = [inner]  # a CNAME (Route 53 to the RDS name)
+        return Resolver(world, cache_s=0.0), outer, inner
+
+    one_by_one, outer_a, inner_a = chain()
+    times = [0.5, 0.9, 1.3, 2.0, 2.0, 3.75, 3.9, 4.0]
+    for t in times:
+        assert one_by_one.lookup(outer_a, t) is n1
+    counted, outer_b, inner_b = chain()
+    node, links, valid_until = counted.plan(outer_b, times[0])
+    assert node is n1 and valid_until == float("inf")
+    counted.renewed(links, times[-1], len(times))
+    def entries(resolver: Resolver) -> dict:
+        return {name: (answer.name, t) for name, (answer, t) in resolver._cache.items()}
+
+    assert entries(counted) == entries(one_by_one) == {"app.db": ("db.reader", 4.0),
+                                                       "db.reader": ("n1", 4.0)}
+    for endpoint in (inner_a, inner_b):
+        endpoint.targets = [n1, n2, n3]  # a second and third reader join
+    assert [one_by_one.lookup(outer_a, 5.0 + i) for i in range(4)] == [
+        counted.lookup(outer_b, 5.0 + i) for i in range(4)]

@@ -121,3 +121,38 @@ def test_a_year_of_quiet_hours_takes_a_few_events():
     ok = sum(op.outcome == "ok" for op in world.rec.ops)
     assert ok > 2000
     assert world.events_scheduled < ok / 2
+
+
+@pytest.mark.parametrize(("design", "scenario"), [("multi-az", "instance-crash"),
+                                                  ("multi-az-dr", "az-outage")])
+@pytest.mark.parametrize("cut", [False, True])
+def test_ttl_zero_lookups_counted_in_a_window_leave_the_caches_as_one_by_one(
+        monkeypatch, design, scenario, cut):
+    """With a DNS cache of 0 s every lookup renews every name of the chain (a Route 53
+    record, then the RDS endpoint): a window only counts them and writes the caches at
+    its end. The run must be the one the lookups one by one make, windows cut anywhere
+    or not (the next window, the failover's lookups and the name's turns read them)."""
+    counted = []
+    write = steady_window.Window._write_lookups
+
+    def spy(self):
+        counted.extend(n for n, _last in self.lookups.values())
+        write(self)
+
+    monkeypatch.setattr(steady_window.Window, "_write_lookups", spy)
+    if cut:
+        rng = np.random.default_rng(3)
+        init = steady_window.Window.__init__
+
+        def short(self, *args):
+            init(self, *args)
+            self.end = min(self.end, self.t0 + float(rng.exponential(0.05)))
+
+        monkeypatch.setattr(steady_window.Window, "__init__", short)
+    studies = [_study("experiments/securecart.yaml", history, 0.0) for history in
+               ("per_op", "compressed")]
+    studies = [s.model_copy(update={"workload": s.workload.model_copy(
+        update={"dns_cache_s": 0.0, "reads_from": "writer"})}) for s in studies]
+    per_op, compressed = (simulate(s, design, scenario, 0) for s in studies)
+    assert _canonical(compressed.rec) == _canonical(per_op.rec)
+    assert sum(counted) > 100  # the counted path ran
