@@ -82,11 +82,10 @@ class Sampler:
         failure streak takes thousands at once); skip makes the rest a list again, so
         the stream is left exactly where the calls one by one would have left it.
         """
-        rest = self._buffer[self._next:]
-        short = n - len(rest)
+        short = n - (len(self._buffer) - self._next)
         if short <= 0:
-            return np.array(rest[:n])
-        batches = [np.array(rest, float)]
+            return np.array(self._buffer[self._next:self._next + n])
+        batches = [np.array(self._buffer[self._next:], float)]
         while short > 0:
             batches.append(self._batch())
             short -= len(batches[-1])
