@@ -53,16 +53,21 @@ def test_without_jitter_steady_runs_record_the_same_run(path, design, scenario):
 def test_windows_cut_anywhere_hand_back_exactly(monkeypatch, path, design, scenario):
     """End every window a few milliseconds in, at a random instant: whatever is under
     way then goes back to the events, which must carry on exactly where it was."""
-    rng = np.random.default_rng(7)
+    _cut_windows(monkeypatch, 7, 0.004)
+    per_op, compressed = _both(path, design, scenario, "writer")
+    assert _canonical(compressed.rec) == _canonical(per_op.rec)
+
+
+def _cut_windows(monkeypatch, seed: int, mean_s: float) -> None:
+    """End every window at a random instant, ``mean_s`` in on average."""
+    rng = np.random.default_rng(seed)
     init = steady_window.Window.__init__
 
     def short(self, *args):
         init(self, *args)
-        self.end = min(self.end, self.t0 + float(rng.exponential(0.004)))
+        self.end = min(self.end, self.t0 + float(rng.exponential(mean_s)))
 
     monkeypatch.setattr(steady_window.Window, "__init__", short)
-    per_op, compressed = _both(path, design, scenario, "writer")
-    assert _canonical(compressed.rec) == _canonical(per_op.rec)
 
 
 def test_a_round_robin_name_turns_once_per_call(monkeypatch):
@@ -141,14 +146,7 @@ def test_ttl_zero_lookups_counted_in_a_window_leave_the_caches_as_one_by_one(
 
     monkeypatch.setattr(steady_window.Window, "_write_lookups", spy)
     if cut:
-        rng = np.random.default_rng(3)
-        init = steady_window.Window.__init__
-
-        def short(self, *args):
-            init(self, *args)
-            self.end = min(self.end, self.t0 + float(rng.exponential(0.05)))
-
-        monkeypatch.setattr(steady_window.Window, "__init__", short)
+        _cut_windows(monkeypatch, 3, 0.05)
     studies = [_study("experiments/securecart.yaml", history, 0.0) for history in
                ("per_op", "compressed")]
     studies = [s.model_copy(update={"workload": s.workload.model_copy(
