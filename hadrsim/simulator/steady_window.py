@@ -181,8 +181,8 @@ class Window:
                 self._tally(client, known[3], at)
             return known[0], known[2]
         resolver, name = client.resolver, client.endpoint_for(is_write)
-        plan = resolver.plan(name, at)
-        if plan is not None and plan[1] and all(resolver.ttl_of(link[0]) == 0 for link in plan[1]):
+        plan = resolver.plan(name, at) if resolver.ttl_of(name) == 0 else None
+        if plan is not None and all(resolver.ttl_of(link[0]) == 0 for link in plan[1]):
             node, chain = plan[0], tuple(plan[1])
             serves = node is not None and self._serves(client, node, is_write)
             routes[(client, is_write)] = (node, float("inf"), serves, chain)
