@@ -214,10 +214,6 @@ class OpLog(Sequence[ClientOp]):
         return [list(chain.from_iterable(columns[i] for columns in per_part))
                 for i in range(len(FIELDS))]
 
-    def pick_field(self, name: str, mask: np.ndarray) -> list[Any]:
-        """One field's values where ``mask`` (a bool array aligned with the ops) holds."""
-        return pick_pieces(self.pieces(name), mask)
-
     def pick(self, mask: Sequence[bool]) -> list[ClientOp]:
         """The ops where ``mask`` (aligned with the ops) holds, as rows; a block is made
         into rows only where it has one."""

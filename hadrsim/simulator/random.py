@@ -72,6 +72,10 @@ class Sampler:
 
     def _batch(self) -> np.ndarray:
         assert self._peeked is None, "a draw between peek() and skip()"
+        return self._draw()
+
+    def _draw(self) -> np.ndarray:
+        """One batch of fresh values."""
         return self._dist.draw(self._rng, _BATCH) * self._scale
 
     def peek(self, n: int) -> np.ndarray:
@@ -114,7 +118,6 @@ class UniformSampler(Sampler):
     def __init__(self, rng: np.random.Generator):
         super().__init__(None, rng)
 
-    def _batch(self) -> np.ndarray:
-        assert self._peeked is None, "a draw between peek() and skip()"
+    def _draw(self) -> np.ndarray:
         return self._rng.random(_BATCH)
 

@@ -149,13 +149,7 @@ class Resolver:
         ``at_s``: the time of the lookup when it is not now (a steady run's call,
         :mod:`hadrsim.simulator.steady`, looked up ahead of the world's clock).
         """
-        now = self.world.now if at_s is None else at_s
-        for _ in range(_MAX_CHAIN):
-            answer = self._answer(name, now)
-            if not isinstance(answer, DnsName):
-                return answer
-            name = answer
-        raise RuntimeError(f"DNS chain longer than {_MAX_CHAIN} links at {name.name!r}")
+        return self.lookup_until(name, self.world.now if at_s is None else at_s)[0]
 
     def lookup_until(self, name: DnsName, at_s: float) -> tuple[Node | None, float]:
         """:meth:`lookup` at ``at_s``, and until when every cache entry it went through

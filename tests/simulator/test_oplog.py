@@ -31,6 +31,7 @@ from hadrsim.simulator.oplog import (
     floats,
     ints,
     none_mask,
+    pick_pieces,
 )
 from hadrsim.simulator.recorder import Recorder, _marshal_pieces
 from hadrsim.simulator.records import ClientOp
@@ -173,7 +174,7 @@ def test_numpy_columns_read_back_as_python_values_and_check_as_rows(crash_run):
     table.value_ints = None  # as if an id were beyond int64: the values themselves
     assert lost_updates(table, final_values={}) == suspects
     mask = np.array([op.kind == "write" for op in rows])
-    assert log.pick_field("value", mask) == [op.value for op in rows if op.kind == "write"]
+    assert pick_pieces(log.pieces("value"), mask) == [op.value for op in rows if op.kind == "write"]
 
 
 _VALUES = st.one_of(st.none(), st.booleans(), st.integers(-2**40, 2**40),

@@ -38,8 +38,7 @@ _C = {name: i for i, name in enumerate(Commit._fields)}
 
 def codes(values: Sequence[Hashable]) -> tuple[np.ndarray, dict[Hashable, int]]:
     """Dense integer codes of ``values`` in order of first appearance, and the code book."""
-    index = {value: i for i, value in enumerate(dict.fromkeys(values))}
-    return np.fromiter(map(index.__getitem__, values), np.int64, len(values)), index
+    return piece_codes([(len(values), values)])
 
 
 def ranks(values: Sequence[Any]) -> np.ndarray:
@@ -75,7 +74,7 @@ def _rank_ints(ints: np.ndarray, none: np.ndarray) -> np.ndarray:
 
 def is_none(values: Sequence[Any]) -> np.ndarray:
     """Mask of the ``None`` items."""
-    return np.array([v is None for v in values], bool)
+    return none_mask([(len(values), values)])
 
 
 def cummax_in_groups(group: np.ndarray, value: np.ndarray, bound: int) -> np.ndarray:
