@@ -55,9 +55,9 @@ class Pick:
         return np.asarray(values, dtype)[self.index]
 
 
-Piece = list[Any] | np.ndarray | Same | Pick
-"""One part's values of one field: a list, a 1-d numpy array, :class:`Same` or
-:class:`Pick`."""
+Piece = Sequence[Any] | np.ndarray | Same | Pick
+"""One part's values of one field: a sequence (a list), a 1-d numpy array, :class:`Same`
+or :class:`Pick`."""
 
 
 def as_list(n: int, values: Piece) -> list[Any]:
@@ -66,7 +66,9 @@ def as_list(n: int, values: Piece) -> list[Any]:
         return [values.value] * n
     if isinstance(values, Pick):
         return list(map(values.choices.__getitem__, values.index.tolist()))
-    return values.tolist() if isinstance(values, np.ndarray) else values
+    if isinstance(values, np.ndarray):
+        return values.tolist()
+    return values if isinstance(values, list) else list(values)
 
 
 class OpBlock:
