@@ -26,16 +26,19 @@ Anything that changes the world (:meth:`World.touched`) makes the state be
 checked again before the next window.
 
 Exact in law, not draw for draw: the network delays of steady calls come from
-their own stream, so other messages see other (equally distributed) jitter. With
-no jitter, a run records the same calls, commits and applies in both history
-modes (tests/simulator/test_steady.py).
+each client's own stream, a row of jitter per call (:class:`RowSampler`: the
+request, the reply, each follower's copy of a write and its acknowledgement), so
+other messages see other (equally distributed) jitter, and which value a message
+gets does not depend on how the clients' calls interleave. With no jitter, a run
+records the same calls, commits and applies in both history modes
+(tests/simulator/test_steady.py).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hadrsim.simulator.random import Sampler
+from hadrsim.simulator.random import RowSampler
 from hadrsim.simulator.steady_window import Shape, Votes, Window, voters
 from hadrsim.simulator.streaks import answers_like_a_node
 
@@ -55,7 +58,7 @@ class SteadyRuns:
         self.world = world
         self.net = net
         self.service = service
-        self.jitter = Sampler(net.jitter_law, world.streams.generator("steady/jitter"))
+        self._rows: dict[ObservedClient, RowSampler] = {}
         self.next: dict[ObservedClient, float] = {}  # clients taken over: their next call
         self._shape: Shape | None | bool = None  # None: not checked since the last touch
         self._wake: Timer | None = None
@@ -73,6 +76,14 @@ class SteadyRuns:
         self.next[client] = at_s
         self._arm()
         return True
+
+    def jitter_rows(self, client: ObservedClient) -> RowSampler:
+        """The network jitter of ``client``'s calls, a row per call, on its own stream."""
+        rows = self._rows.get(client)
+        if rows is None:
+            stream = self.world.streams.generator(f"steady/{client.name}")
+            rows = self._rows[client] = RowSampler(self.net.jitter_law, stream)
+        return rows
 
     def clear(self, src: str, dst: str) -> bool:
         """Every message from ``src`` to ``dst`` arrives (reachable, no loss)."""

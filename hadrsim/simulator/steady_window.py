@@ -32,12 +32,14 @@ class _Call(Call):
     """One call under way in a window; at the window's end, the ordinary call it becomes."""
 
     __slots__ = ("there", "lsn_from", "lsn", "writes", "prev", "flushed_at", "ready_at",
-                 "legs", "value", "version", "done_at", "arrived", "acks")
+                 "legs", "value", "version", "done_at", "arrived", "acks", "row")
 
     def __init__(self, client: ObservedClient, is_write: bool, key: int,
-                 write_id: int | None, invoke: float, node: Node, there: float):
+                 write_id: int | None, invoke: float, node: Node, there: float,
+                 row: list[float]):
         super().__init__(client, is_write, key, write_id, invoke, node)
         self.there = there
+        self.row = row  # its jitter: request, reply, then per follower: copy, acknowledgement
         self.arrived = False
         self.acks: dict = {}  # voter link -> when it acknowledged this commit (or a later one)
         self.done_at: float | None = None
@@ -101,7 +103,10 @@ class Window:
         self.needed, self.voters = votes
         self.watchdog_armed = self.group._watchdog_armed
         self.watchdog_at: float | None = None  # one this window set (not the world's)
-        self.jitter = runs.jitter
+        links = shape.group.links.values()
+        self.followers = len(links)
+        self.width = 2 + 2 * len(links)  # a call's row of jitter (RowSampler)
+        self.column = {link: 2 + i for i, link in enumerate(links)}  # its copy; + L: its ack
         self.timeout_s = 0.0
         self.deadline = float("inf")  # when the oldest call in flight times out
         # TTL-0 lookups in this window: (client, chain) -> [how many, the last one's time]
@@ -136,9 +141,9 @@ class Window:
                 runs.next[item] = at
         self._hand_back()
 
-    def _delay(self, src: str, dst: str) -> float:
-        """One message's delay, its jitter drawn on the steady runs' own stream."""
-        return self.net.path_delay_s(src, dst, self.jitter())
+    def _delay(self, src: str, dst: str, jitter: float) -> float:
+        """One message's delay, with its jitter from its call's row."""
+        return self.net.path_delay_s(src, dst, jitter)
 
     # --- the steps ----------------------------------------------------------------------
     def _invoke(self, at: float, client: ObservedClient) -> bool:
@@ -157,8 +162,9 @@ class Window:
         client.uniform.skip(1)
         key = int(client.uniform() * spec.observed_keys)
         write_id = next(client.write_ids) if is_write else None
-        there = at + self._delay(client.region, node.az)
-        call = _Call(client, is_write, key, write_id, at, node, there)
+        row = self.runs.jitter_rows(client).take(self.width)
+        there = at + self._delay(client.region, node.az, row[0])
+        call = _Call(client, is_write, key, write_id, at, node, there, row)
         if not self.flight:
             self.deadline = at + self.timeout_s
         self.flight[client] = call
@@ -264,6 +270,7 @@ class Window:
         arrivals happen. False when a batch would overtake an earlier one (the window
         ends at this commit; its copies travel as ordinary messages)."""
         primary, live, ok = self.primary, self.shape.live, True
+        row, column = call.row, self.column
         for link in self.group.links.values():
             config = link.config
             if link.follower.inbound_broken:
@@ -275,10 +282,11 @@ class Window:
             if link not in live:  # nothing it is sent takes effect while the window lasts,
                 reachable = self.net.reachable(primary.az, node.az)  # but a late copy
                 if config.ship_lag is not None or reachable:  # may, once it has ended
-                    received = sent + self._delay(primary.az, node.az) if reachable else None
+                    received = (sent + self._delay(primary.az, node.az, row[column[link]])
+                                if reachable else None)
                     call.legs.append([link, sent, received, None, None, False])
                 continue
-            received = sent + self._delay(primary.az, node.az)
+            received = sent + self._delay(primary.az, node.az, row[column[link]])
             leg = [link, sent, received, None, None, True]
             call.legs.append(leg)
             ok = ok and received > self.last_receipt[link]
@@ -302,7 +310,8 @@ class Window:
         self.seen.setdefault(node, []).append((visible, call.lsn))
         if not link.acknowledges:
             return True
-        leg[4] = acked = at + (link.ack_wait() + self._delay(node.az, self.primary.az))
+        jitter = call.row[self.column[link] + self.followers]
+        leg[4] = acked = at + (link.ack_wait() + self._delay(node.az, self.primary.az, jitter))
         if link not in self.voters:
             return True
         call.acks[link] = acked
@@ -326,7 +335,7 @@ class Window:
                     lsn = max(lsn, seen)
                     break
             call.value, call.version = timeline.read_version(lsn, call.key)
-        call.done_at = at + self._delay(node.az, call.client.region)
+        call.done_at = at + self._delay(node.az, call.client.region, call.row[1])
         self.push(call.done_at, _DONE, call)
         return True
 
@@ -338,7 +347,7 @@ class Window:
             call.version = version(self.timeline.tid, call.lsn)
             rec.commits.append(Commit(at, primary.name, self.timeline.tid, call.lsn_from,
                                       call.lsn, call.writes, (call.write_id or 0,)))
-            call.done_at = at + self._delay(primary.az, call.client.region)
+            call.done_at = at + self._delay(primary.az, call.client.region, call.row[1])
             self.push(call.done_at, _DONE, call)
         return True
 
