@@ -124,51 +124,37 @@ class UniformSampler(Sampler):
 
 
 class RowSampler:
-    """Rows of ``width`` independent draws of one law, a row per call.
+    """One law's draws, handed out as rows of ``width`` values, a row per call.
 
     A steady run (:mod:`hadrsim.simulator.steady_window`) gives every call of a client
     one row of network jitter, drawn on that client's own stream: which value goes to
     which message then depends only on the client's own calls, not on how the calls of
-    all clients interleave, so a window can work each client's calls out on their own
-    and still draw exactly what the events in time order would. A row holds a value for
-    every message the call may send; those it does not send are left unused. Rows are
-    drawn in blocks; a change of width (the group gained or lost a follower) starts a
-    new block, the rest of the old one unused.
+    all clients interleave (what working each client's calls out on their own, in bulk,
+    needs). A row holds a value for every message the call may send; those it does not
+    send are left unused. The draws are one sequence, cut into rows as they are taken (a
+    row's width follows the group's followers): a row's values depend only on how many
+    values the client's earlier calls took.
     """
 
-    __slots__ = ("_dist", "_rng", "_width", "_rows", "_next")
+    __slots__ = ("_dist", "_rng", "_values", "_next")
 
     def __init__(self, dist, rng: np.random.Generator):
         self._dist = dist
         self._rng = rng
-        self._width = 0
-        self._rows: list[list[float]] = []
+        self._values: list[float] = []
         self._next = 0
 
     def take(self, width: int) -> list[float]:
         """The next call's row."""
-        if width != self._width or self._next >= len(self._rows):
+        start = self._next
+        if start + width > len(self._values):
             self._more(width)
-        row = self._rows[self._next]
-        self._next += 1
-        return row
+            start = 0
+        self._next = start + width
+        return self._values[start:start + width]
 
-    def peek(self, width: int, n: int) -> list[list[float]]:
-        """The next ``n`` rows without using them (:meth:`skip` uses them)."""
-        if width != self._width:
-            self._more(width)
-        while len(self._rows) - self._next < n:
-            self._more(width)
-        return self._rows[self._next:self._next + n]
-
-    def skip(self, n: int) -> None:
-        self._next += n
-
-    def _more(self, width: int) -> None:
-        rows = max(_BATCH // max(width, 1), 8)
-        block = self._dist.draw(self._rng, rows * width).reshape(rows, width).tolist()
-        if width == self._width:
-            self._rows = self._rows[self._next:] + block
-        else:
-            self._width, self._rows = width, block
-        self._next = 0
+    def _more(self, wanted: int) -> None:
+        values = self._values[self._next:]
+        while len(values) < wanted:
+            values += self._dist.draw(self._rng, _BATCH).tolist()
+        self._values, self._next = values, 0

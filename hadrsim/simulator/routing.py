@@ -219,9 +219,12 @@ class Resolver:
         :meth:`plan` found: an entry is renewed by the first lookup at or after it expires."""
         if not len(times):
             return
+        last = times[-1]
         for name, fresh in chain:
             cached = self._cache.get(name.name)
             expires = cached[1] if cached is not None else -math.inf
+            if last < expires:
+                continue  # every lookup a cache hit: nothing changes
             ttl = self.ttl_of(name)
             i = int(np.searchsorted(times, expires, side="left"))
             if i == len(times):

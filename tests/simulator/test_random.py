@@ -124,23 +124,12 @@ def test_a_draw_between_peek_and_skip_is_refused():
         sampler.peek(5000)
 
 
-@pytest.mark.parametrize(("width", "shown", "used"), [(2, 5, 3), (4, 200, 200), (6, 1, 0)])
-def test_row_peek_then_skip_gives_the_rows_take_would(width, shown, used):
-    """A window may look ahead at many calls' rows and use only some: the calls after
-    it must get the rows they would have had without the look."""
-    taken, peeked = (RowSampler(lognormal(1.0, 3.0), np.random.default_rng(3))
-                     for _ in range(2))
-    expected = [taken.take(width) for _ in range(used + 10)]
-    shown_rows = peeked.peek(width, shown)
-    assert shown_rows == expected[:shown]
-    peeked.skip(used)
-    assert [peeked.take(width) for _ in range(10)] == expected[used:used + 10]
-    assert all(len(row) == width for row in expected)
-
-
-def test_a_row_of_another_width_starts_a_new_block():
+def test_rows_cut_one_sequence_of_draws_whatever_their_width():
+    """A change of width (the group gained or lost a follower) wastes nothing and
+    reuses nothing: the rows are the law's draws in order."""
     rows = RowSampler(lognormal(1.0, 3.0), np.random.default_rng(3))
-    first = rows.take(2)
-    wider = rows.take(4)
-    assert len(first) == 2 and len(wider) == 4
-    assert len({*first, *wider}) == 6  # fresh draws, none reused
+    widths = [2, 2, 6, 4, 2] * 40
+    got = [value for width in widths for value in rows.take(width)]
+    plain = Sampler(lognormal(1.0, 3.0), np.random.default_rng(3))
+    assert got == [plain() for _ in range(len(got))]
+    assert [len(rows.take(width)) for width in (3, 300)] == [3, 300]
