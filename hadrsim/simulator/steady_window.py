@@ -37,7 +37,9 @@ class _Call(Call):
     def __init__(self, client: ObservedClient, is_write: bool, key: int,
                  write_id: int | None, invoke: float, node: Node, there: float,
                  row: list[float]):
-        super().__init__(client, is_write, key, write_id, invoke, node)
+        # Call.__init__'s fields, set here: one call fewer on the hot path
+        self.client, self.is_write, self.key, self.write_id = client, is_write, key, write_id
+        self.invoke, self.node, self.timer, self.done = invoke, node, None, False
         self.there = there
         self.row = row  # its jitter: request, reply, then per follower: copy, acknowledgement
         self.arrived = False
@@ -105,6 +107,7 @@ class Window:
         self.watchdog_at: float | None = None  # one this window set (not the world's)
         links = shape.group.links.values()
         self.followers = len(links)
+        self._delay = self.net.path_delay_s  # a message's delay, its jitter from the row
         self.width = 2 + 2 * len(links)  # a call's row of jitter (RowSampler)
         self.column = {link: 2 + i for i, link in enumerate(links)}  # its copy; + L: its ack
         self.timeout_s = 0.0
@@ -141,9 +144,6 @@ class Window:
                 runs.next[item] = at
         self._hand_back()
 
-    def _delay(self, src: str, dst: str, jitter: float) -> float:
-        """One message's delay, with its jitter from its call's row."""
-        return self.net.path_delay_s(src, dst, jitter)
 
     # --- the steps ----------------------------------------------------------------------
     def _invoke(self, at: float, client: ObservedClient) -> bool:
@@ -168,7 +168,7 @@ class Window:
         if not self.flight:
             self.deadline = at + self.timeout_s
         self.flight[client] = call
-        self.push(there, _ARRIVE, call)
+        heappush(self.events, (there, next(self.seq), _ARRIVE, call))
         return True
 
     def _route(self, client: ObservedClient, is_write: bool, at: float
@@ -294,7 +294,7 @@ class Window:
                 continue  # the events deliver it
             self.last_receipt[link] = received
             if config.apply_lag is not None or link.acknowledges:
-                self.push(received, _RECEIVE, (call, leg))
+                heappush(self.events, (received, next(self.seq), _RECEIVE, (call, leg)))
             else:
                 leg[3] = received
                 self.seen.setdefault(node, []).append((received, call.lsn))
@@ -335,8 +335,8 @@ class Window:
                     lsn = max(lsn, seen)
                     break
             call.value, call.version = timeline.read_version(lsn, call.key)
-        call.done_at = at + self._delay(node.az, call.client.region, call.row[1])
-        self.push(call.done_at, _DONE, call)
+        call.done_at = done = at + self._delay(node.az, call.client.region, call.row[1])
+        heappush(self.events, (done, next(self.seq), _DONE, call))
         return True
 
     def _release(self, at: float, _call: _Call) -> bool:
@@ -347,8 +347,8 @@ class Window:
             call.version = version(self.timeline.tid, call.lsn)
             rec.commits.append(Commit(at, primary.name, self.timeline.tid, call.lsn_from,
                                       call.lsn, call.writes, (call.write_id or 0,)))
-            call.done_at = at + self._delay(primary.az, call.client.region, call.row[1])
-            self.push(call.done_at, _DONE, call)
+            call.done_at = done = at + self._delay(primary.az, call.client.region, call.row[1])
+            heappush(self.events, (done, next(self.seq), _DONE, call))
         return True
 
     def _done(self, at: float, call: _Call) -> bool:
@@ -362,7 +362,7 @@ class Window:
         following = at + client.next_delay(False, at)
         client.note_wake(following)
         if following < self.world.horizon_s:
-            self.push(following, _INVOKE, client)
+            heappush(self.events, (following, next(self.seq), _INVOKE, client))
         return True
 
     def _watchdog(self, at: float, _none: None) -> bool:
