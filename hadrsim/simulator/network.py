@@ -19,6 +19,7 @@ import numpy as np
 
 from hadrsim.simulator.random import Sampler, UniformSampler
 from hadrsim.simulator.world import World
+from hadrsim.spec.distributions import libm_each
 
 
 class _Jitter:
@@ -29,7 +30,7 @@ class _Jitter:
         self.mean = 1.0
 
     def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        return np.exp(self.sigma * rng.standard_normal(size))
+        return libm_each(math.exp, self.sigma * rng.standard_normal(size))  # any machine
 
 
 class Network:

@@ -16,6 +16,7 @@ seconds). scipy is imported only when a family needs it, never at module import.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self
 
 import numpy as np
@@ -45,6 +46,25 @@ def _refuse_bool(value: Any) -> Any:
 
 # the bound before the validator, so the JSON schema says "minimum" (Number's order would not)
 _NonNegative = Annotated[float, Field(ge=0), BeforeValidator(_refuse_bool)]
+
+
+def libm_each(fn: Callable[[float], float], values: ArrayLike) -> np.ndarray:
+    """``fn`` (a :mod:`math` function) of every value, as the C library computes it.
+
+    numpy's own ``exp``, ``log1p`` and ``**`` on float arrays take SIMD paths on AVX-512
+    machines (SVML) whose last bits differ from the C library's, which numpy uses on
+    other machines: a seeded draw would then depend on the machine it ran on (found when
+    run 0's pinned history hashes moved on an AVX-512 machine). The C library's answer
+    is the same everywhere, and is what the pinned histories were recorded with.
+    """
+    array = np.asarray(values, dtype=float)
+    flat = np.fromiter(map(fn, array.ravel().tolist()), float, array.size)
+    return flat.reshape(array.shape)
+
+
+def _tail_log(q: float) -> float:
+    """-log(1 - q): the exponential quantile of ``q`` at rate 1 (infinite at q = 1)."""
+    return math.inf if q >= 1.0 else -math.log1p(-q)
 
 
 class _Dist(BaseModel):
@@ -122,7 +142,7 @@ class Exponential(_Dist):
         return rng.exponential(self.mean_value, size)
 
     def _ppf(self, q: np.ndarray) -> np.ndarray:
-        return -self.mean_value * np.log1p(-q)
+        return self.mean_value * libm_each(_tail_log, q)
 
 
 class LogNormal(_Dist):
@@ -148,7 +168,7 @@ class LogNormal(_Dist):
         return self.median * math.exp(self.sigma**2 / 2)
 
     def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        return self.median * np.exp(self.sigma * rng.standard_normal(size))
+        return self.median * libm_each(math.exp, self.sigma * rng.standard_normal(size))
 
     def _ppf(self, q: np.ndarray) -> np.ndarray:
         from statistics import NormalDist  # the standard library: no scipy import
@@ -156,7 +176,7 @@ class LogNormal(_Dist):
         inverse = np.vectorize(NormalDist().inv_cdf, otypes=[float])
         z = np.where((q > 0) & (q < 1), inverse(np.clip(q, 1e-300, 1 - 1e-16)),
                      np.where(q <= 0, -np.inf, np.inf))
-        return self.median * np.exp(self.sigma * z)
+        return self.median * libm_each(math.exp, self.sigma * z)
 
 
 class Uniform(_Dist):
@@ -255,7 +275,8 @@ class Weibull(_ShapeScale):
         return self.theta * rng.weibull(self.shape, size)
 
     def _ppf(self, q: np.ndarray) -> np.ndarray:
-        return self.theta * (-np.log1p(-q)) ** (1 / self.shape)
+        power = 1 / self.shape
+        return self.theta * libm_each(lambda level: _tail_log(level) ** power, q)
 
 
 class Gamma(_ShapeScale):

@@ -109,7 +109,10 @@ def test_the_four_original_families_draw_exactly_as_before():
     same(exponential(2.0), lambda rng: rng.exponential(2.0, 64))
     same(uniform(1.0, 3.0), lambda rng: rng.uniform(1.0, 3.0, 64))
     law = lognormal(0.5, 10.0)
-    same(law, lambda rng: 0.5 * np.exp(law.sigma * rng.standard_normal(64)))
+    # exp as the C library computes it (numpy's own exp differs in the last bits on
+    # AVX-512 machines: tests/simulator/test_machine_independent.py)
+    same(law, lambda rng: 0.5 * np.array([math.exp(law.sigma * z)
+                                          for z in rng.standard_normal(64)]))
 
 
 def test_empirical_resamples_the_measured_values_only():
