@@ -227,9 +227,11 @@ class RunExecutor:
         if pool is not None:
             processes = list((getattr(pool, "_processes", None) or {}).values())
             manager = getattr(pool, "_executor_manager_thread", None)
+            results = getattr(pool, "_result_queue", None)
             pool.shutdown(wait=not abort, cancel_futures=True)
             if abort:
                 _terminate(processes)
+                _unblock_reader(results)
                 if manager is not None:  # done before exit: Python 3.11's atexit hook
                     manager.join(STOP_WAIT_S)  # races a closing one (OSError: bad fd)
         client, cluster = self._client, self._cluster
@@ -254,6 +256,21 @@ def _terminate(processes: list[Any]) -> None:
         if process.is_alive():
             process.kill()
             process.join(STOP_WAIT_S)
+
+
+def _unblock_reader(results: Any) -> None:
+    """Close this process's end for writing results, once every worker is dead.
+
+    A worker killed while sending a result (a run's records are often larger than
+    a pipe's buffer) leaves the pool's manager thread waiting for the rest of the
+    message. The parent's own copy of the writing end keeps that wait from ever
+    seeing end-of-file, and the interpreter joins the thread at exit: the command
+    printed its last line but never ended. With no writer left the read fails,
+    the thread marks the pool broken and ends.
+    """
+    writer = getattr(results, "_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 def execute(
