@@ -67,6 +67,10 @@ class Sampler:
     def mean(self) -> float:
         return self._dist.mean * self._scale
 
+    def on(self, streams: Streams, name: str) -> Sampler:
+        """The same law (and scale) drawn on another stream, ``name``."""
+        return Sampler(self._dist, streams.generator(name), self._scale)
+
     def _refill(self) -> list[float]:
         return self._batch().tolist()
 
@@ -152,6 +156,16 @@ class RowSampler:
             start = 0
         self._next = start + width
         return self._values[start:start + width]
+
+    def peek(self, count: int) -> np.ndarray:
+        """The next ``count`` values as one array, without using them (rows of any width:
+        reshape); :meth:`skip` says how many were used."""
+        self._more(count)
+        return np.array(self._values[:count])
+
+    def skip(self, count: int) -> None:
+        """Use the next ``count`` values (after :meth:`peek`)."""
+        self._next += count
 
     def _more(self, wanted: int) -> None:
         values = self._values[self._next:]

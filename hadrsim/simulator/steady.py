@@ -19,18 +19,19 @@ early, at that instant, on anything this arithmetic does not model: a call that
 would time out, a commit the watchdog would give up on, batches overtaking each
 other on a link, a lookup that leads outside the group. (Acknowledgements that
 overtake are modelled: a later one covers the earlier commits, as ``acked_lsn``
-does.) Shared laws (the commit flush, a standby's flush, an apply or ship lag) are
+does.) Laws that do not change when a client's call ends (an apply or ship lag) are
 drawn where the events would draw them, at the commit or at the receipt, in time
 order.
 Anything that changes the world (:meth:`World.touched`) makes the state be
 checked again before the next window.
 
-Exact in law, not draw for draw: the network delays of steady calls come from
-each client's own stream, a row of jitter per call (:class:`RowSampler`: the
-request, the reply, each follower's copy of a write and its acknowledgement), so
-other messages see other (equally distributed) jitter, and which value a message
-gets does not depend on how the clients' calls interleave. With no jitter, a run
-records the same calls, commits and applies in both history modes
+Exact in law, not draw for draw: what decides when a steady call ends comes from
+its client's own streams (:class:`CallLaws`): a row of network jitter per call
+(:class:`RowSampler`: the request, the reply, each follower's copy of a write and
+its acknowledgement), the commit's flush and each acknowledging follower's flush.
+Other messages see other (equally distributed) values, and which value a call gets
+does not depend on how the clients' calls interleave. With no jitter and fixed
+flushes, a run records the same calls, commits and applies in both history modes
 (tests/simulator/test_steady.py).
 """
 
@@ -38,7 +39,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hadrsim.simulator.random import RowSampler
+from hadrsim.simulator.random import RowSampler, Sampler, Streams
 from hadrsim.simulator.steady_window import Shape, Votes, Window, voters
 from hadrsim.simulator.streaks import answers_like_a_node
 
@@ -51,6 +52,34 @@ if TYPE_CHECKING:
     from hadrsim.simulator.world import Timer, World
 
 
+class CallLaws:
+    """The draws of one client's steady calls, each law on a stream of the client's own.
+
+    A call takes a row of network jitter (:class:`RowSampler`); a write also takes one
+    commit flush and, from each follower that acknowledges it, one wait before the
+    acknowledgement (its flush). Which value a call gets then depends only on the
+    client's own earlier calls, never on how the calls of all clients interleave, which
+    is what working a client's calls out on their own, in bulk, needs
+    (:mod:`hadrsim.simulator.steady_bulk`). The values are the same laws' draws as the
+    shared streams the events draw from, so a run is the same in law.
+    """
+
+    __slots__ = ("jitter", "_streams", "_prefix", "_samplers")
+
+    def __init__(self, streams: Streams, client: str, jitter_law):
+        self._streams = streams
+        self._prefix = f"steady/{client}"
+        self.jitter = RowSampler(jitter_law, streams.generator(self._prefix))
+        self._samplers: dict[str, Sampler] = {}
+
+    def of(self, law: Sampler, tag: str) -> Sampler:
+        """``law`` on this client's stream ``tag`` (``"flush"``, ``"ack/<follower>"``)."""
+        sampler = self._samplers.get(tag)
+        if sampler is None:
+            sampler = self._samplers[tag] = law.on(self._streams, f"{self._prefix}/{tag}")
+        return sampler
+
+
 class SteadyRuns:
     """The compressed clients of one single-writer service whose calls succeed."""
 
@@ -58,7 +87,7 @@ class SteadyRuns:
         self.world = world
         self.net = net
         self.service = service
-        self._rows: dict[ObservedClient, RowSampler] = {}
+        self._laws: dict[ObservedClient, CallLaws] = {}
         self.next: dict[ObservedClient, float] = {}  # clients taken over: their next call
         self._shape: Shape | None | bool = None  # None: not checked since the last touch
         self._wake: Timer | None = None
@@ -77,13 +106,13 @@ class SteadyRuns:
         self._arm()
         return True
 
-    def jitter_rows(self, client: ObservedClient) -> RowSampler:
-        """The network jitter of ``client``'s calls, a row per call, on its own stream."""
-        rows = self._rows.get(client)
-        if rows is None:
-            stream = self.world.streams.generator(f"steady/{client.name}")
-            rows = self._rows[client] = RowSampler(self.net.jitter_law, stream)
-        return rows
+    def laws(self, client: ObservedClient) -> CallLaws:
+        """What ``client``'s steady calls draw, on its own streams."""
+        laws = self._laws.get(client)
+        if laws is None:
+            laws = self._laws[client] = CallLaws(self.world.streams, client.name,
+                                                 self.net.jitter_law)
+        return laws
 
     def clear(self, src: str, dst: str) -> bool:
         """Every message from ``src`` to ``dst`` arrives (reachable, no loss)."""

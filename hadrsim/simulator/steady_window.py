@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from hadrsim.simulator.client import ObservedClient
     from hadrsim.simulator.node import Node
     from hadrsim.simulator.replication import FollowerLink, ReplicationGroup
-    from hadrsim.simulator.steady import SteadyRuns
+    from hadrsim.simulator.steady import CallLaws, SteadyRuns
 
 _INVOKE, _ARRIVE, _RECEIVE, _RELEASE, _DONE, _WATCHDOG = range(6)
 
@@ -32,14 +32,15 @@ class _Call(Call):
     """One call under way in a window; at the window's end, the ordinary call it becomes."""
 
     __slots__ = ("there", "lsn_from", "lsn", "writes", "prev", "flushed_at", "ready_at",
-                 "legs", "value", "version", "done_at", "arrived", "acks", "row")
+                 "legs", "value", "version", "done_at", "arrived", "acks", "row", "laws")
 
     def __init__(self, client: ObservedClient, is_write: bool, key: int,
                  write_id: int | None, invoke: float, node: Node, there: float,
-                 row: list[float]):
+                 row: list[float], laws: CallLaws):
         super().__init__(client, is_write, key, write_id, invoke, node)
         self.there = there
         self.row = row  # its jitter: request, reply, then per follower: copy, acknowledgement
+        self.laws = laws  # its client's streams, for the flushes a write draws
         self.arrived = False
         self.acks: dict = {}  # voter link -> when it acknowledged this commit (or a later one)
         self.done_at: float | None = None
@@ -52,6 +53,15 @@ class _Call(Call):
         # per follower: [link, sent, received, visible, acked, live]; visible None: not
         # applied in this window (the events deliver it); received None: dropped as sent
         self.legs: list[list] = []
+
+
+def ack_wait(laws: CallLaws, link: FollowerLink) -> float:
+    """FollowerLink.ack_wait, drawn on the calling client's stream for that follower."""
+    config = link.config
+    flush = config.flush
+    if flush is None or config.ack_on != "flush":
+        return 0.0
+    return laws.of(flush, f"ack/{link.follower.name}")()
 
 
 class Shape:
@@ -159,9 +169,10 @@ class Window:
         client.uniform.skip(1)
         key = int(client.uniform() * spec.observed_keys)
         write_id = next(client.write_ids) if is_write else None
-        row = self.runs.jitter_rows(client).take(self.width)
+        laws = self.runs.laws(client)
+        row = laws.jitter.take(self.width)
         there = at + self._delay(client.region, node.az, row[0])
-        call = _Call(client, is_write, key, write_id, at, node, there, row)
+        call = _Call(client, is_write, key, write_id, at, node, there, row, laws)
         if not self.flight:
             self.deadline = at + self.timeout_s
         self.flight[client] = call
@@ -230,7 +241,7 @@ class Window:
         self.written.append(call)
         self.pending.append(call)
         ok = self._ship(at, call)
-        call.flushed_at = at + group.flush()  # drawn after the shipping, as commit() does
+        call.flushed_at = at + call.laws.of(group.flush, "flush")()
         if not ok:
             return False  # its copies travel as ordinary messages: not released here
         if not self.needed:
@@ -308,7 +319,8 @@ class Window:
         if not link.acknowledges:
             return True
         jitter = call.row[self.column[link] + self.followers]
-        leg[4] = acked = at + (link.ack_wait() + self._delay(node.az, self.primary.az, jitter))
+        leg[4] = acked = at + (ack_wait(call.laws, link) + self._delay(node.az, self.primary.az,
+                                                                     jitter))
         if link not in self.voters:
             return True
         call.acks[link] = acked

@@ -1,10 +1,10 @@
 """Steady runs record the calls, commits and applies the events one by one would have.
 
-With no network jitter every delay a steady run draws on its own stream is a constant,
-and it draws the shared laws (commit flush, a standby's flush, an apply lag, a ship
-lag) in the order the events would, so both history modes must record exactly the same
-run. Each case below exercises one way a commit is acknowledged; the second test ends
-windows at arbitrary instants, so every hand-back (a request, a commit waiting for its
+With no network jitter and fixed flushes every delay a steady run draws on its client's
+own streams is a constant, and it draws the shared laws (an apply or ship lag) in the
+order the events would, so both history modes must record exactly the same run. Each
+case below exercises one way a commit is acknowledged; the second test ends windows at
+arbitrary instants, so every hand-back (a request, a commit waiting for its
 flush or acknowledgement, a batch or an acknowledgement travelling, the watchdog) is
 exercised, and the run must still be the same.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_streaks import _canonical, _study  # the same jitter-free harness
+from test_streaks import FIXED_FLUSHES, _canonical, _study  # the jitter-free harness
 
 from hadrsim.experiments.run import simulate
 from hadrsim.simulator import steady_window
@@ -89,8 +89,11 @@ def _variant(design: dict, fault: dict, horizon: float, **workload) -> list:
     data.pop("constraints", None)
     base = Study.model_validate(data)
     network = base.network.model_copy(update={"jitter_sigma": 0.0})
-    return [simulate(base.with_history(h).model_copy(update={"network": network}),
-                     design["name"], "s", 0) for h in ("per_op", "compressed")]
+    designs = [d.model_copy(update={k: v for k, v in FIXED_FLUSHES.items()
+                                    if k in type(d).model_fields}) for d in base.designs]
+    base = base.model_copy(update={"network": network, "designs": designs})
+    return [simulate(base.with_history(h), design["name"], "s", 0)
+            for h in ("per_op", "compressed")]
 
 
 def test_a_storage_quorum_commits_without_its_slow_copies():
