@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hadrsim.experiments.confidence import confidence_bounds, log_evidence
 from hadrsim.simulator.network import _Jitter
 from hadrsim.spec.distributions import exponential, lognormal, weibull
 
@@ -37,8 +38,9 @@ print(json.dumps(figures()))
 
 
 def figures() -> dict:
-    """Draws and quantiles of every family that computes with exp, log or powers, and a
-    whole run's history hash, as exact decimal strings."""
+    """Draws and quantiles of every family that computes with exp, log or powers, the
+    decision rule's evidence and bounds, and a whole run's history hash, as exact
+    decimal strings."""
     from hadrsim.experiments.run import simulate
     from hadrsim.spec.loader import load_study
 
@@ -49,6 +51,11 @@ def figures() -> dict:
     out = {name: [law.draw(rng, 300).tolist(), law.ppf(levels).tolist()]
            for name, law in laws.items()}
     out["jitter"] = _Jitter(0.3).draw(rng, 300).tolist()
+    shares = rng.random(40)  # the sequential decision's evidence and reported bounds
+    out["evidence"] = [log_evidence(np.cumsum(shares)[:k], k, p, 0.95, above).tolist()
+                       for k in (5, 40) for p in (0.3, 0.9, 0.97) for above in (True, False)]
+    out["bounds"] = [(b.lower, b.upper) for b in
+                     (confidence_bounds(shares[:k], 0.95, 0.95) for k in (5, 20, 40))]
     study = load_study(ROOT / "experiments" / "securecart.yaml").with_history("per_op")
     out["run"] = simulate(study, "aurora-global", "az-outage", 0).rec.history_hash()
     return {key: repr(value) for key, value in out.items()}
