@@ -101,6 +101,17 @@ class Sampler:
         self._buffer, self._next = [], 0
         return self._peeked[:n]
 
+    def peek_list(self, n: int) -> list[float]:
+        """:meth:`peek` as a list, for a few values: the batches are drawn as the calls
+        would draw them, kept in the buffer (no :meth:`skip` needed unless used)."""
+        if self._next + n > len(self._buffer):
+            assert self._peeked is None, "a draw between peek() and skip()"
+            values = self._buffer[self._next:]
+            while len(values) < n:
+                values += self._batch().tolist()
+            self._buffer, self._next = values, 0
+        return self._buffer[self._next:self._next + n]
+
     def peek_one(self) -> float:
         """The next value without using it (:meth:`peek` of one, with no array)."""
         if self._next >= len(self._buffer):
@@ -157,11 +168,12 @@ class RowSampler:
         self._next = start + width
         return self._values[start:start + width]
 
-    def peek(self, count: int) -> np.ndarray:
-        """The next ``count`` values as one array, without using them (rows of any width:
-        reshape); :meth:`skip` says how many were used."""
-        self._more(count)
-        return np.array(self._values[:count])
+    def peek(self, count: int) -> list[float]:
+        """The next ``count`` values (rows one after the other), without using them;
+        :meth:`skip` says how many were used."""
+        if self._next + count > len(self._values):
+            self._more(count)
+        return self._values[self._next:self._next + count]
 
     def skip(self, count: int) -> None:
         """Use the next ``count`` values (after :meth:`peek`)."""

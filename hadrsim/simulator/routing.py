@@ -16,7 +16,9 @@ after the inner TTL, whatever the outer record's TTL (calibration.md §8, S21).
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from typing import TYPE_CHECKING, Union
 
 import numpy as np
@@ -214,10 +216,16 @@ class Resolver:
                 answer = current
         raise RuntimeError(f"DNS chain longer than {_MAX_CHAIN} links at {name.name!r}")
 
-    def replay(self, chain: Sequence[tuple[DnsName, Answer]], times: np.ndarray) -> None:
+    def replay(self, chain: Sequence[tuple[DnsName, Answer]], times: np.ndarray | list[float]
+               ) -> None:
         """Leave the cache as lookups at ``times`` (ascending) would, with the answers
-        :meth:`plan` found: an entry is renewed by the first lookup at or after it expires."""
+        :meth:`plan` found: an entry is renewed by the first lookup at or after it expires.
+        A list (a steady window's few calls) is walked in Python, an array with numpy."""
         if not len(times):
+            return
+        if isinstance(times, list):
+            for name, fresh in chain:
+                self._replay_list(name, fresh, times)
             return
         last = times[-1]
         for name, fresh in chain:
@@ -239,3 +247,24 @@ class Resolver:
                     i = max(i + 1, int(np.searchsorted(times, expires, side="left")))
             self._cache[name.name] = (fresh, expires)
             name.count_lookup(renewals)
+
+    def _replay_list(self, name: DnsName, fresh: Answer, times: list[float]) -> None:
+        """:meth:`replay` of one name, the same steps on a list."""
+        cached = self._cache.get(name.name)
+        expires = cached[1] if cached is not None else -math.inf
+        if times[-1] < expires:
+            return  # every lookup a cache hit: nothing changes
+        ttl = self.ttl_of(name)
+        i = bisect_left(times, expires)
+        if i == len(times):
+            return
+        if len(times) - i > 1 and all(ttl <= b - a for a, b in pairwise(times[i:])):
+            renewals, expires = len(times) - i, times[-1] + ttl  # every lookup
+        else:
+            renewals = 0
+            while i < len(times):
+                expires = times[i] + ttl
+                renewals += 1
+                i = max(i + 1, bisect_left(times, expires))
+        self._cache[name.name] = (fresh, expires)
+        name.count_lookup(renewals)
