@@ -17,6 +17,8 @@ from hadrsim.simulator.client import Call
 from hadrsim.simulator.log import version
 from hadrsim.simulator.records import Apply, Commit
 from hadrsim.simulator.replication import _Pending
+from hadrsim.simulator.steady_bulk import advance
+from hadrsim.simulator.steady_record import Written
 from hadrsim.simulator.vocabulary import OpKind, Outcome
 
 if TYPE_CHECKING:
@@ -107,7 +109,7 @@ class Window:
         self.seq = count()
         self.flight: dict[ObservedClient, _Call] = {}
         self.pending: deque[_Call] = deque()
-        self.written: list[_Call] = []
+        self.written: list[_Call | Written] = []  # a Written: laid out (steady_record)
         self.last_receipt = {link: -1.0 for link in shape.live}
         self.seen: dict[Node, list[tuple[float, int]]] = {}
         self.needed, self.voters = votes
@@ -128,14 +130,11 @@ class Window:
 
     def run(self) -> None:
         runs, t0 = self.runs, self.t0
-        for client, at in list(runs.next.items()):
-            if at < self.end or at <= t0:
-                del runs.next[client]
-                self.timeout_s = client.spec.op_timeout_s
-                self.push(at, _INVOKE, client)
+        self._lay_out_calls()
         events, flight = self.events, self.flight
         handlers = (self._invoke, self._arrive, self._receive, self._release, self._done,
                     self._watchdog)
+        quiet, wait = 0, 2  # calls ended with nothing under way; how many before trying
         while events:
             at, _, kind, item = events[0]
             if at >= self.end and not (kind == _INVOKE and at <= t0):
@@ -147,10 +146,32 @@ class Window:
             if not handlers[kind](at, item):
                 self.end = at
                 break
+            if kind == _DONE and not flight and not self.pending:
+                quiet += 1  # past what stopped the layout: it may go on from here
+                if quiet >= wait and all(e[2] == _INVOKE or e[2] == _WATCHDOG for e in events):
+                    wait = 2 if self._lay_out_calls() else 2 * wait
+                    quiet = 0
         for at, _, kind, item in events:
             if kind == _INVOKE:  # not reached: the client's next call, as it was
                 runs.next[item] = at
         self._hand_back()
+
+    def _lay_out_calls(self) -> int:
+        """Let :mod:`~hadrsim.simulator.steady_bulk` lay out the clients' next calls
+        (nothing else is under way: only invocations and the watchdog's round are
+        waiting), then queue what it leaves; how many calls it recorded."""
+        runs, events, t0 = self.runs, self.events, self.t0
+        for at, _, kind, item in events:
+            if kind == _INVOKE:
+                runs.next[item] = at
+        events.clear()  # the watchdog's round is in watchdog_at: advance() queues it again
+        kept = advance(self)
+        for client, at in list(runs.next.items()):
+            if at < self.end or at <= t0:
+                del runs.next[client]
+                self.timeout_s = client.spec.op_timeout_s
+                self.push(at, _INVOKE, client)
+        return kept
 
     # --- the steps ----------------------------------------------------------------------
     def _invoke(self, at: float, client: ObservedClient) -> bool:

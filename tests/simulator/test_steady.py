@@ -19,7 +19,7 @@ import pytest
 from test_streaks import FIXED_FLUSHES, _canonical, _study  # the jitter-free harness
 
 from hadrsim.experiments.run import simulate
-from hadrsim.simulator import steady_window
+from hadrsim.simulator import steady_bulk, steady_record, steady_window
 from hadrsim.spec.loader import load_study
 from hadrsim.spec.study import Study
 
@@ -134,20 +134,28 @@ def test_a_year_of_quiet_hours_takes_a_few_events():
 @pytest.mark.parametrize(("design", "scenario"), [("multi-az", "instance-crash"),
                                                   ("multi-az-dr", "az-outage")])
 @pytest.mark.parametrize("cut", [False, True])
+@pytest.mark.parametrize("bulk", [False, True])
 def test_ttl_zero_lookups_counted_in_a_window_leave_the_caches_as_one_by_one(
-        monkeypatch, design, scenario, cut):
+        monkeypatch, design, scenario, cut, bulk):
     """With a DNS cache of 0 s every lookup renews every name of the chain (a Route 53
     record, then the RDS endpoint): a window only counts them and writes the caches at
     its end. The run must be the one the lookups one by one make, windows cut anywhere
-    or not (the next window, the failover's lookups and the name's turns read them)."""
+    or not (the next window, the failover's lookups and the name's turns read them).
+    Calls laid out in bulk (``bulk``, steady_bulk) replay their lookups instead."""
     counted = []
-    write = steady_window.Window._write_lookups
+    write, replay = steady_window.Window._write_lookups, steady_record.replay_lookups
 
     def spy(self):
         counted.extend(n for n, _last in self.lookups.values())
         write(self)
 
+    def spy_replay(kept):
+        counted.append(len(kept))
+        replay(kept)
+
     monkeypatch.setattr(steady_window.Window, "_write_lookups", spy)
+    monkeypatch.setattr(steady_record, "replay_lookups", spy_replay)
+    monkeypatch.setattr(steady_bulk, "ENABLED", bulk)
     if cut:
         _cut_windows(monkeypatch, 3, 0.05)
     studies = [_study("experiments/securecart.yaml", history, 0.0) for history in
@@ -156,4 +164,4 @@ def test_ttl_zero_lookups_counted_in_a_window_leave_the_caches_as_one_by_one(
         update={"dns_cache_s": 0.0, "reads_from": "writer"})}) for s in studies]
     per_op, compressed = (simulate(s, design, scenario, 0) for s in studies)
     assert _canonical(compressed.rec) == _canonical(per_op.rec)
-    assert sum(counted) > 100  # the counted path ran
+    assert sum(counted) > 100  # the counted (or replayed) path ran
