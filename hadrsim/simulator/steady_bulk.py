@@ -101,8 +101,8 @@ def _fits(window: Window) -> bool:
     """Followers the arithmetic here covers: no receiving one delays what it makes
     visible, the ones that acknowledge count for the commit and ship at once (the
     ones that receive nothing, or late, are what the hand-back delivers)."""
-    if window.end <= window.t0 or window.flight:
-        return False
+    if window.end <= window.t0 or window.flight or window.pending:
+        return False  # nothing under way: the layout starts from a quiet instant
     for link in window.shape.live:
         config = link.config
         if config.apply_lag is not None:
