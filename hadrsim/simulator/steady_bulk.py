@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
 ENABLED = True  # off: the heap does every call (the equality tests compare the two)
 MAX_CALLS = 64  # a client's calls laid out in one pass; a long window takes several
-_WATCHDOG = 5  # steady_window's event kind for the watchdog's round
 
 
 class Planned:
@@ -84,7 +83,7 @@ class _Lane:
 def advance(window: Window) -> int:
     """Record the window's calls in bulk as far as a quiet instant; leave the rest to
     the window's heap (the clients' next calls are in ``runs.next`` as before, the
-    watchdog's next round, if armed, queued); how many calls were recorded."""
+    watchdog's state in ``window.watchdog_at``); how many calls were recorded."""
     kept = 0
     if ENABLED and _fits(window):
         while True:
@@ -92,8 +91,6 @@ def advance(window: Window) -> int:
             kept += done
             if not more:
                 break
-    if window.watchdog_at is not None:  # armed: the heap runs its next round
-        window.push(window.watchdog_at, _WATCHDOG, None)
     return kept
 
 

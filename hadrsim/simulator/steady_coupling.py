@@ -135,7 +135,7 @@ def watchdog_rounds(window: Window, writes: list[Planned], until: float):
         if armed and at is not None and at < arrival:
             if at >= until:
                 break
-            last = writes[i - 1] if i else None  # commits leave in order: only the
+            last = writes[i - 1] if i else None  # commits leave in order: only the last
             pending = last if last is not None and last.there <= at < last.ready else None
             if pending is None:
                 armed, at = False, None
@@ -152,7 +152,6 @@ def watchdog_rounds(window: Window, writes: list[Planned], until: float):
         i += 1
     if until != float("inf"):
         window.watchdog_armed, window.watchdog_at = armed, at
-    yield from ()
 
 
 __all__ = ["Ships", "check_commits", "ship", "watchdog_rounds"]

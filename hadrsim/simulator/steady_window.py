@@ -164,8 +164,10 @@ class Window:
         for at, _, kind, item in events:
             if kind == _INVOKE:
                 runs.next[item] = at
-        events.clear()  # the watchdog's round is in watchdog_at: advance() queues it again
+        events.clear()  # the watchdog's round is in watchdog_at: queued again below
         kept = advance(self)
+        if self.watchdog_at is not None:  # armed: the heap runs its next round
+            self.push(self.watchdog_at, _WATCHDOG, None)
         for client, at in list(runs.next.items()):
             if at < self.end or at <= t0:
                 del runs.next[client]
