@@ -269,12 +269,25 @@ def floats(pieces: Sequence[tuple[int, Piece]]) -> np.ndarray:
                           or [np.zeros(0)])
 
 
+SHORT = 256
+"""A piece shorter than this is coded together with its neighbours in one dict pass:
+numpy's per-call overhead (``np.unique`` and friends) exceeds a short piece's Python work,
+and a run's steady windows leave hundreds of short pieces."""
+
+
 def codes(pieces: Sequence[tuple[int, Piece]]) -> tuple[np.ndarray, dict[Any, int]]:
     """Dense integer codes of the values in order of first appearance, and the code book
     (value -> code; equal values share a code, as dict keys do)."""
     book: dict[Any, int] = {}
-    out = []
+    out: list[np.ndarray] = []
+    short: list[Any] = []  # values of consecutive short or listed pieces, in order
     for n, values in pieces:
+        if n < SHORT or not isinstance(values, Same | Pick | np.ndarray):
+            short.extend(as_list(n, values))
+            continue
+        if short:
+            out.append(_list_codes(short, book))
+            short = []
         if isinstance(values, Same):
             out.append(np.full(n, book.setdefault(values.value, len(book)), np.int64))
         elif isinstance(values, Pick):
@@ -283,18 +296,23 @@ def codes(pieces: Sequence[tuple[int, Piece]]) -> tuple[np.ndarray, dict[Any, in
             for j in used[np.argsort(first, kind="stable")].tolist():  # order of appearance
                 local[j] = book.setdefault(values.choices[j], len(book))
             out.append(local[values.index])
-        elif isinstance(values, np.ndarray) and values.dtype != object:
+        elif values.dtype != object:
             unique, first, inverse = np.unique(values, return_index=True, return_inverse=True)
             local = np.empty(len(unique), np.int64)
             for j in np.argsort(first, kind="stable").tolist():  # in order of appearance
                 local[j] = book.setdefault(unique[j].item(), len(book))
             out.append(local[inverse.reshape(-1)])
         else:
-            seq = values.tolist() if isinstance(values, np.ndarray) else values
-            for value in dict.fromkeys(seq):
-                book.setdefault(value, len(book))
-            out.append(np.fromiter(map(book.__getitem__, seq), np.int64, n))
+            out.append(_list_codes(values.tolist(), book))
+    if short:
+        out.append(_list_codes(short, book))
     return np.concatenate(out or [np.zeros(0, np.int64)]), book
+
+
+def _list_codes(values: list[Any], book: dict[Any, int]) -> np.ndarray:
+    for value in dict.fromkeys(values):  # new values take codes in order of appearance
+        book.setdefault(value, len(book))
+    return np.fromiter(map(book.__getitem__, values), np.int64, len(values))
 
 
 def none_mask(pieces: Sequence[tuple[int, Piece]]) -> np.ndarray:

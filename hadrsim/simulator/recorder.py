@@ -120,8 +120,8 @@ def _marshal_pieces(n: int, pieces: Sequence[tuple[int, Piece]]) -> bytes:
         if isinstance(values, Same):
             out.append(marshal.dumps(values.value, 2) * k)
         elif isinstance(values, Pick):
-            encoded = [marshal.dumps(choice, 2) for choice in values.choices]
-            out.append(b"".join(map(encoded.__getitem__, values.index.tolist())))
+            out.append(_picked_bytes([marshal.dumps(c, 2) for c in values.choices],
+                                     values.index))
         elif isinstance(values, np.ndarray) and values.dtype.kind in "fi" and (
                 values.dtype.kind == "f" or not len(values)
                 or (values.min() >= -2**31 and values.max() < 2**31)):
@@ -133,6 +133,16 @@ def _marshal_pieces(n: int, pieces: Sequence[tuple[int, Piece]]) -> bytes:
             seq = values.tolist() if isinstance(values, np.ndarray) else list(values)
             out.append(marshal.dumps(seq, 2)[5:])  # a list's items, as a tuple's
     return b"".join(out)
+
+
+def _picked_bytes(encoded: list[bytes], index: np.ndarray) -> bytes:
+    """``b"".join(encoded[i] for i in index)``; a long piece whose choices encode to the
+    same length, in numpy: one row of bytes per choice, the rows taken by ``index``."""
+    width = len(encoded[0])
+    if len(index) < 64 or any(len(data) != width for data in encoded):
+        return b"".join(map(encoded.__getitem__, index.tolist()))
+    table = np.frombuffer(b"".join(encoded), np.uint8).reshape(len(encoded), width)
+    return table[index].tobytes()
 
 
 def transpose(rows: Sequence[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:

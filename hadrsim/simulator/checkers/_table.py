@@ -214,10 +214,6 @@ class OpTable:
         return ~none_mask(self.pieces("value"))
 
     @cached_property
-    def acked_ops(self) -> list[ClientOp]:
-        return self.pick(self.ops, self.acked)
-
-    @cached_property
     def owner(self) -> np.ndarray:
         """Per op, the fault whose corruption wrote its value; -1 for none."""
         values = self.value_ints

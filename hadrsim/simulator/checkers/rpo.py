@@ -116,8 +116,15 @@ def is_acknowledged(op: ClientOp) -> bool:
 
 def lost_writes(ops: Iterable[ClientOp], final: FinalRead) -> list[ClientOp]:
     """Acknowledged writes whose id is missing from the final read, in record order."""
+    table = as_table(ops)
     survived = final.write_ids
-    return [op for op in as_table(ops).acked_ops if op.value not in survived]
+    values = table.field("value", table.acked)  # rows are made for the lost ones only
+    gone = np.fromiter((v not in survived for v in values), bool, len(values))
+    if not gone.any():
+        return []
+    mask = table.acked.copy()
+    mask[mask] = gone
+    return table.pick(table.ops, mask)
 
 
 class _Tally:
@@ -167,7 +174,11 @@ def episode_losses(
     roles: Iterable[RoleChange] = (),
 ) -> Losses:
     """Charge every lost acknowledged write to an episode and measure each loss window."""
-    acked = {op.value: op for op in as_table(ops).acked_ops if op.value is not None}
+    table = as_table(ops)
+    acked_mask = table.acked & table.has_value
+    # write id -> when its client saw the ack (the last such op of an id, as rows would)
+    acked = dict(zip(table.field("value", acked_mask), table.complete[acked_mask].tolist(),
+                     strict=True))
     lost_ids = {value for value in acked if value not in final.write_ids}
     batches = as_commits(commits)
     branches = Branches(final, batches, roles)
@@ -185,13 +196,13 @@ def episode_losses(
     tally.survived.extend(batches.time_s[counted & whole].tolist())
     overwritten = _charge_lost_batches(
         tally, batches, np.flatnonzero(counted & ~whole), held, branches, lost_ids, n_gone)
-    for value, op in acked.items():
+    for value, complete_s in acked.items():
         if value in recorded:
             continue
         if value in lost_ids:
-            tally.lost(op.complete_s, math.nan, [value])
+            tally.lost(complete_s, math.nan, [value])
         else:
-            tally.survived.append(op.complete_s)
+            tally.survived.append(complete_s)
     return Losses(tally.result(), tally.unexplained, tally.charged_s, branches.branch_times(),
                   frozenset(overwritten))
 
