@@ -205,3 +205,41 @@ def test_marshal_of_pieces_is_marshal_of_the_column(parts):
             pieces.append((len(part), part))
             column += part.tolist() if isinstance(part, np.ndarray) else part
     assert _marshal_pieces(len(column), pieces) == marshal.dumps(tuple(column), 2)
+
+
+def _flat(parts: list) -> tuple[list, list]:
+    pieces, column = [], []
+    for part in parts:
+        n = len(part.index) if isinstance(part, Pick) else len(part)
+        pieces.append((n, part))
+        column += ([part.choices[i] for i in part.index.tolist()] if isinstance(part, Pick)
+                   else part.tolist() if isinstance(part, np.ndarray) else part)
+    return pieces, column
+
+
+_LONG = st.integers(1, 300)  # past the short-piece cut (oplog.SHORT) and the hash's 64
+
+
+@given(st.lists(st.one_of(
+    st.lists(st.one_of(st.none(), st.integers(-5, 5)), min_size=1, max_size=4),
+    _LONG.flatmap(lambda n: st.lists(st.integers(-3, 3), min_size=n, max_size=n)).map(np.array),
+    st.lists(st.one_of(st.none(), st.integers(-3, 3), st.sampled_from(["a", "bb"])),
+             min_size=1, max_size=3).flatmap(lambda choices: _LONG.flatmap(
+                 lambda n: st.lists(st.integers(0, len(choices) - 1), min_size=n, max_size=n)
+             ).map(lambda index: Pick(choices, np.array(index, np.intp))))),
+    max_size=5))
+def test_long_and_short_pieces_code_hash_and_count_as_their_column(parts):
+    """Short pieces are coded together in one dict pass, long ones in numpy, and a long
+    pick whose choices encode to one width is hashed in numpy: all as the flat column."""
+    pieces, column = _flat(parts)
+    found, book = codes(pieces)
+    expected: dict = {}
+    for value in column:
+        expected.setdefault(value, len(expected))
+    assert list(book) == list(expected)
+    assert found.tolist() == [expected[v] for v in column]
+    assert _marshal_pieces(len(column), pieces) == marshal.dumps(tuple(column), 2)
+    choices = [c for part in parts if isinstance(part, Pick) for c in part.choices]
+    if not any(isinstance(v, str) for v in column + choices):  # ints() is for int fields
+        assert ints(pieces).tolist() == [0 if v is None else v for v in column]
+    assert none_mask(pieces).tolist() == [v is None for v in column]
