@@ -138,10 +138,9 @@ def _marshal_pieces(n: int, pieces: Sequence[tuple[int, Piece]]) -> bytes:
 def _picked_bytes(encoded: list[bytes], index: np.ndarray) -> bytes:
     """``b"".join(encoded[i] for i in index)``; a long piece whose choices encode to the
     same length, in numpy: one row of bytes per choice, the rows taken by ``index``."""
-    width = len(encoded[0])
-    if len(index) < 64 or any(len(data) != width for data in encoded):
+    if len(index) < 64 or len({len(data) for data in encoded}) != 1:
         return b"".join(map(encoded.__getitem__, index.tolist()))
-    table = np.frombuffer(b"".join(encoded), np.uint8).reshape(len(encoded), width)
+    table = np.frombuffer(b"".join(encoded), np.uint8).reshape(len(encoded), -1)
     return table[index].tobytes()
 
 
