@@ -243,3 +243,21 @@ def test_long_and_short_pieces_code_hash_and_count_as_their_column(parts):
     if not any(isinstance(v, str) for v in column + choices):  # ints() is for int fields
         assert ints(pieces).tolist() == [0 if v is None else v for v in column]
     assert none_mask(pieces).tolist() == [v is None for v in column]
+
+
+@pytest.mark.parametrize("parts", [
+    [Pick(("x", None, 7), np.array([2, 0, 2, 1] * 100, np.intp))],
+    [np.array([5, 3, 5, 0, 9] * 80)],  # small non-negative ints: coded without a sort
+    [np.array([5, -3, 5, 0, 2**50] * 80)],  # negative or large: np.unique
+    [[7, "x"], Pick((None, 3), np.array([1, 1, 0] * 100, np.intp)), np.array([3, 8] * 200)],
+])
+def test_long_pieces_code_in_order_of_first_appearance(parts):
+    """Long pieces take numpy paths (no sort of a streak's column where it can be
+    avoided): the codes and their book are still those of the flat column."""
+    pieces, column = _flat(parts)
+    found, book = codes(pieces)
+    expected: dict = {}
+    for value in column:
+        expected.setdefault(value, len(expected))
+    assert list(book) == list(expected)
+    assert found.tolist() == [expected[v] for v in column]
