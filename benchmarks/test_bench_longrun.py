@@ -6,8 +6,8 @@ lognormal MTTR) — timed as whole processes (imports included) in the same benc
 hadrsim's pair is a Multi-AZ instance whose failover takes ~1 s (detection 1 s, promotion
 0), so its availability must agree with the peer's (which knows no failover time) within
 hadrsim's interval. Targets: with a *cold* store (the episode library simulated in the same
-call) hadrsim must finish in less wall time than the peer; with a warm store (the library
-already measured) the renewal Monte Carlo alone is reported too.
+call) hadrsim must finish in less wall time than the peer (best of three each, alternated); with
+a warm store (the library already measured) the renewal Monte Carlo alone is reported too.
 
 Run: ``python -m pip install -e ".[bench]" && python -m pytest benchmarks/test_bench_longrun.py
 --benchmark-only``. RePyability is a benchmark extra, never a runtime dependency.
@@ -76,25 +76,41 @@ def _timed(args: list[str]) -> tuple[float, str]:
     return time.perf_counter() - started, done.stdout
 
 
+ROUNDS = 3
+"""Each side is timed this many times, alternating (the peer, then hadrsim with a new, cold
+store), and the best of each is compared: one sample of a 2-3 s process moves by +-10% on
+a shared machine, which alone could decide the race either way."""
+
+
 @pytest.mark.parametrize("kind", ["exponential", "weibull"])
 def test_peer_race_two_unit_pair(benchmark, tmp_path: Path, kind: str):
     study = tmp_path / "pair.yaml"
     study.write_text(yaml.safe_dump(_study(kind)))
-    peer_s, peer_out = _timed([sys.executable, "-c", PEER, kind, str(MTTF_H), str(MTTR_H),
-                               str(WEIBULL_SHAPE), str(LOGNORMAL_P99_H), str(HISTORIES),
-                               str(YEARS)])
+    peer_command = [sys.executable, "-c", PEER, kind, str(MTTF_H), str(MTTR_H),
+                    str(WEIBULL_SHAPE), str(LOGNORMAL_P99_H), str(HISTORIES), str(YEARS)]
+    out = tmp_path / "longrun.json"
+
+    def command(store: Path) -> list[str]:
+        return [sys.executable, "-m", "hadrsim", "longrun", str(study), "--runs",
+                str(HISTORIES), "--years", str(YEARS), "--workers", "2", "--store",
+                str(store), "--json", str(out)]
+
+    peer_times, cold_times = [], []
+    for k in range(ROUNDS):
+        peer_s, peer_out = _timed(peer_command)
+        peer_times.append(peer_s)
+        cold_times.append(_timed(command(tmp_path / f"library-{k}.db"))[0])
     peer = json.loads(peer_out.strip().splitlines()[-1])
-    store, out = tmp_path / "library.db", tmp_path / "longrun.json"
-    command = [sys.executable, "-m", "hadrsim", "longrun", str(study), "--runs",
-               str(HISTORIES), "--years", str(YEARS), "--workers", "2", "--store", str(store),
-               "--json", str(out)]
-    cold_s, _ = _timed(command)
-    warm_s = benchmark.pedantic(lambda: _timed(command)[0], rounds=1, iterations=1)
+    warm = command(tmp_path / "library-0.db")  # its library is there: only the Monte Carlo
+    warm_s = benchmark.pedantic(lambda: _timed(warm)[0], rounds=1, iterations=1)
+    peer_s, cold_s = min(peer_times), min(cold_times)
     mine = json.loads(out.read_text())["designs"][0]["availability"]
     benchmark.extra_info.update(
         peer_s=round(peer_s, 2), hadrsim_cold_s=round(cold_s, 2),
         hadrsim_warm_s=round(warm_s, 2), cold_ratio=round(cold_s / peer_s, 2),
-        warm_ratio=round(warm_s / peer_s, 2), peer=peer, hadrsim=mine)
+        warm_ratio=round(warm_s / peer_s, 2), peer=peer, hadrsim=mine,
+        peer_times_s=[round(t, 2) for t in peer_times],
+        cold_times_s=[round(t, 2) for t in cold_times])
     low, high = mine["ci95"]
     # the peer's own interval widens ours: the two estimates agree within both
     peer_half = (peer["ci95"][1] - peer["ci95"][0]) / 2
