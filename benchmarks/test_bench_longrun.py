@@ -82,8 +82,24 @@ store), and the best of each is compared: one sample of a 2-3 s process moves by
 a shared machine, which alone could decide the race either way."""
 
 
+@pytest.fixture(scope="module")
+def bytecode_like_an_install() -> None:
+    """Both sides start from compiled bytecode, as ``pip install`` leaves a package.
+
+    The peer's wheel was byte-compiled when pip installed it; hadrsim in an editable
+    install is not, and where ``PYTHONDONTWRITEBYTECODE`` is set (this VM) it would
+    compile its own sources again in every process (0.1-0.15 s here).
+    """
+    import compileall
+
+    import hadrsim
+
+    compileall.compile_dir(Path(hadrsim.__file__).parent, quiet=1)
+
+
 @pytest.mark.parametrize("kind", ["exponential", "weibull"])
-def test_peer_race_two_unit_pair(benchmark, tmp_path: Path, kind: str):
+def test_peer_race_two_unit_pair(benchmark, tmp_path: Path, kind: str,
+                                 bytecode_like_an_install: None):
     study = tmp_path / "pair.yaml"
     study.write_text(yaml.safe_dump(_study(kind)))
     peer_command = [sys.executable, "-c", PEER, kind, str(MTTF_H), str(MTTR_H),
