@@ -337,8 +337,11 @@ def none_mask(pieces: Sequence[tuple[int, Piece]]) -> np.ndarray:
             out.append(np.full(n, values.value is None))
         elif isinstance(values, Pick):
             out.append(values.mapped([c is None for c in values.choices], bool))
-        elif isinstance(values, np.ndarray) and values.dtype != object:
-            out.append(np.zeros(n, bool))
+        elif isinstance(values, np.ndarray):
+            # an object column holds ids and None (a streak's writes and reads): == None
+            # is identity for those, and numpy's loop is 3x faster than one in Python
+            out.append(np.zeros(n, bool) if values.dtype != object
+                       else values == None)  # noqa: E711 - elementwise, in numpy
         else:
             out.append(np.fromiter(map(is_, values, repeat(None)), bool, n))
     return np.concatenate(out or [np.zeros(0, bool)])
@@ -355,6 +358,11 @@ def ints(pieces: Sequence[tuple[int, Piece]]) -> np.ndarray:
                                      np.int64))
         elif isinstance(values, np.ndarray) and values.dtype != object:
             out.append(values.astype(np.int64, copy=False))
+        elif isinstance(values, np.ndarray):  # ids and None (see none_mask)
+            present = values != None  # noqa: E711 - elementwise, in numpy
+            column = np.zeros(n, np.int64)
+            column[present] = values[present].astype(np.int64)
+            out.append(column)
         else:
             out.append(np.array([0 if v is None else v for v in values], np.int64))
     return np.concatenate(out or [np.zeros(0, np.int64)])

@@ -261,3 +261,18 @@ def test_long_pieces_code_in_order_of_first_appearance(parts):
         expected.setdefault(value, len(expected))
     assert list(book) == list(expected)
     assert found.tolist() == [expected[v] for v in column]
+
+
+def test_an_object_column_of_ids_and_none_counts_as_its_values():
+    """A streak of writes and reads keeps its values as an object array (ids and None):
+    numpy reads it, and the answers are those of the values one by one."""
+    values = np.full(300, None, dtype=object)
+    values[::3] = list(range(100, 200))
+    values[1] = 2**40
+    pieces = [(3, [None, 5, None]), (300, values)]
+    column = [None, 5, None, *values.tolist()]
+    assert none_mask(pieces).tolist() == [v is None for v in column]
+    assert ints(pieces).tolist() == [0 if v is None else v for v in column]
+    values[2] = 2**70  # beyond int64: as the list path, an OverflowError
+    with pytest.raises(OverflowError):
+        ints([(300, values)])
