@@ -158,10 +158,12 @@ def _lay_out(window: Window, client: ObservedClient, start: float) -> _Lane | No
     region, primary = client.region, group.primary
     paths = _Paths(net, window.width, laws.jitter.peek(count * window.width))
     paths.trips = [None if route is None or route[0] is None else
-                   (paths.path(region, route[0].az), paths.path(route[0].az, region))
+                   (paths.delays(region, route[0].az, 0), paths.delays(route[0].az, region, 1))
                    for route in routes]
-    paths.copies = [paths.path(primary.az, link.follower.az) for link in links]
-    paths.backs = {i: paths.path(links[i].follower.az, primary.az) for i in voting}
+    paths.copies = [paths.delays(primary.az, link.follower.az, 2 + i)
+                    for i, link in enumerate(links)]
+    paths.backs = {i: paths.delays(links[i].follower.az, primary.az, 2 + len(links) + i)
+                   for i in voting}
     flushes = flush.peek_list(count)
     waits = {i: law.peek_list(count) if (law := ack_laws[i]) is not None else None
              for i in voting}
@@ -170,9 +172,11 @@ def _lay_out(window: Window, client: ObservedClient, start: float) -> _Lane | No
 
 
 class _Paths:
-    """The messages' delays of one lane's calls, from its rows of jitter: call ``k``'s
-    message in column ``c`` over a path takes ``delay(path, k, c)``, the value
-    Network.path_delay_s gives (a path with no added delay: a product, inline)."""
+    """The messages' delays of one lane's calls, from its rows of jitter: the message in
+    column ``c`` over a path takes, for call ``k``, ``delays(src, dst, c)[k]``: the value
+    Network.path_delay_s gives (a path with no added delay: a product, inline). Each
+    column is made at once: ``trips`` per kind of call (request, reply), ``copies`` per
+    link, ``backs`` per acknowledging link."""
 
     __slots__ = ("net", "width", "jitter", "trips", "copies", "backs")
 
@@ -182,18 +186,12 @@ class _Paths:
         self.copies: list = []
         self.backs: dict = {}
 
-    def path(self, src: str, dst: str) -> tuple:
-        net = self.net
+    def delays(self, src: str, dst: str, column: int) -> list[float]:
+        net, jitter = self.net, self.jitter[column::self.width]
         if net.extra_delay_s:
-            return (None, src, dst)
-        return (net._base_cache.get((src, dst)) or net.base_delay_s(src, dst), src, dst)
-
-    def delay(self, path: tuple, k: int, column: int) -> float:
-        base, src, dst = path
-        jitter = self.jitter[k * self.width + column]
-        if base is None:
-            return self.net.path_delay_s(src, dst, jitter)
-        return base * jitter
+            return [net.path_delay_s(src, dst, j) for j in jitter]
+        base = net._base_cache.get((src, dst)) or net.base_delay_s(src, dst)
+        return [base * j for j in jitter]
 
 
 def _calls_at_most(window: Window, client: ObservedClient, start: float) -> int:
@@ -240,8 +238,8 @@ def _walk(window: Window, lane: _Lane, paths: _Paths, flushes: list[float], wait
     fraction, keys = spec.observed_write_fraction, spec.observed_keys
     probe, idle, dense_until = spec.probe_interval_s, spec.idle_interval_s, client.dense_until
     timeout, end, needed = spec.op_timeout_s, window.end, window.needed
-    delay, trips, copies, backs = paths.delay, paths.trips, paths.copies, paths.backs
-    links, back_column = range(len(copies)), 2 + len(copies)
+    trips, copies, backs = paths.trips, paths.copies, paths.backs
+    links = range(len(copies))
     t, writes, calls = lane.stop, 0, lane.calls
     for k in range(count):
         is_write = u[3 * k] < fraction
@@ -249,24 +247,24 @@ def _walk(window: Window, lane: _Lane, paths: _Paths, flushes: list[float], wait
         if t >= end or route is None or t >= route[1] or not route[2]:
             break
         trip = trips[is_write]
-        there = t + delay(trip[0], k, 0)
+        there = t + trip[0][k]
         call = Planned(client, t, is_write, int(u[3 * k + 1] * keys), there, route)
         settled = 0.0
         if is_write:
-            call.delays = trips_out = [delay(copies[i], k, 2 + i) for i in links]
+            call.delays = trips_out = [copies[i][k] for i in links]
             acked: list[float | None] = [None for _ in links]
             call.acked = acked
             for i, back in backs.items():
                 received = there + trips_out[i]
                 wait = waits[i][writes] if waits[i] is not None else 0.0
-                acked[i] = received + (wait + delay(back, k, back_column + i))
+                acked[i] = received + (wait + back[k])
                 settled = max(settled, received)
             ready = there + flushes[writes]
             if needed:
                 ready = max(ready, sorted([acked[i] for i in backs])[needed - 1])
             call.ready = ready
             writes += 1
-        call.done = done = call.ready + delay(trip[1], k, 1)
+        call.done = done = call.ready + trip[1][k]
         call.settled = max(done, settled)
         if done >= t + timeout:
             break  # it would time out: the events decide
