@@ -217,6 +217,16 @@ def _flat(parts: list) -> tuple[list, list]:
     return pieces, column
 
 
+def _assert_coded_as_flat(pieces: list, column: list) -> None:
+    """codes() of the pieces is a dict's coding of the flat column, in first appearance."""
+    found, book = codes(pieces)
+    expected: dict = {}
+    for value in column:
+        expected.setdefault(value, len(expected))
+    assert list(book) == list(expected)
+    assert found.tolist() == [expected[v] for v in column]
+
+
 _LONG = st.integers(1, 300)  # past the short-piece cut (oplog.SHORT) and the hash's 64
 
 
@@ -232,12 +242,7 @@ def test_long_and_short_pieces_code_hash_and_count_as_their_column(parts):
     """Short pieces are coded together in one dict pass, long ones in numpy, and a long
     pick whose choices encode to one width is hashed in numpy: all as the flat column."""
     pieces, column = _flat(parts)
-    found, book = codes(pieces)
-    expected: dict = {}
-    for value in column:
-        expected.setdefault(value, len(expected))
-    assert list(book) == list(expected)
-    assert found.tolist() == [expected[v] for v in column]
+    _assert_coded_as_flat(pieces, column)
     assert _marshal_pieces(len(column), pieces) == marshal.dumps(tuple(column), 2)
     choices = [c for part in parts if isinstance(part, Pick) for c in part.choices]
     if not any(isinstance(v, str) for v in column + choices):  # ints() is for int fields
@@ -255,12 +260,7 @@ def test_long_pieces_code_in_order_of_first_appearance(parts):
     """Long pieces take numpy paths (no sort of a streak's column where it can be
     avoided): the codes and their book are still those of the flat column."""
     pieces, column = _flat(parts)
-    found, book = codes(pieces)
-    expected: dict = {}
-    for value in column:
-        expected.setdefault(value, len(expected))
-    assert list(book) == list(expected)
-    assert found.tolist() == [expected[v] for v in column]
+    _assert_coded_as_flat(pieces, column)
 
 
 def test_an_object_column_of_ids_and_none_counts_as_its_values():
