@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 
 from hadrsim.simulator.client import Call
 from hadrsim.simulator.log import version
-from hadrsim.simulator.records import Apply, Commit
+from hadrsim.simulator.records import Commit
 from hadrsim.simulator.replication import _Pending
 from hadrsim.simulator.steady_bulk import advance
 from hadrsim.simulator.steady_record import Written
+from hadrsim.simulator.steady_transport import absorb, hand_back_copies
 from hadrsim.simulator.vocabulary import OpKind, Outcome
 
 if TYPE_CHECKING:
@@ -93,7 +94,9 @@ def voters(group: ReplicationGroup, shape: Shape) -> Votes | None:
 
 
 class Window:
-    """Everything the taken-over clients do from now until the next other event."""
+    """Everything the taken-over clients do from now until the next other event (an
+    asynchronous replica's batches on their way excepted: the window runs those itself,
+    :mod:`hadrsim.simulator.steady_transport`)."""
 
     def __init__(self, runs: SteadyRuns, shape: Shape, votes: Votes):
         self.runs = runs
@@ -124,6 +127,10 @@ class Window:
         self.deadline = float("inf")  # when the oldest call in flight times out
         # TTL-0 lookups in this window: (client, chain) -> [how many, the last one's time]
         self.lookups: dict[tuple, list] = {}
+        # copies applied before a batch the window ran (steady_transport)
+        self.copies_waiting: list[tuple[int, list]] = []
+        self.copies_seen = 0  # calls of ``written`` whose copies are in copies_waiting
+        self.applied_copies: set[int] = set()  # ids of their legs
 
     def push(self, at: float, kind: int, item) -> None:
         heappush(self.events, (at, next(self.seq), kind, item))
@@ -135,10 +142,14 @@ class Window:
         handlers = (self._invoke, self._arrive, self._receive, self._release, self._done,
                     self._watchdog)
         quiet, wait = 0, 2  # calls ended with nothing under way; how many before trying
-        while events:
+        while True:
+            if not events or (events[0][0] >= self.end
+                              and not (events[0][2] == _INVOKE and events[0][0] <= t0)):
+                if not absorb(self):
+                    break
+                self._go_on()  # it ran a batch on its way to a replica: the window goes on
+                continue
             at, _, kind, item = events[0]
-            if at >= self.end and not (kind == _INVOKE and at <= t0):
-                break
             if flight and self.deadline <= at:
                 self.end = self.deadline  # a call times out: the events decide
                 break
@@ -160,7 +171,7 @@ class Window:
         """Let :mod:`~hadrsim.simulator.steady_bulk` lay out the clients' next calls
         (nothing else is under way: only invocations and the watchdog's round are
         waiting), then queue what it leaves; how many calls it recorded."""
-        runs, events, t0 = self.runs, self.events, self.t0
+        runs, events = self.runs, self.events
         for at, _, kind, item in events:
             if kind == _INVOKE:
                 runs.next[item] = at
@@ -168,12 +179,27 @@ class Window:
         kept = advance(self)
         if self.watchdog_at is not None:  # armed: the heap runs its next round
             self.push(self.watchdog_at, _WATCHDOG, None)
+        self._invoke_until_end()
+        return kept
+
+    def _go_on(self) -> None:
+        """The window lasts longer (steady_transport.absorb): lay the calls out from here
+        if nothing is under way, else queue the calls that now start before its end."""
+        if not self.flight and not self.pending and all(
+                e[2] == _INVOKE or e[2] == _WATCHDOG for e in self.events):
+            self._lay_out_calls()
+        else:
+            self._invoke_until_end()
+
+    def _invoke_until_end(self) -> None:
+        """Queue the next call of each client waiting in ``runs.next`` that starts
+        before the window's end."""
+        runs, t0 = self.runs, self.t0
         for client, at in list(runs.next.items()):
             if at < self.end or at <= t0:
                 del runs.next[client]
                 self.timeout_s = client.spec.op_timeout_s
                 self.push(at, _INVOKE, client)
-        return kept
 
     # --- the steps ----------------------------------------------------------------------
     def _invoke(self, at: float, client: ObservedClient) -> bool:
@@ -417,7 +443,7 @@ class Window:
         back to the ordinary machinery, where it is."""
         world, net, group = self.world, self.net, self.group
         self._write_lookups()
-        self._settle_followers()
+        hand_back_copies(self)
         for call in self.pending:  # commit order, as the group keeps them
             self._pend(call)
         for call in self.flight.values():
@@ -453,47 +479,3 @@ class Window:
         else:
             world.call_at(call.flushed_at, group._flushed, pending)
         group._pending.append(pending)
-
-    def _settle_followers(self) -> None:
-        """Followers hold what reached them before ``end``; the rest is still travelling."""
-        end, world, net = self.end, self.world, self.net
-        primary, timeline = self.primary, self.timeline
-        applies = []
-        for call in self.written:
-            lsn = call.lsn
-            for link, sent, received, visible, acked, live in call.legs:
-                node = link.follower
-                if sent >= end:  # still waiting out its ship lag at the primary
-                    world.call_at(sent, link._send_if_alive, timeline, lsn)
-                    continue
-                if not live:  # dropped, or ignored by a node that was down throughout
-                    if received is not None and received >= end:  # unless it lands later
-                        net.deliver_at(received, primary.az, node.az, link._receive,
-                                       timeline, lsn)
-                    continue
-                if received >= end or visible is None:
-                    net.deliver_at(received, primary.az, node.az, link._receive,
-                                   timeline, lsn)
-                    continue
-                applies.append((received, sent, lsn, link))
-                if visible >= end:
-                    world.call_at(visible, node.make_visible, timeline, lsn)
-                if acked is None:
-                    continue
-                if acked < end:
-                    link.acked_lsn = max(link.acked_lsn, lsn)
-                else:
-                    net.deliver_at(acked, node.az, primary.az, self.group.on_ack, link,
-                                   timeline, lsn)
-        applies.sort(key=lambda a: (a[0], a[1], a[2]))
-        rec = world.rec
-        for received, _sent, lsn, link in applies:
-            node = link.follower
-            node.timeline, node.lsn = timeline, max(node.lsn, lsn)
-            rec.applies.append(Apply(received, node.name, primary.name, timeline.tid, lsn))
-        for node, seen in self.seen.items():
-            for visible, lsn in reversed(seen):
-                if visible < end:
-                    if lsn > node.applied_lsn:
-                        node.applied_timeline, node.applied_lsn = timeline, lsn
-                    break

@@ -299,6 +299,24 @@ class World:
             at = timers[0][0]
         return at
 
+    def next_call(self) -> tuple[float, Callable[..., Any], tuple] | None:
+        """The next event of all, ``(at, fn, args)``, if it is a plain callback
+        (:meth:`call_later`, :meth:`call_at`); None if it is a SimPy event or a timer."""
+        queue, calls, timers = self.env._queue, self._calls, self._timers
+        while timers and not timers[0][3].pending:
+            heappop(timers)
+        if not calls or (queue and queue[0] < calls[0]) or (timers and timers[0] < calls[0]):
+            return None
+        at, _priority, _eid, fn, args = calls[0]
+        return at, fn, args
+
+    def run_next_call(self) -> None:
+        """Run the callback :meth:`next_call` returned, at its time, as the loop would
+        (a steady window runs a batch on its way inside itself: steady_transport)."""
+        at, _priority, _eid, fn, args = heappop(self._calls)
+        self.env._now = at
+        fn(*args)
+
     @property
     def pending_events(self) -> int:
         """Events, callbacks and live timers still waiting to run (tests of event economy)."""

@@ -121,6 +121,27 @@ def test_a_crash_episode_is_mostly_windows():
     assert compressed.events_scheduled < per_op.events_scheduled / 20
 
 
+def test_a_replicas_batches_on_their_way_do_not_end_windows(monkeypatch):
+    """A cross-Region replica's batches (sent after the ship lag, then delivered) are world
+    events, and each used to end the window (0.1-0.3 s long). The window runs them itself
+    now (steady_transport): a crash episode of multi-az-dr needs far fewer windows."""
+    windows: list[float] = []
+    init = steady_window.Window.__init__
+
+    def counting(self, *args):
+        init(self, *args)
+        windows.append(self.t0)
+
+    monkeypatch.setattr(steady_window.Window, "__init__", counting)
+    study = load_study(ROOT / "experiments" / "securecart.yaml").with_history("compressed")
+    simulate(study, "multi-az-dr", "instance-crash", 0)
+    running_them = len(windows)
+    windows.clear()
+    monkeypatch.setattr(steady_window, "absorb", lambda window: False)
+    simulate(study, "multi-az-dr", "instance-crash", 0)
+    assert running_them < len(windows) / 3
+
+
 def test_a_year_of_quiet_hours_takes_a_few_events():
     """Most of a year is hourly calls that succeed: a window each, not six events each."""
     study = _study("experiments/year-of-faults.yaml", "compressed").model_copy(
