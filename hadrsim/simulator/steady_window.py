@@ -159,7 +159,7 @@ class Window:
                 break
             if kind == _DONE and not flight and not self.pending:
                 quiet += 1  # past what stopped the layout: it may go on from here
-                if quiet >= wait and all(e[2] == _INVOKE or e[2] == _WATCHDOG for e in events):
+                if quiet >= wait and self._only_waiting():
                     wait = 2 if self._lay_out_calls() else 2 * wait
                     quiet = 0
         for at, _, kind, item in events:
@@ -185,11 +185,14 @@ class Window:
     def _go_on(self) -> None:
         """The window lasts longer (steady_transport.absorb): lay the calls out from here
         if nothing is under way, else queue the calls that now start before its end."""
-        if not self.flight and not self.pending and all(
-                e[2] == _INVOKE or e[2] == _WATCHDOG for e in self.events):
+        if not self.flight and not self.pending and self._only_waiting():
             self._lay_out_calls()
         else:
             self._invoke_until_end()
+
+    def _only_waiting(self) -> bool:
+        """Only invocations and the watchdog's round are queued (the layout may run)."""
+        return all(e[2] == _INVOKE or e[2] == _WATCHDOG for e in self.events)
 
     def _invoke_until_end(self) -> None:
         """Queue the next call of each client waiting in ``runs.next`` that starts

@@ -206,9 +206,12 @@ class World:
             return
         timer.pending = False
         self._cancelled += 1
+        self._drop_cancelled_timers()  # from the top now: an empty heap costs the loop nothing
+
+    def _drop_cancelled_timers(self) -> None:
         timers = self._timers
         while timers and not timers[0][3].pending:
-            heappop(timers)  # drop from the top now: an empty heap costs the loop nothing
+            heappop(timers)
 
     def run(self, until: Event | None = None) -> None:
         """Run to the horizon, or, given ``until``, until that event has fired.
@@ -287,9 +290,8 @@ class World:
         What a steady run (:mod:`hadrsim.simulator.steady`) may simulate up to, with
         nothing else happening in between.
         """
+        self._drop_cancelled_timers()
         queue, calls, timers = self.env._queue, self._calls, self._timers
-        while timers and not timers[0][3].pending:
-            heappop(timers)
         at = float("inf")
         if calls:
             at = calls[0][0]
@@ -302,9 +304,8 @@ class World:
     def next_call(self) -> tuple[float, Callable[..., Any], tuple] | None:
         """The next event of all, ``(at, fn, args)``, if it is a plain callback
         (:meth:`call_later`, :meth:`call_at`); None if it is a SimPy event or a timer."""
+        self._drop_cancelled_timers()
         queue, calls, timers = self.env._queue, self._calls, self._timers
-        while timers and not timers[0][3].pending:
-            heappop(timers)
         if not calls or (queue and queue[0] < calls[0]) or (timers and timers[0] < calls[0]):
             return None
         at, _priority, _eid, fn, args = calls[0]
