@@ -1,3 +1,3 @@
-from hadrsim.cli import app
+from hadrsim.cli import main
 
-app(prog_name="hadrsim")
+main()

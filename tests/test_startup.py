@@ -84,3 +84,19 @@ def test_a_single_run_needs_no_heavy_library():
         "assert all(r.ok for r in execute(study, tasks, workers=1))\n"
     )
     assert _heavy_after(code) == []
+
+
+def test_the_command_skips_the_exit_collection_and_workers_the_inherited_heap():
+    """``hadrsim`` freezes the collector as it exits (CPython's last full collection walks
+    every imported object, about 0.1 s) and a pool worker freezes what it starts with
+    (each full collection between runs walked it). Both leave the results alone."""
+    code = _cli("--help") + (
+        "import gc\n"
+        "assert gc.get_freeze_count() > 10_000, gc.get_freeze_count()\n"
+        "gc.unfreeze()\n"
+        "from hadrsim.experiments.montecarlo import _init_worker\n"
+        "from hadrsim.spec.loader import load_study\n"
+        "_init_worker(load_study('experiments/securecart.yaml').model_dump_json())\n"
+        "assert gc.get_freeze_count() > 10_000, gc.get_freeze_count()\n"
+    )
+    _heavy_after(code)  # its asserts ran in the fresh interpreter (exit status 0)
