@@ -270,8 +270,8 @@ def floats(pieces: Sequence[tuple[int, Piece]]) -> np.ndarray:
 
 
 SHORT = 256
-"""A piece shorter than this is coded together with its neighbours in one dict pass:
-numpy's per-call overhead (``np.unique`` and friends) exceeds a short piece's Python work,
+"""A piece shorter than this is coded together with its neighbours (:func:`_short_codes`):
+numpy's per-call overhead (``np.unique`` and friends) exceeds a short piece's own work,
 and a run's steady windows leave hundreds of short pieces."""
 
 
@@ -280,13 +280,13 @@ def codes(pieces: Sequence[tuple[int, Piece]]) -> tuple[np.ndarray, dict[Any, in
     (value -> code; equal values share a code, as dict keys do)."""
     book: dict[Any, int] = {}
     out: list[np.ndarray] = []
-    short: list[Any] = []  # values of consecutive short or listed pieces, in order
+    short: list[tuple[int, Piece]] = []  # consecutive short or listed pieces
     for n, values in pieces:
         if n < SHORT or not isinstance(values, Same | Pick | np.ndarray):
-            short.extend(as_list(n, values))
+            short.append((n, values))
             continue
         if short:
-            out.append(_list_codes(short, book))
+            out.append(_short_codes(short, book))
             short = []
         if isinstance(values, Same):
             out.append(np.full(n, book.setdefault(values.value, len(book)), np.int64))
@@ -309,8 +309,59 @@ def codes(pieces: Sequence[tuple[int, Piece]]) -> tuple[np.ndarray, dict[Any, in
         else:
             out.append(_list_codes(values.tolist(), book))
     if short:
-        out.append(_list_codes(short, book))
+        out.append(_short_codes(short, book))
     return np.concatenate(out or [np.zeros(0, np.int64)]), book
+
+
+_FEW = 64
+"""Fewer values than this in a run of short pieces: one dict pass over them is cheaper."""
+
+
+def _short_codes(pieces: list[tuple[int, Piece]], book: dict[Any, int]) -> np.ndarray:
+    """:func:`codes` of consecutive short pieces, with Python work per piece, not per
+    value (a simulated year's steady windows leave ~300 pieces of ~170 calls in each
+    field: a dict pass over every value was a sixth of its checkers' time).
+
+    Every value of a piece is an id into one list of candidates: a pick's or a same's
+    choices, a list's distinct values (a dict pass: lists are the few calls recorded one
+    by one) and, for all integer arrays together, the range of their values. The ids
+    taken, in order of first appearance, go through the book; equal candidates meet
+    there, so the codes are those of one dict pass over all the values.
+    """
+    total = sum(n for n, _values in pieces)
+    if total < _FEW or any(isinstance(values, np.ndarray) and values.dtype.kind not in "iu"
+                           for _n, values in pieces):
+        return _list_codes(list(chain.from_iterable(as_list(n, v) for n, v in pieces)), book)
+    candidates: list[Any] = []
+    parts: list[np.ndarray] = []
+    arrays = [values for _n, values in pieces if isinstance(values, np.ndarray) and len(values)]
+    low = int(min(int(a.min()) for a in arrays)) if arrays else 0
+    high = int(max(int(a.max()) for a in arrays)) if arrays else -1
+    if high - low > 4 * total + 1024 or max(abs(low), abs(high)) >= 2**62:  # a dict pass
+        return _list_codes(list(chain.from_iterable(as_list(n, v) for n, v in pieces)), book)
+    ints_at = len(candidates)
+    candidates.extend(range(low, high + 1))
+    for n, values in pieces:
+        base = len(candidates)
+        if isinstance(values, Same):
+            candidates.append(values.value)
+            parts.append(np.full(n, base, np.int64))
+        elif isinstance(values, Pick):
+            candidates.extend(values.choices)
+            parts.append(values.index + base)
+        elif isinstance(values, np.ndarray):
+            parts.append(values.astype(np.int64) + (ints_at - low))
+        else:
+            seen: dict[Any, int] = {}
+            for value in values:
+                seen.setdefault(value, len(seen))
+            candidates.extend(seen)
+            parts.append(np.fromiter(map(seen.__getitem__, values), np.int64, n) + base)
+    ids = np.concatenate(parts)
+    table = np.zeros(len(candidates), np.int64)
+    for i in _in_order_of_appearance(ids, len(candidates)).tolist():
+        table[i] = book.setdefault(candidates[i], len(book))
+    return table[ids]
 
 
 def _in_order_of_appearance(index: np.ndarray, size: int) -> np.ndarray:

@@ -27,6 +27,7 @@ from hadrsim.simulator.oplog import (
     OpLog,
     Pick,
     Same,
+    as_list,
     codes,
     floats,
     ints,
@@ -248,6 +249,30 @@ def test_long_and_short_pieces_code_hash_and_count_as_their_column(parts):
     if not any(isinstance(v, str) for v in column + choices):  # ints() is for int fields
         assert ints(pieces).tolist() == [0 if v is None else v for v in column]
     assert none_mask(pieces).tolist() == [v is None for v in column]
+
+
+_SHORT_PART = st.integers(0, 200).flatmap(lambda n: st.one_of(
+    st.sampled_from([None, 1, True, "a", 2.5]).map(lambda v: (n, Same(v))),
+    st.lists(st.sampled_from([None, 0, 1, 2, "a", False, 3.0]), min_size=1, max_size=3,
+             unique=True).flatmap(lambda choices: st.lists(
+                 st.integers(0, len(choices) - 1), min_size=n, max_size=n).map(
+                 lambda index: (n, Pick(choices, np.array(index, np.intp))))),
+    st.lists(st.integers(-3, 120), min_size=n, max_size=n).map(
+        lambda v: (n, np.array(v, np.int64))),
+    st.lists(st.integers(0, 5), min_size=n, max_size=n).map(
+        lambda v: (n, np.array(v, np.uint8))),
+    st.lists(st.integers(0, 10**12), min_size=n, max_size=n).map(
+        lambda v: (n, np.array(v, np.int64))),
+    st.lists(st.sampled_from([None, 0, 5, "x", 2.0]), min_size=n, max_size=n).map(
+        lambda v: (n, v))))
+
+
+@given(st.lists(_SHORT_PART, max_size=8))
+def test_short_pieces_code_as_one_dict_pass(pieces):
+    """A steady window's short pieces are coded piece by piece, not value by value
+    (oplog._short_codes): the codes and their book are a dict pass over the column."""
+    column = [v for n, values in pieces for v in as_list(n, values)]
+    _assert_coded_as_flat(pieces, column)
 
 
 @pytest.mark.parametrize("parts", [
