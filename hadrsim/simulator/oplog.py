@@ -329,8 +329,10 @@ def _short_codes(pieces: list[tuple[int, Piece]], book: dict[Any, int]) -> np.nd
     there, so the codes are those of one dict pass over all the values.
     """
     total = sum(n for n, _values in pieces)
-    if total < _FEW or any(isinstance(values, np.ndarray) and values.dtype.kind not in "iu"
-                           for _n, values in pieces):
+    if total < _FEW or all(not isinstance(values, Same | Pick | np.ndarray)
+                           for _n, values in pieces) or any(
+            isinstance(values, np.ndarray) and values.dtype.kind not in "iu"
+            for _n, values in pieces):
         return _list_codes(list(chain.from_iterable(as_list(n, v) for n, v in pieces)), book)
     candidates: list[Any] = []
     parts: list[np.ndarray] = []
@@ -352,9 +354,7 @@ def _short_codes(pieces: list[tuple[int, Piece]], book: dict[Any, int]) -> np.nd
         elif isinstance(values, np.ndarray):
             parts.append(values.astype(np.int64) + (ints_at - low))
         else:
-            seen: dict[Any, int] = {}
-            for value in values:
-                seen.setdefault(value, len(seen))
+            seen = {value: i for i, value in enumerate(dict.fromkeys(values))}
             candidates.extend(seen)
             parts.append(np.fromiter(map(seen.__getitem__, values), np.int64, n) + base)
     ids = np.concatenate(parts)
