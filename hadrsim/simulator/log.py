@@ -77,11 +77,17 @@ class Timeline:
     def read(self, tip: int, key: int) -> tuple[int | None, int | None]:
         """The newest observed write to ``key`` in the log ending at ``(self, tip)``:
         ``(write id, lsn)``, or ``(None, None)``."""
+        entry = self._by_key.get(key)
+        if entry is not None and entry[0][-1] <= tip:  # the commonest: a write at the tip
+            return entry[1][-1], entry[0][-1]
         found = self._find(tip, key)
         return (None, None) if found is None else (found[0], found[1])
 
     def read_version(self, tip: int, key: int) -> tuple[int | None, int | None]:
         """Like :meth:`read`, with the client-visible :func:`version` of the write."""
+        entry = self._by_key.get(key)
+        if entry is not None and entry[0][-1] <= tip:
+            return entry[1][-1], (self.tid << _LSN_BITS) | entry[0][-1]
         found = self._find(tip, key)
         return (None, None) if found is None else (found[0], version(found[2], found[1]))
 

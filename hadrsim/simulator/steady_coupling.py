@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from hadrsim.simulator.steady_window import Window
 
 
+_NONE: dict = {}  # Ships' regimes and draws after a write when no link has a ship lag
+
+
 class Ships:
     """When each write's copies leave and arrive, link by link, in arrival order, as
     Window._ship sends them; a link with a ship lag draws it per regime from its shared
@@ -56,8 +59,9 @@ class Ships:
                 received.append(at + call.delays[i] if reachable[i] or self.live[i] else None)
             self.sent.append(sent)
             self.received.append(received)
-            self.states.append(dict(state))
-            self._used.append(dict(used))
+            # no link with a ship lag (the commonest): one shared empty dict, read only
+            self.states.append(dict(state) if state else _NONE)
+            self._used.append(dict(used) if used else _NONE)
 
     def _lagged(self, i: int, link: FollowerLink, at: float, state: dict, used: dict) -> float:
         lag, until, last = state[i]
