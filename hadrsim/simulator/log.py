@@ -87,7 +87,7 @@ class Timeline:
         """Like :meth:`read`, with the client-visible :func:`version` of the write."""
         entry = self._by_key.get(key)
         if entry is not None and entry[0][-1] <= tip:
-            return entry[1][-1], (self.tid << _LSN_BITS) | entry[0][-1]
+            return entry[1][-1], version(self.tid, entry[0][-1])
         found = self._find(tip, key)
         return (None, None) if found is None else (found[0], version(found[2], found[1]))
 

@@ -329,20 +329,16 @@ def _short_codes(pieces: list[tuple[int, Piece]], book: dict[Any, int]) -> np.nd
     there, so the codes are those of one dict pass over all the values.
     """
     total = sum(n for n, _values in pieces)
-    if total < _FEW or all(not isinstance(values, Same | Pick | np.ndarray)
-                           for _n, values in pieces) or any(
-            isinstance(values, np.ndarray) and values.dtype.kind not in "iu"
-            for _n, values in pieces):
-        return _list_codes(list(chain.from_iterable(as_list(n, v) for n, v in pieces)), book)
-    candidates: list[Any] = []
-    parts: list[np.ndarray] = []
     arrays = [values for _n, values in pieces if isinstance(values, np.ndarray) and len(values)]
-    low = int(min(int(a.min()) for a in arrays)) if arrays else 0
-    high = int(max(int(a.max()) for a in arrays)) if arrays else -1
-    if high - low > 4 * total + 1024 or max(abs(low), abs(high)) >= 2**62:  # a dict pass
-        return _list_codes(list(chain.from_iterable(as_list(n, v) for n, v in pieces)), book)
-    ints_at = len(candidates)
-    candidates.extend(range(low, high + 1))
+    if (total < _FEW or any(a.dtype.kind not in "iu" for a in arrays)
+            or all(not isinstance(values, Same | Pick | np.ndarray) for _n, values in pieces)):
+        return _values_codes(pieces, book)
+    low = min((int(a.min()) for a in arrays), default=0)  # the integers' candidates: from 0
+    high = max((int(a.max()) for a in arrays), default=-1)
+    if high - low > 4 * total + 1024 or max(abs(low), abs(high)) >= 2**62:  # sparse
+        return _values_codes(pieces, book)
+    candidates: list[Any] = list(range(low, high + 1))
+    parts: list[np.ndarray] = []
     for n, values in pieces:
         base = len(candidates)
         if isinstance(values, Same):
@@ -352,7 +348,7 @@ def _short_codes(pieces: list[tuple[int, Piece]], book: dict[Any, int]) -> np.nd
             candidates.extend(values.choices)
             parts.append(values.index + base)
         elif isinstance(values, np.ndarray):
-            parts.append(values.astype(np.int64) + (ints_at - low))
+            parts.append(values.astype(np.int64) - low)
         else:
             seen = {value: i for i, value in enumerate(dict.fromkeys(values))}
             candidates.extend(seen)
@@ -362,6 +358,11 @@ def _short_codes(pieces: list[tuple[int, Piece]], book: dict[Any, int]) -> np.nd
     for i in _in_order_of_appearance(ids, len(candidates)).tolist():
         table[i] = book.setdefault(candidates[i], len(book))
     return table[ids]
+
+
+def _values_codes(pieces: list[tuple[int, Piece]], book: dict[Any, int]) -> np.ndarray:
+    """The pieces' values end to end, coded by one dict pass."""
+    return _list_codes(list(chain.from_iterable(as_list(n, v) for n, v in pieces)), book)
 
 
 def _in_order_of_appearance(index: np.ndarray, size: int) -> np.ndarray:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from hadrsim.simulator.steady_window import Window
 
 
-_NONE: dict = {}  # Ships' regimes and draws after a write when no link has a ship lag
+_NO_LAG: dict = {}  # Ships' regimes and draws after a write when no link has a ship lag
 
 
 class Ships:
@@ -60,8 +60,8 @@ class Ships:
             self.sent.append(sent)
             self.received.append(received)
             # no link with a ship lag (the commonest): one shared empty dict, read only
-            self.states.append(dict(state) if state else _NONE)
-            self._used.append(dict(used) if used else _NONE)
+            self.states.append(dict(state) if state else _NO_LAG)
+            self._used.append(dict(used) if used else _NO_LAG)
 
     def _lagged(self, i: int, link: FollowerLink, at: float, state: dict, used: dict) -> float:
         lag, until, last = state[i]

@@ -263,6 +263,8 @@ _SHORT_PART = st.integers(0, 200).flatmap(lambda n: st.one_of(
         lambda v: (n, np.array(v, np.uint8))),
     st.lists(st.integers(0, 10**12), min_size=n, max_size=n).map(
         lambda v: (n, np.array(v, np.int64))),
+    st.lists(st.sampled_from([None, 3, 4]), min_size=n, max_size=n).map(
+        lambda v: (n, np.array(v, dtype=object))),  # a streak's ids and None
     st.lists(st.sampled_from([None, 0, 5, "x", 2.0]), min_size=n, max_size=n).map(
         lambda v: (n, v))))
 
