@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from hadrsim.simulator.log import Log, Timeline
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hadrsim.simulator.log import Log, Timeline, version
 
 
 def history() -> tuple[Log, Timeline, Timeline]:
@@ -126,3 +129,27 @@ def test_a_position_at_its_timelines_branch_point_is_contained():
     assert fresh.contains(4, fresh.tid, 4)
     later = log.branch(fresh, 4)  # another promotion before any write
     assert later.contains(4, fresh.tid, 4)
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(1, 3)), max_size=30),
+       st.integers(0, 40), st.integers(0, 3))
+def test_read_of_a_tip_write_is_the_lineage_walk(writes, branch_at, key):
+    """A read answers the key's last write on its own timeline directly when that write
+    is at or before the tip (a group's append, a read at the primary); every answer is
+    the lineage walk's."""
+    log = Log()
+    root, lsn = log.root, 0
+    for k, step in writes[: len(writes) // 2]:
+        lsn += step
+        root.append(lsn, 1000 + lsn, key=k)
+    branch = log.branch(root, min(branch_at, lsn))
+    for k, step in writes[len(writes) // 2:]:
+        lsn += step
+        branch.append(lsn, 2000 + lsn, key=k)
+    for timeline in (root, branch):
+        for tip in range(lsn + 2):
+            found = timeline._find(tip, key)
+            assert timeline.read(tip, key) == (
+                (None, None) if found is None else (found[0], found[1]))
+            assert timeline.read_version(tip, key) == (
+                (None, None) if found is None else (found[0], version(found[2], found[1])))
