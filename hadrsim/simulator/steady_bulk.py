@@ -112,14 +112,9 @@ def _fits(window: Window) -> bool:
 def _one_pass(window: Window) -> tuple[int, bool]:
     """One pass over the clients: how many calls it kept, and whether another pass
     may keep more."""
-    nxt = window.runs.next
-    lanes = [lane for client, at in sorted(nxt.items(), key=itemgetter(1))
-             if at < window.end and (lane := _lay_out(window, client, at)) is not None]
+    lanes, limit = _lanes(window)
     if not lanes:
         return 0, False
-    laid_out = {lane.client for lane in lanes}
-    limit = min([window.end] + [lane.stop for lane in lanes]
-                + [at for client, at in nxt.items() if client not in laid_out])
     calls = sorted((c for lane in lanes for c in lane.calls if c.invoke < limit),
                    key=attrgetter("invoke"))
     writes = sorted((c for c in calls if c.is_write), key=attrgetter("there"))
@@ -140,15 +135,49 @@ def _one_pass(window: Window) -> tuple[int, bool]:
     return len(kept), cut == len(calls) and any(lane.full for lane in lanes)
 
 
+def _lanes(window: Window) -> tuple[list[_Lane], float]:
+    """The clients' lanes, and the instant before which all their calls are laid out:
+    the window's end, or earlier the first call a lane could not lay out.
+
+    Clients go in the order of their next call. The first one whose next call cannot be
+    laid out at all (its Region cut off, or that kind of call's route unusable: a
+    reader outside the group) stops everything after it, so it is found before any
+    lane is laid out, and each lane lays out only what comes before the instant found
+    so far. A SecureCart Aurora Global run, whose secondary Region's reads were
+    unusable for hours, laid out 478,248 calls for the 5,984 it kept.
+    """
+    limit, starts = window.end, []
+    for client, at in sorted(window.runs.next.items(), key=itemgetter(1)):
+        if at >= limit:
+            break  # this and every later client start after it
+        routes = _routes(window, client, at) if window.net.is_up(client.region) else None
+        if routes is None or _cannot_start(client, at, routes):
+            limit = at
+            break
+        starts.append((client, at, routes))
+    lanes = []
+    for client, at, routes in starts:
+        if at >= limit:
+            break
+        lane = _lay_out(window, client, at, limit, routes)
+        limit = min(limit, lane.stop)
+        lanes.append(lane)
+    return lanes, limit
+
+
+def _cannot_start(client: ObservedClient, at: float, routes: list[tuple | None]) -> bool:
+    """The client's next call cannot be laid out (:func:`_walk`'s first test)."""
+    route = routes[client.uniform.peek_one() < client.spec.observed_write_fraction]
+    return route is None or at >= route[1] or not route[2]
+
+
 # --- one client's calls ------------------------------------------------------------------
-def _lay_out(window: Window, client: ObservedClient, start: float) -> _Lane | None:
-    """``client``'s calls from ``start`` while its routes hold and nothing but its own
-    draws decides them."""
+def _lay_out(window: Window, client: ObservedClient, start: float, end: float,
+             routes: list[tuple | None]) -> _Lane:
+    """``client``'s calls from ``start`` until ``end`` while its ``routes`` hold and
+    nothing but its own draws decides them."""
     runs, net, group = window.runs, window.net, window.group
-    if not net.is_up(client.region):
-        return None
-    routes = _routes(window, client, start)
-    count = _calls_at_most(window, client, start)
+    count = _calls_at_most(client, start, end)
     laws = runs.laws(client)
     links = list(group.links.values())
     flush = laws.of(group.flush, "flush")
@@ -167,7 +196,7 @@ def _lay_out(window: Window, client: ObservedClient, start: float) -> _Lane | No
     flushes = flush.peek_list(count)
     waits = {i: law.peek_list(count) if (law := ack_laws[i]) is not None else None
              for i in voting}
-    _walk(window, lane, paths, flushes, waits, count)
+    _walk(window, lane, paths, flushes, waits, count, end)
     return lane
 
 
@@ -194,11 +223,11 @@ class _Paths:
         return [base * j for j in jitter]
 
 
-def _calls_at_most(window: Window, client: ObservedClient, start: float) -> int:
-    """A bound on the client's calls before the window ends (a think time is at least
-    half the probing or idle interval)."""
+def _calls_at_most(client: ObservedClient, start: float, end: float) -> int:
+    """A bound on the client's calls before ``end`` (a think time is at least half the
+    probing or idle interval)."""
     spec = client.spec
-    end, probe, idle = window.end, spec.probe_interval_s, spec.idle_interval_s
+    probe, idle = spec.probe_interval_s, spec.idle_interval_s
     if idle is None:
         bound = (end - start) / (0.5 * probe)
     else:
@@ -230,14 +259,15 @@ def _ack_law(laws, link: FollowerLink) -> Sampler | None:
 
 
 def _walk(window: Window, lane: _Lane, paths: _Paths, flushes: list[float], waits: dict,
-          count: int) -> None:
-    """Lay out the calls one after the other (the client waits for each reply), with
-    the arithmetic of Window._invoke, _arrive, _receive, _ready, _release and _done."""
+          count: int, end: float) -> None:
+    """Lay out the calls before ``end`` one after the other (the client waits for each
+    reply), with the arithmetic of Window._invoke, _arrive, _receive, _ready, _release
+    and _done."""
     client, u, routes = lane.client, lane.u, lane.routes
     spec = client.spec
     fraction, keys = spec.observed_write_fraction, spec.observed_keys
     probe, idle, dense_until = spec.probe_interval_s, spec.idle_interval_s, client.dense_until
-    timeout, end, needed = spec.op_timeout_s, window.end, window.needed
+    timeout, needed = spec.op_timeout_s, window.needed
     trips, copies, backs = paths.trips, paths.copies, paths.backs
     links = range(len(copies))
     t, writes, calls = lane.stop, 0, lane.calls
