@@ -155,14 +155,21 @@ def _lanes(window: Window) -> tuple[list[_Lane], float]:
             limit = at
             break
         starts.append((client, at, routes))
-    lanes = []
-    for client, at, routes in starts:
-        if at >= limit:
-            break
-        lane = _lay_out(window, client, at, limit, routes)
-        limit = min(limit, lane.stop)
-        lanes.append(lane)
-    return lanes, limit
+    # a client with a route that ends or does not serve before the limit may stop early:
+    # laid out first, its stop bounds the others (the lanes stay in their order)
+    lanes: list[_Lane | None] = [None] * len(starts)
+    for i in sorted(range(len(starts)), key=lambda i: not _may_stop(starts[i][2], limit)):
+        client, at, routes = starts[i]
+        if at < limit:
+            lanes[i] = lane = _lay_out(window, client, at, limit, routes)
+            limit = min(limit, lane.stop)
+    return [lane for lane in lanes if lane is not None], limit
+
+
+def _may_stop(routes: list[tuple | None], limit: float) -> bool:
+    """A kind of call this client makes cannot be laid out from some instant before
+    ``limit`` on (see :func:`_walk`)."""
+    return any(route is None or route[1] < limit or not route[2] for route in routes)
 
 
 def _cannot_start(client: ObservedClient, at: float, routes: list[tuple | None]) -> bool:
