@@ -184,7 +184,8 @@ def _lay_out(window: Window, client: ObservedClient, start: float, end: float,
     """``client``'s calls from ``start`` until ``end`` while its ``routes`` hold and
     nothing but its own draws decides them."""
     runs, net, group = window.runs, window.net, window.group
-    count = _calls_at_most(client, start, end)
+    most = _calls_at_most(client, start, end)
+    count = _before_unusable(client, routes, most)
     laws = runs.laws(client)
     links = list(group.links.values())
     flush = laws.of(group.flush, "flush")
@@ -204,7 +205,25 @@ def _lay_out(window: Window, client: ObservedClient, start: float, end: float,
     waits = {i: law.peek_list(count) if (law := ack_laws[i]) is not None else None
              for i in voting}
     _walk(window, lane, paths, flushes, waits, count, end)
+    if count < most:
+        lane.full = False  # it stopped at a call it cannot lay out, as _walk would have
     return lane
+
+
+def _before_unusable(client: ObservedClient, routes: list[tuple | None], count: int) -> int:
+    """How many of the client's next ``count`` calls come before the first whose kind's
+    route cannot be laid out at any time (none, or not serving): :func:`_walk` stops
+    there, so the lane needs no delays for the calls after it (the calls' kinds are
+    their own draws). A SecureCart Aurora Global lane made 22 calls' delays for 1.4."""
+    unusable = [route is None or not route[2] for route in routes]
+    if not (unusable[0] or unusable[1]):
+        return count
+    u = client.uniform.peek_list(3 * count)
+    fraction = client.spec.observed_write_fraction
+    for k in range(count):
+        if unusable[u[3 * k] < fraction]:
+            return k
+    return count
 
 
 class _Paths:
