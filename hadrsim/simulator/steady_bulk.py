@@ -21,6 +21,7 @@ about 1.1x a whole Multi-AZ crash run, README speed table).
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
@@ -166,16 +167,22 @@ def _lanes(window: Window) -> tuple[list[_Lane], float]:
     return [lane for lane in lanes if lane is not None], limit
 
 
+def _usable(route: tuple | None, at: float) -> bool:
+    """A call along ``route`` (see :func:`_routes`) can be laid out at ``at``: the test
+    :func:`_walk` makes of every call (inline there: it is the hot loop)."""
+    return route is not None and at < route[1] and route[2]
+
+
 def _may_stop(routes: list[tuple | None], limit: float) -> bool:
     """A kind of call this client makes cannot be laid out from some instant before
-    ``limit`` on (see :func:`_walk`)."""
-    return any(route is None or route[1] < limit or not route[2] for route in routes)
+    ``limit`` on."""
+    return not all(_usable(route, limit) for route in routes)
 
 
 def _cannot_start(client: ObservedClient, at: float, routes: list[tuple | None]) -> bool:
     """The client's next call cannot be laid out (:func:`_walk`'s first test)."""
-    route = routes[client.uniform.peek_one() < client.spec.observed_write_fraction]
-    return route is None or at >= route[1] or not route[2]
+    return not _usable(routes[client.uniform.peek_one() < client.spec.observed_write_fraction],
+                       at)
 
 
 # --- one client's calls ------------------------------------------------------------------
@@ -215,7 +222,7 @@ def _before_unusable(client: ObservedClient, routes: list[tuple | None], count: 
     route cannot be laid out at any time (none, or not serving): :func:`_walk` stops
     there, so the lane needs no delays for the calls after it (the calls' kinds are
     their own draws). A SecureCart Aurora Global lane made 22 calls' delays for 1.4."""
-    unusable = [route is None or not route[2] for route in routes]
+    unusable = [not _usable(route, -math.inf) for route in routes]  # whenever it expires
     if not (unusable[0] or unusable[1]):
         return count
     u = client.uniform.peek_list(3 * count)
