@@ -87,7 +87,8 @@ def not_applicable(results: list[RunResult]) -> list[str]:
                               if event == NOT_APPLICABLE_EVENT))
 
 
-def _scenario_entry(rs: list[RunResult]) -> dict[str, Any]:
+def summarize_scenario(rs: list[RunResult]) -> dict[str, Any]:
+    """One scenario's runs of one design: episode metrics (censoring kept) and run metrics."""
     ok = [r for r in rs if r.ok]
     episodes = [row for r in ok for row in r.episodes]
     declined = not_applicable(ok)
@@ -131,7 +132,7 @@ def summarize_design(study: Study, design: str, results: list[RunResult],
         "not_exercised": [cls for cls, v in verdict.items() if not v["episodes"]],
         "cost_month_usd": monthly_cost(study.design(design), study.workload,
                                        prices or DEFAULT_PRICES),
-        "scenarios": {name: _scenario_entry(rs) for name, rs in by_scenario.items()},
+        "scenarios": {name: summarize_scenario(rs) for name, rs in by_scenario.items()},
     }
 
 

@@ -127,9 +127,9 @@ def test_censored_episode_with_unknown_loss_is_not_zero_loss():
 
 
 def _scenario_metrics(runs: list[RunResult]) -> dict:
-    from hadrsim.experiments.summary import _scenario_entry
+    from hadrsim.experiments.summary import summarize_scenario
 
-    return _scenario_entry(runs)["metrics"]
+    return summarize_scenario(runs)["metrics"]
 
 
 def test_clustered_episodes_widen_the_interval():
