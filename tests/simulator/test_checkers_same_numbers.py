@@ -151,9 +151,11 @@ def _ref_lww(ops, discarded):
 
 
 class _RefClientLog:
-    def __init__(self, ops):
+    def __init__(self, ops, busy=()):
+        self.busy = list(busy)  # completions of the client's failed calls of the other kind
         ops = sorted(ops, key=lambda op: (op.invoke_s, op.complete_s))
         complete = [op.complete_s for op in ops]
+        self.complete, self.ok = complete, [op.outcome == "ok" for op in ops]
         self.invoke = [op.invoke_s for op in ops]
         self.complete_max = list(accumulate(complete, max))
         self.fail_pos = [i for i, op in enumerate(ops) if op.outcome != "ok"]
@@ -175,33 +177,40 @@ class _RefClientLog:
                 break
             last -= 1
         else:
-            return 0.0, True
+            if not any(start_s <= t < end_s for t in self.busy):
+                return 0.0, True
+            first_ok = min((t for t, ok in zip(self.complete, self.ok, strict=True)
+                            if ok and t >= start_s), default=math.inf)
+            return (first_ok - start_s, True) if first_ok <= end_s else (end_s - start_s, False)
         recovered_s = self.ok_from[bisect_right(self.invoke, self.fail_invoke[last])]
         if recovered_s <= end_s:
             return max(0.0, recovered_s - start_s), True
         return end_s - start_s, False
 
 
-def _ref_worst(clients, episode, window):
+def _ref_worst(clients, episode, window, busy=None):
     worst, recovered = -math.inf, True
-    for (_, region), group in clients.items():
+    for (client, region), group in clients.items():
         if region in episode.affected_locations:
             continue
-        rto = _RefClientLog(group).rto(*window)
+        rto = _RefClientLog(group, (busy or {}).get((client, region), ())).rto(*window)
         if rto is not None:
             worst, recovered = max(worst, rto[0]), recovered and rto[1]
     return worst, recovered
 
 
 def _ref_rto(ops, episode, kind, useless):
-    clients = {}
+    clients, busy = {}, {}
     for op in ops:
+        if op.kind != kind and op.outcome != "ok":
+            busy.setdefault((op.client, op.client_region), []).append(op.complete_s)
         if op.kind == kind:
             useful = (op.value not in useless) if kind == "write" else not is_corrupt(op.value)
             if op.outcome == "ok" and not useful:
                 op = op._replace(outcome="fail")
             clients.setdefault((op.client, op.client_region), []).append(op)
-    worst, recovered = _ref_worst(clients, episode, (episode.start_s, episode.window_end_s))
+    worst, recovered = _ref_worst(clients, episode, (episode.start_s, episode.window_end_s),
+                                  busy)
     return (math.nan, False) if worst == -math.inf else (worst, recovered)
 
 

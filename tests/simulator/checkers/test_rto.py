@@ -12,9 +12,28 @@ EAST = "us-east-1"
 
 
 def test_no_failure_means_zero_rto(write, episode):
-    """A surviving client that never failed gives RTO 0, recovered."""
+    """A surviving client none of whose calls failed gives RTO 0, recovered."""
     ops = [write(5.0), write(15.0), write(25.0)]
     assert rto_by_episode(ops, episode(10.0, 100.0), "write") == (0.0, True)
+
+
+def test_writes_no_client_tried_during_an_outage_are_not_an_rto_of_0(write, read, episode):
+    """The checker fooled on purpose: a crash while every client waits on a read. Each
+    read times out, none tries a write until the failover is over, so no write fails;
+    writes were still down from the fault until the first one succeeded (a SecureCart-like
+    Multi-AZ crash did this in 4 of 30 simulated runs and reported a write RTO of 0)."""
+    ops = []
+    for client in ("c1", "c2", "c3"):
+        ops += [write(9.9, 9.91, client=client), read(10.0, 12.0, "fail", client=client),
+                write(12.05, 12.06, client=client)]
+    assert rto_by_episode(ops, episode(10.0, 100.0), "write") == (12.06 - 10.0, True)
+
+
+def test_busy_failing_reads_and_no_write_since_the_fault_is_censored(write, read, episode):
+    """Its reads failed, and its only write across the window answers after it: nothing
+    shows its writes recovered inside the window."""
+    ops = [read(10.0, 12.0, "fail"), write(90.0, 150.0)]
+    assert rto_by_episode(ops, episode(10.0, 100.0), "write") == (90.0, False)
 
 
 def test_rto_runs_to_first_success_after_last_failure(write, episode):
@@ -94,13 +113,15 @@ def test_worst_client_sets_rto_and_all_must_recover(write, episode):
 def test_kinds_are_measured_separately(write, read, episode):
     """Read failures do not make the write RTO worse, and vice versa."""
     ops = [read(11.0, 12.0, "fail"), read(20.0, 21.0), write(11.0, 12.0)]
-    assert rto_by_episode(ops, episode(10.0, 100.0), "write") == (0.0, True)
+    assert rto_by_episode(ops, episode(10.0, 100.0), "write") == (2.0, True)
     assert rto_by_episode(ops, episode(10.0, 100.0), "read") == (11.0, True)
 
 
 def _reference(ops, ep, kind):
     """The contract, written as plainly as possible (quadratic)."""
-    clients = {}
+    clients, every = {}, {}
+    for op in ops:
+        every.setdefault((op.client, op.client_region), []).append(op)
     for op in ops:
         if op.kind == kind and op.client_region not in ep.affected_locations:
             clients.setdefault((op.client, op.client_region), []).append(op)
@@ -112,7 +133,16 @@ def _reference(ops, ep, kind):
         # a failure completing after the window belongs to the next episode's fault
         failures = [o for o in relevant if o.outcome != "ok" and o.complete_s < ep.window_end_s]
         if not failures:
-            results.append((0.0, True))
+            busy = [o for o in every[own[0].client, own[0].client_region]
+                    if o.kind != kind and o.outcome != "ok"
+                    and ep.start_s <= o.complete_s < ep.window_end_s]
+            done = [o.complete_s for o in own if o.outcome == "ok"
+                    and ep.start_s <= o.complete_s <= ep.window_end_s]
+            if not busy:
+                results.append((0.0, True))
+            else:
+                results.append((min(done) - ep.start_s, True) if done
+                               else (ep.window_end_s - ep.start_s, False))
             continue
         last = max(failures, key=lambda o: o.invoke_s)
         done = [
