@@ -80,6 +80,7 @@ class Nemesis:
         if fault.kind == Faults.INSTANCE_HANG:
             for member in members:
                 member.server.pause()
+                member.hung = True
         else:  # the host is gone: its process, and every packet sent to it
             for member in members:
                 if member.server.running:
@@ -106,6 +107,7 @@ class Nemesis:
                 continue
             if kind == Faults.INSTANCE_HANG and member.server.running:
                 member.server.resume()
+                member.hung = False
             elif kind == Faults.INSTANCE_CRASH and not member.server.running:
                 member.server.spawn()
 

@@ -54,6 +54,7 @@ class Member:
     readable: bool = False
     timeline: int = 1
     fenced: bool = False  # failed over from: never serves again in this run
+    hung: bool = False  # paused by the nemesis (SIGSTOP)
     sync: bool = True  # counts for the commit (synchronous_standby_names)
 
 
@@ -88,6 +89,13 @@ class Topology:
         region = self.members[self.primary].region
         return [m.name for m in self.members.values() if m.readable and m.role != "primary"
                 and not m.fenced and m.region == region]
+
+    def responsive(self, member: str) -> bool:
+        """Whether ``member`` would answer now: running, not hung, its AZ and Region up
+        (what the simulation's runbook asks of the writer itself, not over a link)."""
+        m = self.members[member]
+        return (m.server.running and not m.hung and not m.fenced
+                and not self.is_down(m.az) and not self.is_down(m.region))
 
     def is_down(self, place: str) -> bool:
         """A Region or AZ is out (an outage under way): what runs there is down with it."""
