@@ -196,6 +196,7 @@ class _Conn:
         self.client_open = True
         self.up_open = False
         self.dead = False  # reset: nothing more passes
+        self.reset_on_heal = False  # an RST that met a cut: passed on when the link heals
         self.reset_timer: asyncio.TimerHandle | None = None
         self.fwd = _Pipe(self, True)
         self.bwd = _Pipe(self, False)
@@ -238,7 +239,13 @@ class _Conn:
         else:
             self.client_open = False
         if exc is not None:
-            self.reset(count=False)
+            # a reset cannot cross a cut toward the other side (a partition drops the RST
+            # too): it reaches that side when the link heals
+            toward_cut = self.link._cut_bwd if upstream else self.link._cut_fwd
+            if toward_cut:
+                self.reset_on_heal = True
+            else:
+                self.reset(count=False)
         self.settle()
 
     def settle(self) -> None:
@@ -390,6 +397,9 @@ class LinkProxy:
         self._cut_fwd = self._cut_bwd = False
         self._forward_open.set()
         for conn in list(self._conns):
+            if conn.reset_on_heal:
+                conn.reset(count=False)
+                continue
             now = conn.loop.time()
             if was_fwd:
                 conn.fwd.heal(now)

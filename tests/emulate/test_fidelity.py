@@ -113,3 +113,20 @@ def test_an_async_replica_promoted_after_a_region_loss_loses_writes_in_both(make
     for run in (result.runs[0], result.simulated[0]):
         events = [event for _, event, _, _ in run.control]
         assert "failover_aborted" in events and "promotion_completed" in events
+
+
+def test_a_hung_primary_is_failed_over_and_fenced_like_the_simulated_one(make_study):
+    """SIGSTOP of the primary: calls hang to their time-out, the control plane fails over
+    and fences it; the write RTO is the simulation's within 20%, and nothing is lost."""
+    study = make_study(
+        horizon_s=600.0,
+        workload={"observed_clients": 3, "client_regions": ["us-east-1"]},
+        designs=[{"name": "maz", "kind": "rds_multi_az_instance"}],
+        scenarios=[{"name": "hang", "scheduled": [
+            {"kind": "instance_hang", "at_s": 200.0, "duration_s": 100.0}]}],
+    )
+    result = emulate(study, "maz", "hang", runs=1, time_scale=20.0, sim_runs=10)
+    emulated, simulated = _side(result, Metric.RTO_WRITE_S)
+    assert emulated["n_censored"] == 0
+    assert emulated["mean"] == pytest.approx(simulated["mean"], rel=0.20)
+    assert _side(result, Metric.LOST_WRITES)[0]["mean"] == 0.0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import struct
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -292,5 +293,35 @@ def test_close_leaves_no_task_and_stops_listening():
         held_writer.close()
         server.close()
         await server.wait_closed()
+
+    asyncio.run(body())
+
+
+def test_a_reset_from_the_target_waits_behind_a_cut_until_heal():
+    """A target that dies resetting its connection while the link is cut: the client hears
+    nothing (a partition drops the RST as it drops bytes) until the link heals, then gets
+    the reset. (A fenced, hung primary's clients wait out their time-outs this way, as
+    against the simulation's silent node.)"""
+    resets: list[asyncio.StreamWriter] = []
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        resets.append(writer)
+        await reader.read(1)
+
+    async def body() -> None:
+        async with _link(hold) as proxy:
+            reader, writer = await _open(proxy)
+            writer.write(b"q")
+            await _until(lambda: bool(resets))
+            proxy.cut("both")
+            sock = resets[0].get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            resets[0].transport.abort()  # RST toward the proxy
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(reader.read(100), 0.3)
+            proxy.heal()
+            with pytest.raises(ConnectionResetError):
+                await asyncio.wait_for(reader.read(100), 1.0)
+            writer.close()
 
     asyncio.run(body())
