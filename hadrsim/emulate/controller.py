@@ -106,10 +106,7 @@ class FailoverController:
         journal.event(Ev.PROMOTION_STARTED, new.name, f"from {old.name}")
         journal.role(new.name, "promoting", new.timeline, new.az, dataset="db")
         old.fenced = True  # fencing: a hung primary must not come back as a zombie
-        for link in topo.links_of(old.name):
-            link.cut("both")  # first: its clients' calls wait out their time-outs, as the
-        if old.server.running:  # simulation's silent node makes them, rather than failing
-            old.server.kill()  # early on the killed server's closed connections
+        topo.take_down(old.name)
         started = journal.clock()
         new.timeline = await promote(new)
         self.promote_s.append(journal.clock() - started)

@@ -83,9 +83,7 @@ class Nemesis:
                 member.hung = True
         else:  # the host is gone: its process, and every packet sent to it
             for member in members:
-                if member.server.running:
-                    member.server.kill()
-                links.update((id(link), link) for link in self.topo.links_of(member.name))
+                links.update((id(link), link) for link in self.topo.take_down(member.name))
         links.update((id(link), link) for link in self._links(places))
         for link in links.values():
             link.cut("both")

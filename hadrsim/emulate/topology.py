@@ -113,6 +113,20 @@ class Topology:
                 *(link for pair, link in self.replication_links.items() if member in pair),
                 *(link for (_, m), link in self.control_links.items() if m == member)]
 
+    def take_down(self, member: str) -> list[LinkProxy]:
+        """The member's host is gone: cut its links, then kill its server; the links cut.
+
+        Cut first, so that the killed server's connection resets do not reach its clients
+        (a reset does not cross a cut): they wait out their time-outs, as against the
+        simulation's unresponsive node."""
+        links = self.links_of(member)
+        for link in links:
+            link.cut("both")
+        server = self.members[member].server
+        if server.running:
+            server.kill()
+        return links
+
     def ends(self) -> Iterator[tuple[LinkProxy, tuple[str, ...], tuple[str, ...]]]:
         """Each link with the places of the side that connects and of the side it reaches
         (a proxy's "forward" direction goes from the first to the second). A client is
