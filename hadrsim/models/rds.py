@@ -46,6 +46,7 @@ class _Members(NamedTuple):
     quorum: int = 1
     sync_timeout_s: float = 10.0
     promotion: Sampler | None = None
+    cancel_acknowledges: bool = False  # PostgreSQL-style sync replication (replication.py)
 
 
 def _single_az(design: RdsSingleAz, streams: Streams) -> _Members:
@@ -58,7 +59,8 @@ def _multi_az_instance(design: RdsMultiAzInstance, streams: Streams) -> _Members
         flush=streams.sampler("db/standby_flush", design.standby_flush_ms, _MS),
     )
     return _Members(follow, 1, design.sync_timeout_s,
-                    streams.sampler("control/promotion", design.promotion_s))
+                    streams.sampler("control/promotion", design.promotion_s),
+                    cancel_acknowledges=design.standby_replication == "streaming")
 
 
 def _multi_az_cluster(design: RdsMultiAzCluster, streams: Streams) -> _Members:
@@ -67,7 +69,8 @@ def _multi_az_cluster(design: RdsMultiAzCluster, streams: Streams) -> _Members:
         apply_lag=streams.sampler("db/reader_apply_lag", design.reader_apply_lag_s),
     )
     return _Members(follow, design.commit_quorum, design.sync_timeout_s,
-                    streams.sampler("control/promotion", design.promotion_s))
+                    streams.sampler("control/promotion", design.promotion_s),
+                    cancel_acknowledges=True)  # S2: PostgreSQL semi-synchronous replication
 
 
 def build_single_az(world: World, net: Network, study, design: RdsSingleAz) -> Deployment:
@@ -119,6 +122,7 @@ def _build_rds(world: World, net: Network, study, design,
         return ReplicationGroup(
             world, net, primary, flush=flush, background_writes_per_s=background,
             quorum=quorum, sync_timeout_s=sync_timeout, name=primary.name,
+            cancel_acknowledges=own.cancel_acknowledges,
         )
 
     group = new_group(members[0])

@@ -44,7 +44,8 @@ class Call:
     instead of three closures per call.
     """
 
-    __slots__ = ("client", "is_write", "key", "write_id", "invoke", "node", "timer", "done")
+    __slots__ = ("client", "is_write", "key", "write_id", "invoke", "node", "timer", "done",
+                 "cancel_timer")
 
     def __init__(self, client: ObservedClient, is_write: bool, key: int,
                  write_id: int | None, invoke: float, node: Node):
@@ -55,6 +56,7 @@ class Call:
         self.invoke = invoke
         self.node = node
         self.timer: Timer | None = None
+        self.cancel_timer: Timer | None = None
         self.done = False
 
     def reply_write(self, ok: bool, version, error, prev=None) -> None:
@@ -219,9 +221,22 @@ class ObservedClient:
         return Call(self, is_write, key, write_id, invoke, node)
 
     def arm_timeout(self, op: Call) -> None:
-        """The client gives up on ``op`` ``op_timeout_s`` after it was invoked."""
-        delay = op.invoke + self.spec.op_timeout_s - self.world.now
-        op.timer = self.world.call_cancellable(delay, self._timeout, op)
+        """The client gives up on ``op`` ``op_timeout_s`` after it was invoked, and cancels
+        a write ``cancel_after_s`` after it (a cancel time already past was a cancel sent
+        to a node that did not answer: a failure streak's call)."""
+        world, invoke = self.world, op.invoke
+        op.timer = world.call_cancellable(invoke + self.spec.op_timeout_s - world.now,
+                                          self._timeout, op)
+        cancel = self.spec.cancel_after_s
+        if cancel is not None and op.is_write and invoke + cancel > world.now:
+            op.cancel_timer = world.call_cancellable(invoke + cancel - world.now,
+                                                     self._cancel, op)
+
+    def _cancel(self, op: Call) -> None:
+        """Send a cancel request for ``op`` to the node it went to (as a driver does)."""
+        op.cancel_timer = None
+        node = op.node
+        self.net.send(self.region, node.az, node.receive_cancel, op.write_id)
 
     # --- replies and time-outs ------------------------------------------------------------
     def _timeout(self, op: Call) -> None:
@@ -235,6 +250,8 @@ class ObservedClient:
         op.done = True
         if op.timer is not None:  # always set: the time-out is armed as the op is sent
             self.world.cancel(op.timer)  # answered in time: the time-out costs no event
+        if op.cancel_timer is not None:
+            self.world.cancel(op.cancel_timer)
         kind = OpKind.WRITE if op.is_write else OpKind.READ
         self._record(kind, op.key, value, version, op.invoke, outcome, op.node.name, error, prev)
 

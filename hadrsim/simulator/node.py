@@ -207,6 +207,14 @@ class Node:
         else:
             self.group.commit(key, write_id, reply)  # type: ignore[union-attr]
 
+    def receive_cancel(self, write_id: int) -> None:
+        """A client's cancel request for its write ``write_id`` arrived: a primary passes it
+        to its group (which may acknowledge the commit: ``ReplicationGroup.cancel_wait``)."""
+        group = self.group
+        if self.responsive and self.role == PRIMARY and group is not None \
+                and group.primary is self:
+            group.cancel_wait(write_id)
+
     def write_refusal(self) -> str | None:
         """Why this node refuses a client's write now; None when it commits or forwards it.
 

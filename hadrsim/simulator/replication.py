@@ -24,6 +24,15 @@ it holds every commit the primary acknowledged. Only a primary that answers
 judges its followers, so a dead primary (crashed, hung, its AZ or Region down)
 never strands a healthy standby. Failover controllers only promote in-sync
 followers, which is why a synchronous design loses nothing on any single failure.
+
+Unless a client cancels. With PostgreSQL-style synchronous replication
+(``cancel_acknowledges``: the Multi-AZ DB cluster, every emulated design) a commit
+whose client cancels it while it waits for its standbys is acknowledged once it is
+flushed locally, as PostgreSQL answers "canceling wait for synchronous replication"
+with success and a warning. Nothing tells the primary, nor its failover controller,
+that a standby now lacks an acknowledged commit: its followers stay in sync, and a
+promotion loses the write. The checkers see it from the history (an ``ok`` write
+missing from the final read), never from this flag.
 """
 
 from __future__ import annotations
@@ -139,7 +148,8 @@ class FollowerLink:
 
 class _Pending:
     __slots__ = (
-        "lsn", "lsn_from", "writes", "write_id", "reply", "flushed", "timeline", "started", "prev"
+        "lsn", "lsn_from", "writes", "write_id", "reply", "flushed", "timeline", "started", "prev",
+        "cancelled",
     )
 
     def __init__(self, timeline: Timeline, lsn_from: int, lsn: int, writes: int, write_id: int,
@@ -153,6 +163,7 @@ class _Pending:
         self.reply = reply
         self.flushed = False
         self.prev = prev  # the write it replaced (ALL_OLD)
+        self.cancelled = False  # its client cancelled the wait for the standbys
 
 
 class ReplicationGroup:
@@ -170,6 +181,7 @@ class ReplicationGroup:
         sync_timeout_s: float = 10.0,
         strict_quorum: bool = False,
         rpo_limit_s: float | None = None,
+        cancel_acknowledges: bool = False,
         name: str = "group",
     ):
         self.world = world
@@ -182,6 +194,7 @@ class ReplicationGroup:
         self.sync_timeout_s = sync_timeout_s
         self.strict_quorum = strict_quorum
         self.rpo_limit_s = rpo_limit_s
+        self.cancel_acknowledges = cancel_acknowledges
         self.blocked_by_rpo = False
         self.fenced = False  # a planned switchover: no new writes accepted
         self.links: dict[str, FollowerLink] = {}
@@ -274,7 +287,28 @@ class ReplicationGroup:
 
     def _flushed(self, pending: _Pending) -> None:
         pending.flushed = True
+        if pending.cancelled:
+            self._release_cancelled(pending)
         self._try_release()
+
+    def cancel_wait(self, write_id: int) -> None:
+        """The client of ``write_id`` cancelled its commit (see the module docstring): with
+        ``cancel_acknowledges`` a commit still waiting is acknowledged once flushed."""
+        if not self.cancel_acknowledges:
+            return
+        for pending in self._pending:
+            if pending.write_id == write_id:
+                pending.cancelled = True
+                if pending.flushed:
+                    self._release_cancelled(pending)
+                return
+
+    def _release_cancelled(self, pending: _Pending) -> None:
+        if pending not in self._pending or pending.timeline is not self.primary.timeline \
+                or not self.primary.responsive:
+            return  # released already, or lost with its primary
+        self._pending.remove(pending)
+        self._acknowledge(pending)
 
     def _needed_acks(self) -> tuple[int, list[FollowerLink]]:
         if self.strict_quorum:
@@ -302,13 +336,17 @@ class ReplicationGroup:
             if acks < needed or self._rpo_blocks():
                 return
             self._pending.popleft()
-            self.world.rec.commits.append(
-                Commit(
-                    self.world.now, primary.name, head.timeline.tid, head.lsn_from, head.lsn,
-                    head.writes, (head.write_id,),
-                )
+            self._acknowledge(head)
+
+    def _acknowledge(self, pending: _Pending) -> None:
+        """Record ``pending`` as an acknowledged commit and answer its client."""
+        self.world.rec.commits.append(
+            Commit(
+                self.world.now, self.primary.name, pending.timeline.tid, pending.lsn_from,
+                pending.lsn, pending.writes, (pending.write_id,),
             )
-            head.reply(True, version(head.timeline.tid, head.lsn), None, head.prev)
+        )
+        pending.reply(True, version(pending.timeline.tid, pending.lsn), None, pending.prev)
 
     def rpo_lag_s(self, link: FollowerLink) -> float:
         """How long the oldest commit this follower has not acknowledged has waited."""

@@ -300,7 +300,7 @@ def _walk(window: Window, lane: _Lane, paths: _Paths, flushes: list[float], wait
     spec = client.spec
     fraction, keys = spec.observed_write_fraction, spec.observed_keys
     probe, idle, dense_until = spec.probe_interval_s, spec.idle_interval_s, client.dense_until
-    timeout, needed = spec.op_timeout_s, window.needed
+    timeout, needed = spec.call_deadline_s, window.needed
     trips, copies, backs = paths.trips, paths.copies, paths.backs
     links = range(len(copies))
     t, writes, calls = lane.stop, 0, lane.calls

@@ -201,7 +201,7 @@ class Window:
         for client, at in list(runs.next.items()):
             if at < self.end or at <= t0:
                 del runs.next[client]
-                self.timeout_s = client.spec.op_timeout_s
+                self.timeout_s = client.spec.call_deadline_s
                 self.push(at, _INVOKE, client)
 
     # --- the steps ----------------------------------------------------------------------

@@ -10,9 +10,9 @@ the total lands on the published figure.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from hadrsim.spec.distributions import Dist, lognormal, uniform
 from hadrsim.spec.kinds import NodeSlot
@@ -140,6 +140,23 @@ class RdsMultiAzInstance(_RdsBase):
     standby_flush_ms: Dist = lognormal(1.0, 5.0)
     # ASM: a silent standby is dropped from the synchronous set after this.
     sync_timeout_s: Number = Field(10.0, gt=0)
+    # S1: the standby is kept by synchronous storage-level replication: a commit is never
+    # acknowledged without it, even when its client cancels the wait.
+    standby_replication: Literal["storage", "streaming"] = Field(
+        "storage", description="storage: AWS's synchronous block-level replication (S1); "
+        "streaming: PostgreSQL's synchronous streaming replication, as the emulator runs "
+        "it, where a commit whose client cancels the wait is acknowledged without the "
+        "standby (workload.cancel_after_s).",
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_default_replication(self, handler: Any) -> Any:
+        """The default dumps as before the field existed: results stores keyed by the
+        study's JSON still recognise their study."""
+        data = handler(self)
+        if isinstance(data, dict) and self.standby_replication == "storage":
+            data.pop("standby_replication", None)
+        return data
 
 
 class RdsMultiAzCluster(_RdsBase):

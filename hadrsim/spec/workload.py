@@ -14,7 +14,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+)
 
 from hadrsim.spec.types import Integer, Number
 
@@ -55,12 +62,42 @@ class WorkloadSpec(BaseModel):
         None, ge=1, description="Application-level failover: after this many failures in a "
         "row the client switches to the next Region's endpoint itself (None: never).",
     )
+    cancel_after_s: Number | None = Field(
+        None, gt=0, description="The application cancels a write still unanswered after this "
+        "long (a driver's query time-out sends a cancel request), then waits for the answer "
+        "up to op_timeout_s. PostgreSQL answers a commit cancelled while it waits for its "
+        "synchronous standby with success and a warning: the write is committed on the "
+        "primary only, and lost if a standby is promoted (simulated for PostgreSQL-style "
+        "synchronous replication: the Multi-AZ DB cluster, and every emulated design). "
+        "None: never cancels.",
+    )
+
+    @field_validator("cancel_after_s")
+    @classmethod
+    def _cancel_before_time_out(cls, value: float | None, info: ValidationInfo) -> float | None:
+        time_out = info.data.get("op_timeout_s")  # declared before: validated already
+        if value is not None and time_out is not None and value >= time_out:
+            raise ValueError(f"must be shorter than op_timeout_s ({time_out:g}): a client "
+                             "that gave up never cancels")
+        return value
+
+    @property
+    def call_deadline_s(self) -> float:
+        """How long after its invocation the client first acts on an unanswered call (a
+        cancel or its time-out): where a steady layout must hand the call back."""
+        if self.cancel_after_s is None:
+            return self.op_timeout_s
+        return min(self.cancel_after_s, self.op_timeout_s)
 
     @model_serializer(mode="wrap")
     def _omit_default_history(self, handler: Any) -> Any:
-        """A workload with the default ``history`` dumps as it did before the field existed,
-        so results stores keyed by the study's JSON still recognise their study."""
+        """A workload with the default ``history`` (and no ``cancel_after_s``) dumps as it did
+        before those fields existed, so results stores keyed by the study's JSON still
+        recognise their study."""
         data = handler(self)
-        if isinstance(data, dict) and self.history == "compressed":
-            data.pop("history", None)
+        if isinstance(data, dict):
+            if self.history == "compressed":
+                data.pop("history", None)
+            if self.cancel_after_s is None:
+                data.pop("cancel_after_s", None)
         return data
