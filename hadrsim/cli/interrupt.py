@@ -50,26 +50,27 @@ def stored_runs(store: ResultsStore | None, study: Study) -> Callable[[], int] |
     return count
 
 
-def interrupted_line(url: str | None, count: Callable[[], int] | None) -> str:
+def interrupted_line(url: str | None, count: Callable[[], int] | None,
+                     hint: str = "; rerun with --resume") -> str:
     """The one line printed on interruption."""
     if url is None or count is None:
         return "interrupted: nothing stored (no --store)"
     try:
         stored = count()
     except Exception:  # noqa: BLE001 - the line must be printed whatever the store does
-        return f"interrupted: runs stored so far are kept in {url}; rerun with --resume"
+        return f"interrupted: runs stored so far are kept in {url}{hint}"
     noun = "run" if stored == 1 else "runs"
-    return f"interrupted: {stored} {noun} stored in {url}; rerun with --resume"
+    return f"interrupted: {stored} {noun} stored in {url}{hint}"
 
 
 @contextmanager
-def interruptible(url: str | None = None, count: Callable[[], int] | None = None
-                  ) -> Iterator[None]:
+def interruptible(url: str | None = None, count: Callable[[], int] | None = None,
+                  hint: str = "; rerun with --resume") -> Iterator[None]:
     """SIGTERM behaves like Ctrl-C inside; either ends the command with one line and exit 130.
 
     ``url`` is the store's URL as the user gave it and ``count`` says how many
     runs it holds (see :func:`stored_runs`); without them the line says nothing
-    was stored.
+    was stored. ``hint`` ends the line (a command with no ``--resume`` gives "").
     """
     main = threading.current_thread() is threading.main_thread()
     previous_int = signal.getsignal(signal.SIGINT)
@@ -80,7 +81,7 @@ def interruptible(url: str | None = None, count: Callable[[], int] | None = None
         if main:  # a second Ctrl-C or SIGTERM must not cut the last line short
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        errors.print(interrupted_line(url, count), markup=False, highlight=False,
+        errors.print(interrupted_line(url, count, hint), markup=False, highlight=False,
                      soft_wrap=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:

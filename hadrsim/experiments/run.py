@@ -12,7 +12,7 @@ import gc
 import math
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import count
@@ -26,10 +26,12 @@ from hadrsim.simulator.checkers import run_metrics
 from hadrsim.simulator.client import ObservedClient
 from hadrsim.simulator.faults import FaultInjector
 from hadrsim.simulator.network import Network, region_rtt_lookup
+from hadrsim.simulator.recorder import Recorder
 from hadrsim.simulator.service import ClientService, Service
 from hadrsim.simulator.steady import SteadyRuns
 from hadrsim.simulator.vocabulary import Ev
 from hadrsim.simulator.world import World
+from hadrsim.spec.alarms import AlarmSpec
 from hadrsim.spec.study import Study
 
 QUIESCE_S = 30.0  # after the horizon: replication settles before replicas are compared
@@ -111,18 +113,19 @@ def _steady_runs(world: World, net: Network, service: ClientService,
             client.steady = runs
 
 
-def _add_time_to_alarm(study: Study, world: World, result: RunResult) -> None:
-    """``time_to_alarm_s`` per episode (first alarm of the study to fire) and per run.
+def add_time_to_alarm(alarms: Sequence[AlarmSpec], rec: Recorder, result: RunResult) -> None:
+    """``time_to_alarm_s`` per episode (first of ``alarms`` to fire) and per run, from the
+    run's records (the emulator's too).
 
     Each alarm is evaluated once over the run; an episode's delay is then a bisection
     in the alarm's entries into ALARM (a year of 60-s periods is half a million).
     """
-    if not study.alarms:
+    if not alarms:
         return
-    periods = {a.period_s for a in study.alarms}
-    series = {p: metric_columns(world.rec, p, {a.metric for a in study.alarms
-                                               if a.period_s == p}) for p in periods}
-    entries = [alarm_entries(series[a.period_s], a) for a in study.alarms]
+    periods = {a.period_s for a in alarms}
+    series = {p: metric_columns(rec, p, {a.metric for a in alarms if a.period_s == p})
+              for p in periods}
+    entries = [alarm_entries(series[a.period_s], a) for a in alarms]
     worst = math.nan
     for episode in result.episodes:
         times = [delay_to_alarm(e, episode["start_s"]) for e in entries]
@@ -174,7 +177,7 @@ def _run_once(study: Study, design_name: str, scenario_name: str, run_index: int
     try:
         world = simulate(study, design_name, scenario_name, run_index)
         result.metrics, result.episodes = run_metrics(world.rec)
-        _add_time_to_alarm(study, world, result)
+        add_time_to_alarm(study.alarms, world.rec, result)
         if scenario.stop_conditions:
             stops = [e.time_s for e in world.rec.control if e.event == Ev.EXPERIMENT_STOPPED]
             result.metrics["experiment_stopped_s"] = stops[0] if stops else math.nan

@@ -347,11 +347,17 @@ class ResultsStore:
         return out.merge(wide, left_on="id", right_index=True, how="left")
 
     def summary(self) -> pd.DataFrame:
-        """Runs per study and design (for ``hadrsim results list``)."""
+        """Runs per study and design (for ``hadrsim results list``); per source too when the
+        store holds emulated runs (``hadrsim emulate --store``), so they are never counted
+        as simulated ones."""
         frame = self.frame()
         if frame.empty:
             return frame
-        return (frame.groupby(["study", "design"], sort=False)
+        keys = ["study", "design"]
+        if "source" in frame.columns:
+            frame["source"] = frame["source"].fillna("simulation")
+            keys.append("source")
+        return (frame.groupby(keys, sort=False)
                 .agg(runs=("id", "count"), failed=("ok", lambda s: int((~s).sum())))
                 .reset_index())
 
