@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,11 +13,13 @@ from hadrsim.cli.common import (
     _bad_input,
     _check_output,
     _load,
+    _store_problem,
     _write_json_atomically,
     app,
     console,
     errors,
 )
+from hadrsim.cli.interrupt import interruptible
 
 
 @app.command()
@@ -36,6 +39,10 @@ def emulate(
     json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")] = None,
     keep: Annotated[bool, typer.Option(
         "--keep", help="Leave the servers' directory (data, logs) for inspection.")] = False,
+    store: Annotated[str | None, typer.Option(
+        help="Results store (SQLAlchemy URL or SQLite path): each run committed as it "
+        "finishes, marked source: emulation (the simulated ones source: simulation).")
+    ] = None,
 ) -> None:
     """Run DESIGN under SCENARIO on local PostgreSQL servers (127.0.0.1), measure with the
     simulation's checkers, and show the simulation of the same scaled scenario beside it
@@ -51,17 +58,54 @@ def emulate(
     except NotEmulated as exc:
         raise _bad_input(str(exc)) from None
     _check_output(json_path)
+    results_store = _open_store(store)
     try:
-        result = run(study, design, scenario, runs=runs, time_scale=time_scale,
-                     sim_runs=sim_runs, keep=keep,
-                     progress=lambda line: errors.print(line, markup=False, highlight=False))
+        with interruptible(store, _added_runs(results_store), hint=""):
+            result = run(study, design, scenario, runs=runs, time_scale=time_scale,
+                         sim_runs=sim_runs, keep=keep, store=results_store,
+                         progress=lambda line: errors.print(line, markup=False,
+                                                            highlight=False))
     except EmulatorUnavailable as exc:
         raise _bad_input(str(exc)) from None
     document = result.to_json()
     console.print(_table(document))
+    for metric, why in document["not_applicable"].items():
+        console.print(f"{metric}: not applicable to emulation ({why})", markup=False)
+    if result.stored is not None:
+        console.print(f"stored in {store}: {result.stored['emulation']} emulated runs "
+                      f"(source: emulation), {result.stored['simulation']} simulated",
+                      markup=False)
     if json_path is not None:
         _write_json_atomically(json_path, document)
         console.print(f"results written to {json_path}")
+
+
+def _open_store(store: str | None) -> Any:
+    """The results store, created if new (exit 2 if unusable), or None."""
+    if store is None:
+        return None
+    from hadrsim.experiments.store import ResultsStore, store_url
+
+    try:
+        return ResultsStore(store_url(store))
+    except Exception as exc:  # noqa: BLE001 - an unusable store is bad input
+        raise _store_problem(store, exc) from None
+
+
+def _added_runs(store: Any) -> Callable[[], int] | None:
+    """How many runs this command has added to ``store`` so far (for an interruption)."""
+    if store is None:
+        return None
+    from sqlalchemy import func, select
+
+    from hadrsim.experiments.store import runs as runs_table
+
+    def total() -> int:
+        with store.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(runs_table)).scalar() or 0)
+
+    before = total()
+    return lambda: total() - before
 
 
 def _table(document: dict[str, Any]) -> Any:
@@ -70,6 +114,9 @@ def _table(document: dict[str, Any]) -> Any:
     pg = document["postgresql"]
     promote = document["promote_s"]
     promoted = f"; pg_promote {sum(promote) / len(promote):.2f} s" if promote else ""
+    restore = document.get("restore_s") or []
+    if restore:
+        promoted += f"; point-in-time restore {sum(restore) / len(restore):.2f} s"
     table = Table(title=(
         f"{document['design']} x {document['scenario']}: emulated on PostgreSQL "
         f"{pg['version']} ({pg['source']}) vs simulated; time scale 1/{document['time_scale']:g}"

@@ -27,6 +27,7 @@ _NAMES = {
     "EMULATED_FAULTS": "hadrsim.emulate.nemesis",
     "scale_study": "hadrsim.emulate.timescale",
     "default_time_scale": "hadrsim.emulate.timescale",
+    "not_applicable": "hadrsim.emulate.run",
 }
 
 __all__ = sorted(_NAMES)

@@ -13,7 +13,9 @@ the key's value, and returns the value it replaced and its version, the WAL inse
 (a larger one is a newer write, also across a promotion: a new timeline continues the log).
 
 Outcomes, as the simulation's clients decide them:
-- ``ok``: the statement returned;
+- ``ok``: the statement returned (also a write whose commit was cancelled while it waited
+  for its synchronous standby: PostgreSQL answers that cancel with success and a warning,
+  the write committed on the primary only; see ``workload.cancel_after_s``);
 - ``fail``: known not to have taken effect: no connection, a refused or failed connect, a
   server error (a read-only standby), or a read that timed out or lost its connection;
 - ``unknown``: a write that timed out or lost its connection after it was sent (it may
@@ -134,7 +136,7 @@ class Client:
         self._conn, self._conn_member = None, None  # the attempt owns it now
         held = Attempt(kept)
         attempt = asyncio.create_task(self._attempt(held, member, is_write, key, write_id))
-        done, _ = await asyncio.wait({attempt}, timeout=spec.op_timeout_s)
+        done = await self._wait(attempt, held, is_write, invoke)
         if not done:
             held.abandon(attempt, self._stray)
             # a write that reached the server may have committed; one never sent did not
@@ -156,6 +158,27 @@ class Client:
         else:
             self._record(False, key, row[0], row[1], invoke, Outcome.OK, member, None)
         return False
+
+    async def _wait(self, attempt: asyncio.Task, held: Attempt, is_write: bool,
+                    invoke: float) -> bool:
+        """Wait for the attempt up to the time-out; a write still unanswered at
+        ``cancel_after_s`` gets a cancel request first (a driver's query time-out), sent on
+        its own so the call goes on waiting for its answer."""
+        spec = self.spec
+        cancel = spec.cancel_after_s if is_write else None
+        if cancel is not None:
+            done, _ = await asyncio.wait({attempt}, timeout=cancel)
+            if done:
+                return True
+            conn = held.conn
+            if held.sent and conn is not None:
+                left = max(0.1, spec.op_timeout_s - (self.clock() - invoke))
+                request = asyncio.create_task(_cancel(conn, left))
+                self._stray.add(request)
+                request.add_done_callback(self._stray.discard)
+        left = max(0.0, spec.op_timeout_s - (self.clock() - invoke))
+        done, _ = await asyncio.wait({attempt}, timeout=left)
+        return bool(done)
 
     async def _attempt(self, held: Attempt, member: str, is_write: bool, key: int,
                        write_id: int | None) -> tuple:
@@ -197,6 +220,13 @@ class Client:
             conn.pgconn.finish()  # the socket closes now; close() could wait on a dead peer
         with contextlib.suppress(Exception):
             await asyncio.wait_for(conn.close(), 0.2)
+
+
+async def _cancel(conn: psycopg.AsyncConnection, timeout_s: float) -> None:
+    """A cancel request for the statement running on ``conn`` (a new connection to the same
+    address, through the same link), given up after ``timeout_s``."""
+    with contextlib.suppress(Exception):
+        await conn.cancel_safe(timeout=timeout_s)
 
 
 def _reason(error: BaseException) -> str:

@@ -13,7 +13,11 @@ detected failure, as the simulation's controller does:
   at the new writer (``primary_conninfo`` through the existing link, reloaded);
 - a Single-AZ instance waits the design's (scaled) host replacement delay, drawn from the
   run's seed, and restarts the server on the same data directory: PostgreSQL's own crash
-  recovery.
+  recovery;
+- a Single-AZ instance whose storage is lost is restored from its backups at once (the
+  simulation waits its restore time; here PostgreSQL's own is measured): a point-in-time
+  restore to the last log upload (:mod:`hadrsim.emulate.pitr`). With automated backups off
+  there is nothing to restore from: ``restore_impossible``, and it stays down.
 
 Every step is logged with the simulation's event names (:class:`~hadrsim.simulator.vocabulary.Ev`).
 """
@@ -44,6 +48,7 @@ class FailoverController:
         self.region = topo.members[topo.primary].region  # RDS's control plane is here
         self.detector = Detector(topo, topo.design.detection, self.region, journal.clock, rng)
         self.promote_s: list[float] = []  # PostgreSQL's measured promotion times
+        self.restore_s: list[float] = []  # PostgreSQL's measured point-in-time restores
         self.strays: set[asyncio.Task] = set()  # queries left behind at their time-out
         self.active = True  # False once a DR promotion took the endpoints
         self.busy = False
@@ -86,7 +91,10 @@ class FailoverController:
         if candidate is not None:
             await self._fail_over(old, candidate)
         elif all(m.role == "primary" for m in topo.members.values()):
-            await self._replace_host(old)  # a lone instance: its host is replaced
+            if old.storage_lost:  # a lone instance: its volume is restored, or gone
+                await self._restore(old)
+            else:  # a lone instance: its host is replaced
+                await self._replace_host(old)
         else:
             self.journal.event(Ev.FAILOVER_ABORTED, old.name, "no in-sync standby answers")
 
@@ -146,16 +154,50 @@ class FailoverController:
             delay = float(design.replace_host_s.draw(self.rng, 1)[0])
         journal.event(Ev.INSTANCE_RELOCATED, old.name, f"new host in {delay:.2f} s")
         await asyncio.sleep(delay)
-        while self.topo.is_down(old.az) or self.topo.is_down(old.region):
-            await asyncio.sleep(self.detector.check.interval_s)  # no host there until it is back
+        await self._place_up(old)
         if old.server.running:
             old.server.kill()
         old.server.spawn()
         await old.server.wait_ready_async()
+        await self._catch_up(old)
         for link in self.topo.links_of(old.name):
             link.heal()
         journal.role(old.name, "primary", old.timeline, old.az, dataset="db")
         journal.event(Ev.PRIMARY_CHANGED, old.name, "restarted after crash recovery")
+
+    async def _restore(self, old: Member) -> None:
+        """A lone instance whose storage is gone: a point-in-time restore to the end of its
+        archive, logged as the simulation logs it; with automated backups off the data is
+        gone, and this controller stops (nothing is left to watch or recover)."""
+        journal, archive = self.journal, self.topo.archive
+        await self._place_up(old)
+        if archive is None:
+            journal.event(Ev.RESTORE_IMPOSSIBLE, old.name,
+                          "storage lost and no backup to restore from (automated "
+                          "backups off): the data is gone")
+            self.retire()
+            return
+        journal.event(Ev.RESTORE_STARTED, old.name)
+        restored = await archive.restore(old.server)
+        self.restore_s.append(restored.duration_s)
+        old.timeline, old.storage_lost = restored.timeline, False
+        await self._catch_up(old)
+        for link in self.topo.links_of(old.name):
+            link.heal()
+        journal.role(old.name, "primary", old.timeline, old.az, dataset="db")
+        journal.event(Ev.RESTORED_TO, old.name, f"t={restored.point_s:.3f} lsn {restored.lsn}")
+        journal.event(Ev.RESTORE_COMPLETED, old.name)
+
+    async def _catch_up(self, member: Member) -> None:
+        """A log upload missed while the instance was down is made before it serves
+        clients again: the archive then holds the log as of the missed instant."""
+        if self.topo.archive is not None:
+            await self.topo.archive.catch_up(member.server, self.journal.clock)
+
+    async def _place_up(self, member: Member) -> None:
+        """Wait until the member's AZ and Region are up: no new host there until then."""
+        while self.topo.is_down(member.az) or self.topo.is_down(member.region):
+            await asyncio.sleep(self.detector.check.interval_s)
 
 
 async def received_lsn(member: Member, strays: set[asyncio.Task]) -> int | None:

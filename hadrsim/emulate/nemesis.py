@@ -5,10 +5,16 @@
   time out, as against the simulation's unresponsive node) rather than being refused by
   a live kernel, which a process crash on a live host would give;
 - ``instance_hang``: SIGSTOP of the group, SIGCONT when the fault ends;
+- ``storage_loss``: an instance crash, then its data directory deleted; nothing reverts it
+  (:mod:`hadrsim.emulate.pitr`: the control plane restores a lone instance from its
+  backups, or it stays down);
 - ``network_partition`` / ``added_latency`` between two places (one way or both): the
   links whose two ends lie on the two sides are cut (bytes held, as TCP retransmits), or
   slowed by ``latency_ms`` (a one-way slowdown is spread over both directions: a proxy's
   delay is per link) with ``loss`` emulated as connection resets (:data:`LOSS_RESETS_PER_S`);
+- ``replication_break``: every replication link into the target follower is cut both ways
+  (its stream and its acknowledgements stop, as the simulation's broken inbound stream)
+  until the fault ends;
 - ``az_outage`` / ``region_outage``: every server there is killed and every link to or
   from there is cut (a client's connection hangs, as packets to a dead AZ vanish); when
   the fault ends the links heal; the servers stay down unless the control plane restarts
@@ -32,7 +38,8 @@ from hadrsim.simulator.records import Fault
 from hadrsim.spec.faults import Faults
 
 EMULATED_FAULTS = (Faults.INSTANCE_CRASH, Faults.INSTANCE_HANG, Faults.AZ_OUTAGE,
-                   Faults.REGION_OUTAGE, Faults.NETWORK_PARTITION, Faults.ADDED_LATENCY)
+                   Faults.REGION_OUTAGE, Faults.NETWORK_PARTITION, Faults.ADDED_LATENCY,
+                   Faults.REPLICATION_BREAK, Faults.STORAGE_LOSS)
 PATH_FAULTS = (Faults.NETWORK_PARTITION, Faults.ADDED_LATENCY)
 LOSS_RESETS_PER_S = 100.0
 """ASM: a busy connection sends ~100 packets a second; a loss probability p resets it at
@@ -57,11 +64,17 @@ class Nemesis:
                  rng: np.random.Generator) -> None:
         self.topo, self.journal, self.scenario, self.rng = topo, journal, scenario, rng
         self._reverts: list[asyncio.Task] = []
+        self._at = 0.0  # when the faults being injected struck
 
     async def run(self) -> None:
-        clock = self.journal.clock
+        """Faults scheduled at one instant are injected together and recorded at one time,
+        as the simulation's are (not a fraction of a millisecond apart, which would give
+        the first an empty episode window)."""
+        clock, last = self.journal.clock, None
         for fault in sorted(self.scenario.scheduled, key=lambda f: f.at_s):
             await asyncio.sleep(max(0.0, fault.at_s - clock()))
+            if fault.at_s != last:
+                self._at, last = clock(), fault.at_s
             self._inject(len(self.journal.faults) + 1, fault)
         if self._reverts:
             await asyncio.gather(*self._reverts)
@@ -70,9 +83,12 @@ class Nemesis:
         if fault.kind in PATH_FAULTS:
             self._inject_path(fault_id, fault)
             return
+        if fault.kind == Faults.REPLICATION_BREAK:
+            self._inject_break(fault_id, fault)
+            return
         scope, affected, members, places = self._resolve(fault)
         duration = self._duration(fault)
-        now = self.journal.clock()
+        now = self._at
         end = None if duration is None else now + duration
         self.journal.faults.append(
             Fault(fault_id, fault.kind, scope, fault.disruption_class, now, end, affected))
@@ -84,11 +100,16 @@ class Nemesis:
         else:  # the host is gone: its process, and every packet sent to it
             for member in members:
                 links.update((id(link), link) for link in self.topo.take_down(member.name))
+                if fault.kind == Faults.STORAGE_LOSS:  # and its volume
+                    member.server.wipe()
+                    member.storage_lost = True
         links.update((id(link), link) for link in self._links(places))
         for link in links.values():
             link.cut("both")
         self.topo.down.update(places)
-        if duration is not None:
+        # a lost volume stays lost: its end (recorded, as the simulation's) reverts nothing,
+        # only the control plane's restore brings the instance and its links back
+        if duration is not None and fault.kind != Faults.STORAGE_LOSS:
             self._reverts.append(asyncio.create_task(
                 self._revert(duration, fault.kind, members, list(links.values()), places)))
 
@@ -109,6 +130,38 @@ class Nemesis:
             elif kind == Faults.INSTANCE_CRASH and not member.server.running:
                 member.server.spawn()
 
+    def _inject_break(self, fault_id: int, fault: Any) -> None:
+        """The follower's inbound replication stops (links cut, bytes held) until the end."""
+        name = self._node(fault.target)
+        duration = self._duration(fault)
+        now = self._at
+        self.journal.faults.append(Fault(fault_id, fault.kind, f"stream:{name}",
+                                         fault.disruption_class, now,
+                                         None if duration is None else now + duration, ()))
+        links = [link for (_, follower), link in self.topo.replication_links.items()
+                 if follower == name]
+        for link in links:
+            link.cut("both")
+        if duration is not None:
+            self._reverts.append(asyncio.create_task(
+                self._undo_after(duration, [link.heal for link in links])))
+
+    def _node(self, target: str) -> str:
+        """The member a node fault's target names (``primary``, ``standby``, ``replica``,
+        ``node:NAME``), as the simulation resolves it."""
+        topo = self.topo
+        if target == "primary":
+            return topo.primary
+        if target in ("standby", "replica"):
+            name = _first_follower(topo, target)
+            if name is None:
+                raise NotEmulated(f"not emulated: fault target {target!r}: no {target}")
+            return name
+        name = target.removeprefix("node:")
+        if name not in topo.members:
+            raise NotEmulated(f"not emulated: fault target {target!r}: no such member")
+        return name
+
     def _duration(self, fault: Any) -> float | None:
         if fault.duration_s is None or isinstance(fault.duration_s, float):
             return fault.duration_s
@@ -123,7 +176,7 @@ class Nemesis:
                               "a place this design does not have")
         pairs = [(a, b)] if fault.one_way else [(a, b), (b, a)]
         duration = self._duration(fault)
-        now = self.journal.clock()
+        now = self._at
         scope = f"link:{a}{'->' if fault.one_way else '<->'}{b}"
         self.journal.faults.append(Fault(fault_id, fault.kind, scope, fault.disruption_class,
                                          now, None if duration is None else now + duration, ()))
@@ -156,12 +209,8 @@ class Nemesis:
         """``(scope, affected locations, members hit, places cut off)``."""
         topo, target = self.topo, fault.target
         primary = topo.members[topo.primary]
-        if fault.kind in (Faults.INSTANCE_CRASH, Faults.INSTANCE_HANG):
-            name = primary.name if target == "primary" else target.removeprefix("node:")
-            if target == "standby":
-                name = next(m.name for m in topo.members.values() if m.role == "standby")
-            if name not in topo.members:
-                raise NotEmulated(f"not emulated: fault target {target!r}: no such member")
+        if fault.kind in (Faults.INSTANCE_CRASH, Faults.INSTANCE_HANG, Faults.STORAGE_LOSS):
+            name = self._node(target)
             return f"node:{name}", (), [topo.members[name]], set()
         if fault.kind == Faults.AZ_OUTAGE:
             az = primary.az if target == "primary_az" else target
@@ -185,6 +234,23 @@ class Nemesis:
             if ends & places:
                 links.append(link)
         return links
+
+
+def _first_follower(topo: Topology, target: str) -> str | None:
+    """``standby``: the first synchronous standby; ``replica``: as the simulation picks the
+    DR copy, a cross-Region replica, then any replica, then a readable standby."""
+    home = topo.members[topo.primary].region
+    followers = [m for m in topo.members.values() if m.name != topo.primary and not m.fenced]
+    if target == "standby":
+        tests = [lambda m: m.role == "standby"]
+    else:
+        tests = [lambda m: m.role == "replica" and m.region != home,
+                 lambda m: m.role == "replica", lambda m: m.readable]
+    for test in tests:
+        for member in followers:
+            if test(member):
+                return member.name
+    return None
 
 
 __all__ = ["EMULATED_FAULTS", "Nemesis", "check_faults"]

@@ -406,6 +406,14 @@ class LinkProxy:
             if was_bwd:
                 conn.bwd.heal(now)
 
+    def lose_host(self) -> None:
+        """A host at one end is gone: every open connection passes nothing more, and is reset
+        when the link heals (a replaced host answers an old connection with an RST). What the
+        link held is never delivered: only retransmissions would have carried it, and a dead
+        host retransmits nothing. Call it with the link cut, so nothing passes meanwhile."""
+        for conn in list(self._conns):
+            conn.reset_on_heal = True
+
     def set_reset_rate(self, per_s: float) -> None:
         """Reset each open connection at ``per_s`` (Poisson, per connection); 0 = never."""
         self._reset_rate = _non_negative(per_s, "reset rate")

@@ -12,7 +12,11 @@ seeded, so an emulated run is a measurement, not a replay.
 The final read is PostgreSQL's own: the surviving primary's ``hadrsim_writes`` (the
 acknowledged writes it holds) and its timeline history (``pg_wal/*.history``: where each
 ancestor timeline was cut), which gives the surviving log ranges that the commit-based
-loss count checks against, independently of the client history.
+loss count checks against, independently of the client history. A primary that is down
+at the end (its storage lost and never restored, say) gives an unavailable final read with
+no writes, as the simulation's does; a member whose storage is lost has no replica state.
+Randomness also sets when a lone instance's log is uploaded (:mod:`hadrsim.emulate.pitr`),
+on the simulation's own stream for it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,10 +36,11 @@ from hadrsim.emulate.controller import FailoverController
 from hadrsim.emulate.dns import Resolver, Zone
 from hadrsim.emulate.journal import Journal
 from hadrsim.emulate.nemesis import Nemesis
+from hadrsim.emulate.pitr import Archive, archiving
 from hadrsim.emulate.runbook import PromotionRunbook
 from hadrsim.emulate.sandbox import Sandbox
 from hadrsim.emulate.topology import Member, Topology, build
-from hadrsim.experiments.run import RunResult
+from hadrsim.experiments.run import RunResult, add_time_to_alarm
 from hadrsim.simulator.checkers.run_metrics import run_metrics
 from hadrsim.simulator.random import Streams
 from hadrsim.simulator.recorder import Recorder
@@ -52,6 +58,7 @@ class Measured:
     """What one emulated run measured beyond its records: PostgreSQL's own timings."""
 
     promote_s: list[float] = field(default_factory=list)
+    restore_s: list[float] = field(default_factory=list)  # point-in-time restores
     build_s: float = 0.0
 
 
@@ -64,7 +71,8 @@ async def run_one(study: Any, design_name: str, scenario_name: str, run_index: i
     regions = list(study.workload.client_regions)
     measured = Measured()
     started = time.perf_counter()
-    topo = await build(study, design, sandbox, regions)
+    archive = Archive(sandbox) if archiving(design) else None
+    topo = await build(study, design, sandbox, regions, archive)
     measured.build_s = time.perf_counter() - started
     loop = asyncio.get_running_loop()
     t0 = loop.time()
@@ -81,6 +89,9 @@ async def run_one(study: Any, design_name: str, scenario_name: str, run_index: i
         dense = _dense_windows(study, scenario)
         background = [asyncio.create_task(controller.run(horizon)),
                       asyncio.create_task(nemesis.run())]
+        if archive is not None:
+            background.append(asyncio.create_task(_uploads(archive, topo, journal, streams,
+                                                           horizon)))
         runbook = None
         if any(m.role == "replica" for m in topo.members.values()):
             runbook = PromotionRunbook(topo, zone, journal, study.failover, controller,
@@ -94,6 +105,7 @@ async def run_one(study: Any, design_name: str, scenario_name: str, run_index: i
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
         measured.promote_s = controller.promote_s + (runbook.promote_s if runbook else [])
+        measured.restore_s = controller.restore_s
         recorder = await _records(topo, journal, clients, horizon)
     finally:
         await topo.close()
@@ -101,7 +113,35 @@ async def run_one(study: Any, design_name: str, scenario_name: str, run_index: i
     result = RunResult(design.name, design.kind, scenario.name, run_index, study.seed, horizon,
                        metrics, episodes, control=[tuple(e) for e in recorder.control],
                        wall_s=time.perf_counter() - started)
+    if "time_to_alarm_s" not in not_applicable(study):
+        add_time_to_alarm(study.alarms, recorder, result)
     return result, recorder, measured
+
+
+NOT_RECORDED = {"replica_lag_s": "the emulator records no apply positions of its followers"}
+"""Monitoring metrics whose records a run on real servers does not give (yet)."""
+
+
+def not_applicable(study: Any) -> dict[str, str]:
+    """Metrics the emulator cannot measure for ``study``, each with the reason: reported as
+    "not applicable to emulation", never computed from missing records as 0. An alarm on
+    an unrecorded metric makes ``time_to_alarm_s`` (the first alarm to fire) unknowable."""
+    out = {}
+    for alarm in study.alarms:
+        if alarm.metric in NOT_RECORDED:
+            out["time_to_alarm_s"] = (f"alarm {alarm.name!r} watches {alarm.metric}: "
+                                      f"{NOT_RECORDED[alarm.metric]}")
+    return out
+
+
+def _uploads(archive: Archive, topo: Topology, journal: Journal, streams: Streams,
+             horizon: float) -> Coroutine[Any, Any, None]:
+    """The log uploads, at the phase the simulation draws for the same run (its
+    ``backup/archive`` stream: one uniform draw over the interval)."""
+    interval = topo.design.log_archive_interval_s
+    phase = float(streams.generator("backup/archive").uniform(0, interval))
+    return archive.run(lambda: topo.members[topo.primary].server, journal.clock, interval,
+                       phase, horizon)
 
 
 def _zone(topo: Topology, journal: Journal) -> Zone:
@@ -146,7 +186,9 @@ async def _records(topo: Topology, journal: Journal, clients: list[Client],
     commits = sorted((x for c in clients for x in c.commits), key=lambda x: x.time_s)
     strays: set[asyncio.Task] = set()
     final = await _final_read(topo.members[topo.primary], journal.clock(), strays)
-    replicas = [await _replica_state(m, strays) for m in topo.members.values()]
+    # a member whose storage is lost holds nothing: no state, as in the simulation
+    replicas = [await _replica_state(m, strays) for m in topo.members.values()
+                if not m.storage_lost]
     await settle(strays)
     return Recorder(ops=ops, commits=commits, faults=journal.faults, roles=journal.roles,
                     control=journal.control, final=final, replicas=replicas,
@@ -165,7 +207,8 @@ async def _final_read(member: Member, now: float, strays: set[asyncio.Task]) -> 
         tip = int(row[0]) if row else 0
         return ids, tip, await _surviving_ranges(conn, member.timeline, tip)
 
-    if member.fenced or not member.server.running:
+    if member.fenced or member.storage_lost or not member.server.running:
+        # storage_lost: a restore the horizon cut short holds nothing yet, as simulated
         return FinalRead(now, member.name, False, member.timeline, 0, frozenset(), ())
     try:
         ids, tip, ranges = await bounded(work, FINAL_READ_S, strays)
@@ -176,8 +219,11 @@ async def _final_read(member: Member, now: float, strays: set[asyncio.Task]) -> 
 
 async def _surviving_ranges(conn: psycopg.AsyncConnection, timeline: int,
                             tip: int) -> tuple[tuple[int, int, int], ...]:
-    """``(timeline, lsn_from, lsn_to)`` of the log this server holds: its timeline
-    history file lists where each ancestor was cut; the newest runs to ``tip``."""
+    """``(timeline, lsn_from, lsn_to)`` of the log this server holds, both ends included as
+    the checkers read them (a successor's range starts right after its ancestor's end):
+    its timeline history file lists where each ancestor was cut, the first position the
+    successor wrote, so an ancestor holds up to the position before; the newest runs to
+    ``tip``."""
     spans, start = [], 0
     if timeline > 1:
         cur = await conn.execute("SELECT pg_read_file(%s)", (f"pg_wal/{timeline:08X}.history",))
@@ -187,7 +233,7 @@ async def _surviving_ranges(conn: psycopg.AsyncConnection, timeline: int,
             if len(parts) >= 2 and parts[0].isdigit():
                 hi, lo = parts[1].split("/")
                 switch = (int(hi, 16) << 32) + int(lo, 16)
-                spans.append((int(parts[0]), start, switch))
+                spans.append((int(parts[0]), start, switch - 1))
                 start = switch
     spans.append((timeline, start, tip))
     return tuple(spans)
@@ -210,4 +256,4 @@ async def _replica_state(member: Member, strays: set[asyncio.Task]) -> ReplicaSt
     return ReplicaState(member.name, "db", member.role, True, values)
 
 
-__all__ = ["GRACE_S", "Measured", "run_one"]
+__all__ = ["GRACE_S", "NOT_RECORDED", "Measured", "not_applicable", "run_one"]

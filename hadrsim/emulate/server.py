@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from hadrsim.emulate.binaries import child_env, preexec
 from hadrsim.emulate.processes import (
     alive,
+    chown,
     proc_stat,
     read_lockfile,
     release_ipc,
@@ -139,10 +140,14 @@ class PgServer:
         with open(self.datadir / "postgresql.conf", "a") as conf:
             conf.write(f"\n# {why} (hadrsim emulator)\n{lines}")
 
-    def init_primary(self, settings: dict[str, str] | None = None) -> None:
-        """A new cluster (initdb), set up to stream to standbys; ``settings`` go last."""
+    def init_primary(self, settings: dict[str, str] | None = None, *,
+                     wal_segsize_mb: int | None = None) -> None:
+        """A new cluster (initdb), set up to stream to standbys; ``settings`` go last.
+        ``wal_segsize_mb``: WAL segments of that size instead of 16 MB (an archived
+        segment is copied whole, however little of it was written)."""
+        segsize = [] if wal_segsize_mb is None else [f"--wal-segsize={wal_segsize_mb}"]
         self._run([self._tool("initdb"), "-D", str(self.datadir), "-U", "postgres", "-A",
-                   "trust", "--no-sync", "-E", "UTF8", "--locale=C"], "initdb", 120.0)
+                   "trust", "--no-sync", "-E", "UTF8", "--locale=C", *segsize], "initdb", 120.0)
         self._append_conf({**BASE_SETTINGS, "port": str(self.port)}, "emulated instance")
         if settings:
             self._append_conf(settings, "init_primary settings")
@@ -167,6 +172,26 @@ class PgServer:
         self._append_conf({"port": str(self.port)}, "this standby's own port")
         if settings:
             self._append_conf(settings, "init_standby settings")
+
+    def base_backup(self, dest: Path) -> None:
+        """A base backup of this running server into the new directory ``dest``, with the
+        log written during it (``-X stream``): consistent by itself, and the start of any
+        later archive recovery."""
+        self._run([self._tool("pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.port),
+                   "-U", "postgres", "-D", str(dest), "-X", "stream", "-c", "fast",
+                   "--no-sync"], "pg_basebackup", 300.0)
+
+    def init_from_backup(self, base: Path, settings: dict[str, str]) -> None:
+        """A new data directory in archive recovery: a copy of the base backup ``base``
+        (made by this account, so it owns every file), ``settings`` (``restore_command``...)
+        and ``recovery.signal``. The server must not have a data directory (wipe() first)."""
+        if self.datadir.exists():
+            raise ServerError(f"{self.name} still has its data directory: wipe() it first")
+        self._run(["cp", "-a", str(base), str(self.datadir)], "copy of the base backup", 300.0)
+        self._append_conf({"port": str(self.port), **settings}, "archive recovery")
+        signal_file = self.datadir / "recovery.signal"
+        signal_file.touch()
+        chown(signal_file, self._sandbox.user)  # PostgreSQL removes it at the end
 
     def spawn(self) -> None:
         """Start the postmaster as a child in its own session; returns at once.

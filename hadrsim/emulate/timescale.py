@@ -5,11 +5,12 @@ an emulation take hours. :func:`scale_study` divides every *control* duration of
 and one scenario by the factor: the horizon, fault times and durations, think times and the
 client's retry pause and observation windows, the health-check interval (not below
 :data:`MIN_CHECK_INTERVAL_S`), DNS TTLs and caches,
-operator delays, promotion and host-replacement laws. It leaves alone what cannot be
+operator delays, promotion and host-replacement laws, the log-upload interval of
+automated backups (what a point-in-time restore reaches). It leaves alone what cannot be
 shrunk faithfully: network latencies (a user-space proxy cannot emulate much below a
 millisecond), the client's operation time-out and the health check's time-out (below ~200 ms
-they would fire on ordinary commits), and PostgreSQL's own costs (promotion, crash recovery),
-which are whatever they measure.
+they would fire on ordinary commits), and PostgreSQL's own costs (promotion, crash recovery,
+restore), which are whatever they measure.
 
 The scaled study is what the emulator runs *and* what the side-by-side simulation runs, so
 the comparison tests the model's structure (detection, decision, DNS, retries, loss
@@ -89,7 +90,8 @@ def _scaled_policy(policy: Any, inv: float) -> Any:
     return policy.model_copy(update=update)
 
 
-_DESIGN_TIMES = ("dns_ttl_s", "promotion_s", "replace_host_s", "restore_s", "sync_timeout_s")
+_DESIGN_TIMES = ("dns_ttl_s", "promotion_s", "replace_host_s", "restore_s", "sync_timeout_s",
+                 "log_archive_interval_s")  # RDS's 5-min log upload: the PITR's cadence
 
 
 def _design_times(design: Any, inv: float) -> dict[str, Any]:

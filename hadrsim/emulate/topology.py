@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
@@ -34,6 +34,9 @@ from hadrsim.emulate.sandbox import Sandbox
 from hadrsim.emulate.server import PgServer
 from hadrsim.simulator.network import region_rtt_lookup
 from hadrsim.spec.kinds import kind_of
+
+if TYPE_CHECKING:
+    from hadrsim.emulate.pitr import Archive
 
 EMULATED_KINDS = ("rds_single_az", "rds_multi_az_instance", "rds_multi_az_cluster")
 
@@ -56,6 +59,7 @@ class Member:
     fenced: bool = False  # failed over from: never serves again in this run
     hung: bool = False  # paused by the nemesis (SIGSTOP)
     sync: bool = True  # counts for the commit (synchronous_standby_names)
+    storage_lost: bool = False  # its data directory is gone (until a restore)
 
 
 @dataclass
@@ -72,6 +76,7 @@ class Topology:
     control_links: dict[tuple[str, str], LinkProxy] = field(default_factory=dict)
     down: set[str] = field(default_factory=set)  # Regions and AZs out now (the nemesis)
     reader_endpoint: str | None = None
+    archive: Archive | None = None  # the lone instance's automated backups (PITR)
 
     @property
     def writer_name(self) -> str:
@@ -115,6 +120,7 @@ class Topology:
 
     def take_down(self, member: str) -> list[LinkProxy]:
         """The member's host is gone: cut its links, then kill its server; the links cut.
+        Its open connections never deliver another byte: they reset when a link heals.
 
         Cut first, so that the killed server's connection resets do not reach its clients
         (a reset does not cross a cut): they wait out their time-outs, as against the
@@ -122,6 +128,7 @@ class Topology:
         links = self.links_of(member)
         for link in links:
             link.cut("both")
+            link.lose_host()  # what it sent and the links held dies with it
         server = self.members[member].server
         if server.running:
             server.kill()
@@ -202,11 +209,13 @@ def one_way_delay_s(study: Any) -> Callable[[str, str, str, str], float]:
     return delay
 
 
-async def build(study: Any, design: Any, sandbox: Sandbox, client_regions: list[str]) -> Topology:
+async def build(study: Any, design: Any, sandbox: Sandbox, client_regions: list[str],
+                archive: Archive | None = None) -> Topology:
     """Start the design's servers and links: the primary with the schema, its followers
-    streaming from it (synchronous ones in sync), a proxy per link."""
+    streaming from it (synchronous ones in sync), a proxy per link. With ``archive`` the
+    primary archives its log and a base backup is taken once the schema is in place."""
     check_emulated(design)
-    topo = Topology(design, study, sandbox)
+    topo = Topology(design, study, sandbox, archive=archive)
     replicas = {spec.name: spec for spec in getattr(design, "replicas", [])}
     for i, slot in enumerate(kind_of(design).inventory(design)):
         replica = replicas.get(slot.name)
@@ -244,12 +253,17 @@ async def build(study: Any, design: Any, sandbox: Sandbox, client_regions: list[
 
 
 async def _start_servers(topo: Topology) -> None:
-    primary = topo.members[topo.primary]
-    primary.server.init_primary()
+    primary, archive = topo.members[topo.primary], topo.archive
+    if archive is None:
+        primary.server.init_primary()
+    else:
+        primary.server.init_primary(archive.settings(), wal_segsize_mb=archive.wal_segsize_mb)
     primary.server.start()
     keys = topo.study.workload.observed_keys
     with psycopg.connect(primary.server.conninfo(), autocommit=True) as conn:
         conn.execute(SCHEMA.format(keys=int(keys)))
+    if archive is not None:
+        await asyncio.to_thread(archive.snapshot, primary.server)
     followers = [m for m in topo.members.values() if m.name != topo.primary]
     for member in followers:
         link = topo.replication_links[(primary.name, member.name)]

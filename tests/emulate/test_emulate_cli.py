@@ -49,17 +49,38 @@ def test_a_multi_az_crash_from_the_command_line(tmp_path, pg_binaries, monkeypat
     study = tmp_path / "short.yaml"
     text = SECURECART.read_text().replace("horizon_s: 1800", "horizon_s: 600")
     study.write_text(text.replace("at_s: 300}]", "at_s: 200}]"))
-    out = tmp_path / "emulated.json"
+    out, db = tmp_path / "emulated.json", tmp_path / "results.db"
     result = _invoke("emulate", study, "--design", "multi-az", "--scenario", "instance-crash",
-                     "--time-scale", "30", "--sim-runs", "5", "--json", out)
+                     "--time-scale", "30", "--sim-runs", "5", "--json", out, "--store", db)
     assert result.exit_code == 0, result.output
     assert "emulation mean" in result.output and "rto_write_s" in result.output
     document = json.loads(out.read_text())
     assert document["source"] == "emulation" and document["time_scale"] == 30.0
     assert document["postgresql"]["version"] == pg_binaries.version
     assert document["emulation"]["runs"] == 1 and document["simulation"]["runs"] == 5
+    assert document["not_applicable"] == {}
     metrics = document["runs"][0]["metrics"]
     assert metrics["lost_writes"] == 0.0 and metrics["episodes"] == 1.0
+    _stored_apart(db, document)
+
+
+def _stored_apart(db: Path, document: dict) -> None:
+    """``--store``: the emulated run and the simulated ones, each marked with its source,
+    under the scaled study (never with ``hadrsim run``'s runs), with their records."""
+    from hadrsim.experiments.store import ResultsStore
+
+    store = ResultsStore(f"sqlite:///{db}", readonly=True)
+    frame = store.frame()
+    assert sorted(frame["source"]) == ["emulation"] + ["simulation"] * 5
+    emulated = frame[frame["source"] == "emulation"].iloc[0]
+    assert emulated["lost_writes"] == document["runs"][0]["metrics"]["lost_writes"]
+    assert emulated["time_scale"] == 30.0
+    params = {"source": "emulation", "time_scale": 30.0,
+              "postgresql": document["postgresql"]["version"]}
+    assert store.records(int(emulated["study_id"]), "multi-az", "instance-crash", 0,
+                         params) is not None
+    listed = _invoke("results", "list", f"sqlite:///{db}")
+    assert listed.exit_code == 0 and "emulation" in listed.output
 
 
 def _under(run_dir: Path) -> list[int]:

@@ -3,10 +3,13 @@
 Each case runs one emulation (about 20-30 s of real servers, clients and faults) and the
 simulation of the same time-scaled study with the emulated topology's semantics, and
 checks what issue 15 asks: the same losses, and RTOs within 20%. The cases are small
-studies (600 s at 1/20: 30 s of emulation) so the file stays within the suite's budget.
+studies (600 s at 1/20: 30 s of emulation; the storage-loss ones at 1/30) so the file
+stays within the suite's budget.
 """
 
 from __future__ import annotations
+
+import math
 
 import pytest
 
@@ -130,3 +133,63 @@ def test_a_hung_primary_is_failed_over_and_fenced_like_the_simulated_one(make_st
     assert emulated["n_censored"] == 0
     assert emulated["mean"] == pytest.approx(simulated["mean"], rel=0.20)
     assert _side(result, Metric.LOST_WRITES)[0]["mean"] == 0.0
+
+
+def _events(run) -> list[str]:
+    return [event for _, event, _, _ in run.control]
+
+
+def test_a_lost_single_az_volume_is_restored_to_the_last_log_upload_in_both(make_study):
+    """A Single-AZ instance loses its storage 15 s in (1/30 of 450 s): both restore it from
+    the base backup and the archived log, to the last 5-min (here 10-s) log upload before
+    the loss, at the same instant (the uploads' phase comes from the run's seed, on the
+    simulation's stream); both lose the writes acknowledged since, over a window no longer
+    than the upload interval; the twin's restore takes PostgreSQL's measured time."""
+    study = make_study(
+        horizon_s=600.0,
+        workload={"observed_clients": 3, "client_regions": ["us-east-1"]},
+        designs=[{"name": "single", "kind": "rds_single_az"}],
+        scenarios=[{"name": "loss", "scheduled": [{"kind": "storage_loss", "at_s": 450.0}]}],
+    )
+    result = emulate(study, "single", "loss", runs=1, time_scale=30.0, sim_runs=30)
+    interval = result.study.design("single").log_archive_interval_s
+    assert interval == pytest.approx(10.0)
+    emulated, simulated = result.runs[0], result.simulated
+    for run in (emulated, *simulated):
+        episode = run.episodes[0]
+        assert episode["kind"] == "storage_loss" and episode["recovered_write"] is True
+        assert episode[Metric.LOST_WRITES] > 0
+        assert 0 < episode[Metric.RPO_S] <= interval + 0.5
+        events = _events(run)
+        assert events.index("restore_started") < events.index("restored_to") \
+            < events.index("restore_completed")
+    assert emulated.metrics["lost_writes_commits"] == emulated.metrics[Metric.LOST_WRITES]
+    restored = [float(detail.split()[0][2:]) for run in (emulated, simulated[0])
+                for _, event, _, detail in run.control if event == "restored_to"]
+    assert restored[0] == pytest.approx(restored[1], abs=0.2)  # the same upload
+    assert emulated.episodes[0][Metric.RPO_S] == pytest.approx(
+        simulated[0].episodes[0][Metric.RPO_S], abs=0.5)
+    assert len(result.restore_s) == 1 and 0 < result.restore_s[0] < 10
+    assert result.to_json()["restore_s"] == result.restore_s
+
+
+def test_a_lost_volume_without_backups_stays_lost_in_both(make_study):
+    """With automated backups off (retention 0) there is nothing to restore from: both
+    log restore_impossible, the instance stays down to the end (an unavailable final
+    read), and the episode's losses are unknown (NaN), not 0."""
+    study = make_study(
+        horizon_s=180.0,
+        workload={"observed_clients": 2, "client_regions": ["us-east-1"]},
+        designs=[{"name": "bare", "kind": "rds_single_az", "backups": {"retention_days": 0}}],
+        scenarios=[{"name": "loss", "scheduled": [{"kind": "storage_loss", "at_s": 90.0}]}],
+    )
+    result = emulate(study, "bare", "loss", runs=1, time_scale=30.0, sim_runs=5)
+    for run in (result.runs[0], *result.simulated):
+        events = _events(run)
+        assert "restore_impossible" in events and "restore_started" not in events
+        episode = run.episodes[0]
+        assert episode["recovered_write"] is False
+        assert math.isnan(episode[Metric.LOST_WRITES]) and math.isnan(episode[Metric.RPO_S])
+    assert not result.recorders[0].final.available
+    assert result.recorders[0].replicas == []  # a lost volume holds nothing
+    assert result.restore_s == []

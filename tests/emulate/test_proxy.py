@@ -297,23 +297,37 @@ def test_close_leaves_no_task_and_stops_listening():
     asyncio.run(body())
 
 
+def _holding() -> tuple[list[asyncio.StreamWriter], Handler]:
+    """A target that keeps each connection open, its writers listed as they are accepted."""
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+        await reader.read(1)
+
+    return accepted, hold
+
+
+async def _open_then_cut(proxy: LinkProxy, accepted: list[asyncio.StreamWriter]
+                         ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection through ``proxy`` that reached the target, then the link cut."""
+    reader, writer = await _open(proxy)
+    writer.write(b"q")
+    await _until(lambda: bool(accepted))
+    proxy.cut("both")
+    return reader, writer
+
+
 def test_a_reset_from_the_target_waits_behind_a_cut_until_heal():
     """A target that dies resetting its connection while the link is cut: the client hears
     nothing (a partition drops the RST as it drops bytes) until the link heals, then gets
     the reset. (A fenced, hung primary's clients wait out their time-outs this way, as
     against the simulation's silent node.)"""
-    resets: list[asyncio.StreamWriter] = []
-
-    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        resets.append(writer)
-        await reader.read(1)
+    resets, hold = _holding()
 
     async def body() -> None:
         async with _link(hold) as proxy:
-            reader, writer = await _open(proxy)
-            writer.write(b"q")
-            await _until(lambda: bool(resets))
-            proxy.cut("both")
+            reader, writer = await _open_then_cut(proxy, resets)
             sock = resets[0].get_extra_info("socket")
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             resets[0].transport.abort()  # RST toward the proxy
@@ -322,6 +336,30 @@ def test_a_reset_from_the_target_waits_behind_a_cut_until_heal():
             proxy.heal()
             with pytest.raises(ConnectionResetError):
                 await asyncio.wait_for(reader.read(100), 1.0)
+            writer.close()
+
+    asyncio.run(body())
+
+
+def test_what_a_lost_host_sent_behind_a_cut_is_never_delivered():
+    """A host gone while the link is cut (the emulator's crash: cut, then kill): what it
+    sent and its FIN were held, and only retransmissions would carry them once the link
+    heals, which a dead host never sends. At heal the peer gets a reset and not one of the
+    held bytes (a standby must not receive WAL from a primary that died before shipping
+    it)."""
+    sent, speak = _holding()
+
+    async def body() -> None:
+        async with _link(speak) as proxy:
+            reader, writer = await _open_then_cut(proxy, sent)
+            proxy.lose_host()
+            sent[0].write(b"wal")  # held behind the cut...
+            sent[0].close()  # ... and the FIN of the process the kill ended
+            await asyncio.sleep(0.05)
+            proxy.heal()
+            with pytest.raises(ConnectionResetError):
+                await asyncio.wait_for(reader.read(100), 1.0)
+            assert proxy.stats["bytes_backward"] == 0
             writer.close()
 
     asyncio.run(body())

@@ -70,3 +70,21 @@ def test_the_twin_simulation_uses_postgresql_rules_and_runs(study):
     assert design.promotion_s.mean == pytest.approx(0.3)
     result = run_once(twin, "maz", "hang", 0)
     assert result.ok, result.error
+
+
+def test_the_log_upload_interval_shrinks_and_the_twin_restores_as_postgresql(make_study):
+    """RDS's 5-min log upload (what a point-in-time restore reaches) is a control duration:
+    / 30; the twin's restore after a storage loss takes the measured restores' mean."""
+    study = make_study(
+        designs=[{"name": "single", "kind": "rds_single_az"}],
+        scenarios=[{"name": "loss", "scheduled": [{"kind": "storage_loss", "at_s": 450.0}]}],
+    )
+    scaled = scale_study(study, "single", "loss", 30.0)
+    assert study.design("single").log_archive_interval_s == 300.0
+    assert scaled.design("single").log_archive_interval_s == pytest.approx(10.0)
+    twin = emulated_semantics(scaled, "single", [], restore_s=[0.3, 0.5])
+    assert twin.design("single").restore_s.mean == pytest.approx(0.4)
+    result = run_once(twin, "single", "loss", 0)
+    assert result.ok, result.error
+    events = {event: t for t, event, _, _ in result.control}
+    assert events["restore_completed"] - events["restore_started"] == pytest.approx(0.4)
