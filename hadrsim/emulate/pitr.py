@@ -80,17 +80,29 @@ def archiving(design: Any) -> bool:
     return design.kind in RESTORABLE_KINDS and design.backups.retention_days > 0
 
 
+FAILOVER_KINDS = ("rds_multi_az_instance", "rds_multi_az_cluster")
+"""Kinds whose primary's lost storage is a failover to a standby, as a crash is."""
+
+
 def check_storage_loss(design: Any, scenario: Any) -> None:
-    """Raise :class:`NotEmulated` for a ``storage_loss`` on a design other than a lone
-    instance: the simulation rebuilds a lost standby from its primary, which the emulator
-    does not do (it never re-creates a member)."""
+    """Raise :class:`NotEmulated` for a ``storage_loss`` the emulator cannot follow through:
+    a lone instance is restored from its backups and a Multi-AZ primary is failed over
+    from (its host fenced, as after a crash), but a lost standby or replica is rebuilt from
+    its primary in the simulation, which the emulator does not do (it never re-creates a
+    member)."""
     if design.kind in RESTORABLE_KINDS:
         return
     for i, fault in enumerate(scenario.scheduled):
-        if fault.kind == Faults.STORAGE_LOSS:
-            raise NotEmulated(f"not emulated: {fault.kind} on {design.kind} (scenario "
-                              f"{scenario.name!r} scheduled.{i}); the emulator restores "
-                              f"lost storage for {', '.join(RESTORABLE_KINDS)} only")
+        if fault.kind != Faults.STORAGE_LOSS:
+            continue
+        if design.kind in FAILOVER_KINDS and fault.target == "primary":
+            continue
+        raise NotEmulated(f"not emulated: {fault.kind} on {design.kind} with target "
+                          f"{fault.target!r} (scenario {scenario.name!r} "
+                          f"scheduled.{i}); the emulator restores a lone instance "
+                          f"({', '.join(RESTORABLE_KINDS)}) and fails over from the "
+                          f"primary of {', '.join(FAILOVER_KINDS)}, and never rebuilds a "
+                          "lost follower")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from hadrsim.emulate import emulate
@@ -19,48 +20,64 @@ from hadrsim.simulator.vocabulary import Metric
 pytestmark = pytest.mark.usefixtures("pg_binaries")
 
 
+def agrees(emulated: float, simulated: list[float]) -> bool:
+    """Issue 15's loss criterion for one emulated run: within 20% of the simulated mean, or
+    inside the simulated runs' central 95% (one emulated run has no interval of its own)."""
+    values = np.asarray(simulated, float)
+    mean = float(values.mean())
+    low, high = np.percentile(values, [2.5, 97.5])
+    return abs(emulated - mean) <= 0.2 * abs(mean) or low <= emulated <= high
+
+
 def _side(result, metric: str) -> tuple[dict, dict]:
     sides = result.summaries()
     return sides["emulation"]["metrics"][metric], sides["simulation"]["metrics"][metric]
 
 
-@pytest.fixture(scope="module")
-def multi_az_crash(make_study):
+@pytest.mark.parametrize("kind", ["instance_crash", "storage_loss"])
+def test_a_lost_multi_az_primary_is_failed_over_as_in_the_simulation(make_study, kind):
+    """The primary's host crashes, or its volume is lost (the data directory deleted): the
+    synchronous standby is promoted, emulated and simulated alike. One emulation per case
+    (each is a test of its own, so parallel workers never run one twice)."""
     study = make_study(
         horizon_s=600.0,
         workload={"observed_clients": 3, "client_regions": ["us-east-1"]},
         designs=[{"name": "maz", "kind": "rds_multi_az_instance"}],
-        scenarios=[{"name": "crash", "scheduled": [{"kind": "instance_crash", "at_s": 200.0}]}],
+        scenarios=[{"name": "lost", "scheduled": [{"kind": kind, "at_s": 200.0}]}],
     )
-    return emulate(study, "maz", "crash", runs=1, time_scale=20.0, sim_runs=20)
+    result = emulate(study, "maz", "lost", runs=1, time_scale=20.0, sim_runs=20)
+    assert result.runs[0].episodes[0]["kind"] == kind
+    _loses_nothing(result)
+    _recovers_within_a_fifth(result)
+    _logs_the_failover_alike(result)
 
 
-def test_a_multi_az_crash_loses_nothing_in_either(multi_az_crash):
-    """A synchronous standby promoted after a crash: 0 lost acknowledged writes, emulated
-    and simulated, and the final read found every acknowledged write."""
-    emulated, simulated = _side(multi_az_crash, Metric.LOST_WRITES)
+def _loses_nothing(result) -> None:
+    """0 lost acknowledged writes, emulated and simulated, and the final read found every
+    acknowledged write."""
+    emulated, simulated = _side(result, Metric.LOST_WRITES)
     assert emulated["n"] == 1 and emulated["mean"] == 0.0
     assert simulated["mean"] == 0.0
-    run = multi_az_crash.runs[0]
+    run = result.runs[0]
     assert run.metrics["lost_writes_commits"] == 0.0  # the timeline history agrees
     assert run.metrics["ops"] > 500
 
 
-def test_a_multi_az_crash_recovers_within_a_fifth_of_the_simulation(multi_az_crash):
+def _recovers_within_a_fifth(result) -> None:
     """Client-observed write RTO: emulated within 20% of the simulated mean."""
-    emulated, simulated = _side(multi_az_crash, Metric.RTO_WRITE_S)
+    emulated, simulated = _side(result, Metric.RTO_WRITE_S)
     assert emulated["n_censored"] == 0 and simulated["n_censored"] == 0
     assert emulated["mean"] == pytest.approx(simulated["mean"], rel=0.20)
 
 
-def test_the_emulated_failover_is_logged_like_the_simulated_one(multi_az_crash):
+def _logs_the_failover_alike(result) -> None:
     """The control plane's events use the simulation's names, in the same order."""
-    events = [event for _, event, _, _ in multi_az_crash.runs[0].control]
-    simulated = [event for _, event, _, _ in multi_az_crash.simulated[0].control]
+    events = [event for _, event, _, _ in result.runs[0].control]
+    simulated = [event for _, event, _, _ in result.simulated[0].control]
     for name in ("failure_detected", "promotion_started", "promotion_completed"):
         assert name in events and name in simulated
     assert events.index("failure_detected") < events.index("promotion_completed")
-    assert multi_az_crash.promote_s and all(0 < t < 30 for t in multi_az_crash.promote_s)
+    assert result.promote_s and all(0 < t < 30 for t in result.promote_s)
 
 
 def test_a_partitioned_synchronous_standby_blocks_commits_in_both(make_study):
@@ -108,11 +125,10 @@ def test_an_async_replica_promoted_after_a_region_loss_loses_writes_in_both(make
     emulated = result.runs[0].episodes[-1]
     simulated = [run.episodes[-1] for run in result.simulated]
     assert emulated["kind"] == "region_outage" and emulated["recovered_write"] is True
-    sim_lost = sum(e[Metric.LOST_WRITES] for e in simulated) / len(simulated)
-    sim_rpo = sum(e[Metric.RPO_S] for e in simulated) / len(simulated)
-    assert emulated[Metric.LOST_WRITES] > 0 and sim_lost > 0
-    assert 0.4 * sim_lost <= emulated[Metric.LOST_WRITES] <= 2.5 * sim_lost
-    assert 0.4 * sim_rpo <= emulated[Metric.RPO_S] <= 2.5 * sim_rpo
+    sim_lost = [e[Metric.LOST_WRITES] for e in simulated]
+    assert emulated[Metric.LOST_WRITES] > 0 and min(sim_lost) > 0
+    assert agrees(emulated[Metric.LOST_WRITES], sim_lost)
+    assert agrees(emulated[Metric.RPO_S], [e[Metric.RPO_S] for e in simulated])
     for run in (result.runs[0], result.simulated[0]):
         events = [event for _, event, _, _ in run.control]
         assert "failover_aborted" in events and "promotion_completed" in events

@@ -103,18 +103,23 @@ def test_a_restore_brings_back_what_was_uploaded_and_nothing_after(sandbox: Sand
 
 
 def test_only_a_lone_instance_with_backups_on_archives(make_study) -> None:
-    """Retention 0 turns automated backups off (no archive); a storage loss on a design
-    whose lost member the emulator would not rebuild is refused before any server starts."""
+    """Retention 0 turns automated backups off (no archive); a Multi-AZ primary's lost
+    storage is a failover; a lost standby, which the emulator would not rebuild, is
+    refused before any server starts."""
     study = make_study(designs=[
         {"name": "single", "kind": "rds_single_az"},
         {"name": "bare", "kind": "rds_single_az", "backups": {"retention_days": 0}},
         {"name": "maz", "kind": "rds_multi_az_instance"}],
-        scenarios=[{"name": "loss", "scheduled": [{"kind": "storage_loss", "at_s": 10.0}]}])
+        scenarios=[{"name": "loss", "scheduled": [{"kind": "storage_loss", "at_s": 10.0}]},
+                   {"name": "standby-loss", "scheduled": [
+                       {"kind": "storage_loss", "target": "standby", "at_s": 10.0}]}])
     assert archiving(study.design("single")) and not archiving(study.design("bare"))
     assert not archiving(study.design("maz"))
     check_storage_loss(study.design("single"), study.scenario("loss"))
-    with pytest.raises(NotEmulated, match="storage_loss on rds_multi_az_instance"):
-        check_storage_loss(study.design("maz"), study.scenario("loss"))
+    check_storage_loss(study.design("maz"), study.scenario("loss"))
+    with pytest.raises(NotEmulated, match="storage_loss on rds_multi_az_instance with "
+                                          "target 'standby'"):
+        check_storage_loss(study.design("maz"), study.scenario("standby-loss"))
 
 
 def test_an_upload_missed_while_the_server_is_down_is_made_when_it_is_back(
