@@ -64,11 +64,18 @@ def _working_in(datadir: Path) -> list[int]:
 
 
 def _eventually(condition: Callable[[], Any], timeout_s: float) -> Any:
+    """``condition()`` once it is true. A synchronous commit waits for the standby's flush,
+    not its replay: until it replays, a query there may not find the table yet."""
     deadline = time.monotonic() + timeout_s
-    while not (result := condition()):
+    while True:
+        try:
+            result = condition()
+        except psycopg.errors.UndefinedTable:
+            result = None
+        if result:
+            return result
         assert time.monotonic() < deadline, f"not true within {timeout_s} s"
         time.sleep(0.05)
-    return result
 
 
 def _listen_addresses(port: int) -> set[str]:
