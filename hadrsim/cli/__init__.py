@@ -11,7 +11,7 @@ from importlib import import_module
 from hadrsim.cli.common import app
 
 # importing a module registers its commands; this order is the order of `hadrsim --help`
-for _module in ("study", "longrun", "emulate", "report", "results", "data", "aws",
+for _module in ("study", "longrun", "emulate", "report", "results", "data", "lab", "aws",
                 "aws_exports"):
     import_module(f"hadrsim.cli.{_module}")
 

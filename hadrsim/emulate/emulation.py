@@ -28,9 +28,11 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hadrsim.emulate.binaries import PgBinaries, find_binaries
 from hadrsim.emulate.nemesis import check_faults
@@ -48,6 +50,8 @@ from hadrsim.spec.distributions import constant
 
 if TYPE_CHECKING:
     from hadrsim.experiments.store import ResultsStore
+
+T = TypeVar("T")
 
 SIDE_BY_SIDE = (Metric.RTO_WRITE_S, Metric.RTO_READ_S, Metric.LOST_WRITES, Metric.RPO_S,
                 Metric.AVAILABILITY_WRITE, "write_success_ratio", "commit_latency_p50_ms",
@@ -147,8 +151,8 @@ def emulate(study: Any, design: str, scenario: str, *, runs: int = 1,
     for index in range(runs):
         with Sandbox(binaries, keep=keep) as sandbox:
             say(f"emulating run {index + 1}/{runs} in {sandbox.path}")
-            result, recorder, measured = asyncio.run(
-                run_one(scaled, design, scenario, index, sandbox))
+            result, recorder, measured = _run_to_end(
+                partial(run_one, scaled, design, scenario, index, sandbox))
         out.runs.append(result)
         out.recorders.append(recorder)
         out.measured.append(measured)
@@ -163,6 +167,17 @@ def emulate(study: Any, design: str, scenario: str, *, runs: int = 1,
             saver.add_simulated(twin, result)
     out.stored = None if saver is None else dict(saver.added)
     return out
+
+
+def _run_to_end(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to its end: in this thread, or, where an event loop already runs
+    here (a Jupyter notebook), on a fresh loop in a worker thread while this one waits."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(1, thread_name_prefix="hadrsim-emulate") as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
 
 
 def emulated_semantics(study: Any, design: str, promote_s: list[float], *,
