@@ -110,6 +110,11 @@ class DmsTaskSpec(BaseModel):
         if not 0 <= low <= high:
             raise ValueError(f"cutover_switch_range_s {self.cutover_switch_range_s}: "
                              "need 0 <= low <= high")
+        if self.write_rate_per_s >= self.cdc_apply_rate_per_s:
+            # The lag would only grow: cutover waits for it to fall, so the run would never end.
+            raise ValueError(f"write_rate_per_s {self.write_rate_per_s:g} must be below "
+                             f"cdc_apply_rate_per_s {self.cdc_apply_rate_per_s:g}: "
+                             "CDC could never catch up, and cutover never come")
         return self
 
     def load_seconds(self, table: TableSize) -> float:
@@ -163,6 +168,29 @@ class DmsRun:
         """Lag (applied minus commit) of every change committed in the window."""
         return _lags([a for a in self.applied if committed_from_s <= a.commit_s
                       < committed_to_s])
+
+    @property
+    def stop_writes_s(self) -> float:
+        """When writes to the source stopped: the cutover window's start."""
+        return self.total_migration_s - self.cutover_downtime_s
+
+    @property
+    def drained_s(self) -> float:
+        """When the target had every committed change (the switch to it follows)."""
+        return max([self.stop_writes_s] + [a.applied_s for a in self.applied])
+
+    def _pending(self, at_s: float) -> list[Applied]:
+        return [a for a in self.applied if a.commit_s <= at_s < a.applied_s]
+
+    def lag_at(self, at_s: float) -> float:
+        """Age at ``at_s`` of the oldest change committed on the source and not yet on the
+        target (0 when none): what the target would lack, in time, if it took over then."""
+        pending = self._pending(at_s)
+        return at_s - min(a.commit_s for a in pending) if pending else 0.0
+
+    def backlog_at(self, at_s: float) -> int:
+        """Changes committed on the source by ``at_s`` and not yet on the target."""
+        return sum(a.changes for a in self._pending(at_s))
 
 
 METRICS = ("full_load_s", "cdc_lag_p50_s", "cdc_lag_p99_s", "backlog_at_cutover",

@@ -12,7 +12,8 @@ comparison and per-design tables, into one HTML file that needs nothing else::
     html = render_report(Experiment(study).run(runs=5, workers=2))
 
 :func:`render_longrun` does the same for the long-run view of
-:func:`hadrsim.long_run` (``hadrsim longrun --report``).
+:func:`hadrsim.long_run` (``hadrsim longrun --report``). :func:`migration_lag_png` and
+:func:`migration_cdf_png` draw simulated DMS migrations (:mod:`hadrsim.dms.simulate`).
 
 Episode timelines are drawn from the runs' kept records (a results store, or the
 records an Experiment keeps in memory); only runs without them are re-simulated.
@@ -20,6 +21,7 @@ records an Experiment keeps in memory); only runs without them are re-simulated.
 
 from hadrsim.report.html import TimelinePick, default_timelines, render_report
 from hadrsim.report.longrun import render_longrun
+from hadrsim.report.migration import migration_cdf_png, migration_lag_png
 from hadrsim.report.pareto import cost_pareto_png, pareto_front
 from hadrsim.report.plots import availability_nines_png, rto_rpo_cdf_png, t_visibility_png
 from hadrsim.report.timeline import episode_timeline_png
@@ -30,6 +32,8 @@ __all__ = [
     "cost_pareto_png",
     "default_timelines",
     "episode_timeline_png",
+    "migration_cdf_png",
+    "migration_lag_png",
     "pareto_front",
     "render_longrun",
     "render_report",

@@ -50,6 +50,7 @@ def _assert_migrated(result, writer, source_url: str, target_url: str) -> None:
             order_items.c.id.in_(writer.deleted_items))).scalars().all()
         assert left == []
     target.dispose()
+    assert writer.missing_on(target_url) == []  # every acknowledged write, row by row
 
     source = create_engine(source_url)
     with source.connect() as conn:

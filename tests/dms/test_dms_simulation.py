@@ -126,6 +126,30 @@ def test_validation_time_is_proportional_to_rows_and_off_means_none():
     assert off.validation_s == 0 and not [a for a in off.attempts if a.phase == "validation"]
 
 
+def test_a_write_rate_cdc_cannot_keep_up_with_is_refused():
+    """Writes at or above the apply rate: the lag only grows and cutover would never come."""
+    with pytest.raises(ValueError, match="CDC could never catch up"):
+        DmsTaskSpec(write_rate_per_s=1000.0, cdc_apply_rate_per_s=1000.0)
+    assert DmsTaskSpec(write_rate_per_s=999.0).cdc_apply_rate_per_s == 1000.0
+
+
+def test_the_cutover_window_read_from_the_records():
+    """Stop writes, drain, switch: the backlog and lag at stop-writes are what a switch
+    without the drain would lose; the drain leaves nothing behind."""
+    spec = DmsTaskSpec(faults=(SourceOutage(at_s=550, duration_s=120),))
+    for run in plan_migration([_table(rows=1000, mb=0.1)], spec, runs=10, seed=4).runs:
+        stop = run.stop_writes_s
+        assert stop == pytest.approx(run.total_migration_s - run.cutover_downtime_s)
+        assert stop >= 550 + 120  # the outage held the lag up past the planned cutover
+        assert run.backlog_at(stop) == run.backlog_at_cutover
+        assert 0 <= run.lag_at(stop) <= spec.cutover_max_lag_s
+        assert stop <= run.drained_s <= run.total_migration_s
+        assert run.backlog_at(run.drained_s) == 0 and run.lag_at(run.drained_s) == 0
+        # Nothing committed during the outage is read before it ends: by then the first
+        # change committed in it (within a tick of its start) is as old as the outage.
+        assert run.lag_at(550 + 120) >= 120 - spec.tick_s
+
+
 def test_same_seed_same_run_and_another_seed_another():
     tables = [_table(f"t{i}", rows=10_000 * (i + 1), mb=i + 1) for i in range(4)]
     spec = DmsTaskSpec(faults=(TaskFailure(at_s=100),))

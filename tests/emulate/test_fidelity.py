@@ -22,7 +22,11 @@ pytestmark = pytest.mark.usefixtures("pg_binaries")
 
 def agrees(emulated: float, simulated: list[float]) -> bool:
     """Issue 15's loss criterion for one emulated run: within 20% of the simulated mean, or
-    inside the simulated runs' central 95% (one emulated run has no interval of its own)."""
+    inside the simulated runs' central 95% (one emulated run has no interval of its own).
+
+    A count of lost writes follows the clients' call rate, which real servers set: on a
+    machine loaded far beyond its cores (another test suite beside this one) real calls
+    slow down and fewer writes fall in the same loss window. The window (RPO) does not."""
     values = np.asarray(simulated, float)
     mean = float(values.mean())
     low, high = np.percentile(values, [2.5, 97.5])
