@@ -5,6 +5,9 @@ A path addresses the study file as written: ``workload.write_rate_per_s``,
 (``designs.multi-az.promotion_s``). Every grid point is validated like a study
 file, so a bad value is reported with its path before anything runs. The result
 is tidy: one row per (parameters, design, scenario, run index), ready for pandas.
+
+:func:`decide_sweep` makes ``compare``'s sequential decision at every grid point
+instead (one row per parameters and design), which shows where the choice flips.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from hadrsim.experiments.advice import recommendation
+from hadrsim.experiments.decision import decide
 from hadrsim.experiments.montecarlo import RunExecutor, RunTask, plan_runs
 from hadrsim.experiments.run import RunResult
 from hadrsim.experiments.store import ResultsStore
@@ -175,6 +180,51 @@ def run_sweep(
                 results = [r for r in store.results(study_id, point.params)
                            if (r.design, r.scenario, r.run_index) in point.wanted]
             rows += [_row(point.params, result) for result in results]
+    return pd.DataFrame(rows)
+
+
+def decide_sweep(
+    study: Study,
+    assignments: Sequence[tuple[str, list[Any]]],
+    *,
+    designs: Sequence[str] | None = None,
+    workers: int = 1,
+    prices: dict[str, float] | None = None,
+    on_result: Callable[[RunResult], None] | None = None,
+) -> pd.DataFrame:
+    """The sequential decision of ``compare`` at every grid point: where the choice flips.
+
+    Each grid point is decided as ``Experiment(point).decide(designs)`` would decide it
+    (same runs, same verdicts), on one pool of workers for the whole grid; nothing is
+    stored. One row per (parameters, design): ``cost_month_usd``, ``candidate``,
+    ``status`` (meets, fails, open, not exercised), ``runs`` (seeds it used),
+    ``p_met_<Class>`` per policy class (NaN: no episode), ``chosen``, and the point's
+    ``choice`` (the recommended design; missing, NaN, when no candidate is proven to
+    meet) and ``decided`` (every verdict it rests on proven).
+    """
+    if not study.policy:
+        raise SweepError("decide_sweep needs a policy: the study has none to decide on")
+    known = [d.name for d in study.designs]
+    for name in designs or []:
+        if name not in known:
+            raise SweepError(f"{name!r}: no such design; designs: {known}")
+    names = list(designs) if designs else None
+    rows = []
+    with RunExecutor(study, workers=workers) as executor:
+        for params, point in sweep_studies(study, assignments):
+            def run_batch(tasks: list[RunTask], point: Study = point) -> list[RunResult]:
+                return executor.run(tasks, on_result, study=point)
+
+            decision = decide(point, run_batch, designs=names, prices=prices)
+            advice = recommendation(point, decision)
+            for name, verdict in decision.designs.items():
+                rows.append({
+                    **params, "design": name, "cost_month_usd": verdict.cost,
+                    "candidate": verdict.not_candidate is None, "status": verdict.status,
+                    "runs": verdict.runs, "chosen": name == advice["design"],
+                    "choice": advice["design"], "decided": advice["decided"],
+                    **{f"p_met_{cls}": v.p_met for cls, v in verdict.classes.items()},
+                })
     return pd.DataFrame(rows)
 
 

@@ -9,6 +9,7 @@ a backup failure with no backups) is refused: it would measure nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
@@ -177,6 +178,26 @@ class Study(BaseModel):
         the default)."""
         workload = self.workload.model_copy(update={"history": history})
         return self.model_copy(update={"workload": workload})
+
+    def with_scenarios(self, names: str | Sequence[str]) -> Study:
+        """This study with only the scenarios ``names`` (kept in the study's order): a
+        smaller experiment, e.g. one disruption class, or a lab within its time budget.
+
+        Runs of a kept scenario are unchanged (streams are keyed by name, not position).
+        An unknown name is a KeyError naming the scenarios; keeping none, or dropping the
+        ``longrun.scenario``, is a ValueError.
+        """
+        wanted = list(dict.fromkeys([names] if isinstance(names, str) else names))
+        for name in wanted:
+            self.scenario(name)
+        if not wanted:
+            raise ValueError("with_scenarios: name at least one scenario; scenarios: "
+                             f"{[s.name for s in self.scenarios]}")
+        if self.longrun.scenario is not None and self.longrun.scenario not in wanted:
+            raise ValueError(f"with_scenarios: longrun.scenario {self.longrun.scenario!r} "
+                             "would be left out; keep it")
+        kept = [s for s in self.scenarios if s.name in wanted]
+        return self.model_copy(update={"scenarios": kept})
 
     def horizon_for(self, scenario: FaultScenario) -> float:
         return scenario.horizon_s or self.horizon_s

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from hadrsim.cli import app
+from hadrsim.experiments.experiment import Experiment
 from hadrsim.experiments.sweep import (
     SweepError,
+    decide_sweep,
     grid,
     parse_assignment,
     run_sweep,
@@ -64,6 +67,49 @@ def test_run_sweep_gives_one_row_per_point_design_scenario_and_seed(make_study):
     fast = frame[frame["designs.maz.promotion_s"] == 10.0]["rto_write_s"].mean()
     slow = frame[frame["designs.maz.promotion_s"] == 60.0]["rto_write_s"].mean()
     assert slow - fast == pytest.approx(50.0, abs=10.0)
+
+
+def _flip_study(make_study):
+    """Two designs, a host crash, a 2-min Hardware target: the promotion time decides."""
+    return make_study(
+        horizon_s=400.0,
+        designs=[{"name": "single", "kind": "rds_single_az"},
+                 {"name": "maz", "kind": "rds_multi_az_instance"}],
+        scenarios=[{"name": "crash", "scheduled": [{"kind": "instance_crash", "at_s": 60.0}]}],
+        policy={"Hardware": {"rto_s": 120, "rpo_s": 0}})
+
+
+def test_decide_sweep_decides_every_point_as_the_experiment_would(make_study):
+    """Each grid point gets compare's answer (same choice, verdicts and seeds), one row per
+    (point, design); where no design meets, the choice is missing and it is still decided."""
+    study = _flip_study(make_study)
+    path = "designs.maz.promotion_s"
+    frame = decide_sweep(study, [(path, [10.0, 300.0])])
+    assert list(frame.columns[:3]) == [path, "design", "cost_month_usd"]
+    assert len(frame) == 2 * 2 and frame["p_met_Hardware"].notna().all()
+    assert frame.loc[frame[path] == 10.0, "choice"].tolist() == ["maz", "maz"]
+    assert frame.loc[frame[path] == 300.0, "choice"].isna().all()  # nothing meets
+    assert frame["decided"].all()
+    for params, point in sweep_studies(study, [(path, [10.0, 300.0])]):
+        alone = Experiment(point).decide()
+        rows = frame[frame[path] == params[path]].set_index("design")
+        answer = alone.summary()["recommendation"]["design"]
+        assert rows["chosen"].sum() == (answer is not None)
+        assert all(choice == answer if answer else pd.isna(choice) for choice in rows["choice"])
+        assert alone.decision is not None
+        for name, verdict in alone.decision.designs.items():
+            assert (rows.loc[name, "status"], rows.loc[name, "runs"]) == (
+                verdict.status, verdict.runs)
+            assert rows.loc[name, "p_met_Hardware"] == verdict.classes["Hardware"].p_met
+
+
+def test_decide_sweep_needs_a_policy_and_known_designs(make_study):
+    """Nothing runs without a policy to decide on, or with a design the study lacks."""
+    with pytest.raises(SweepError, match="needs a policy"):
+        decide_sweep(make_study(), [("designs.maz.promotion_s", [10.0])])
+    with pytest.raises(SweepError, match="'nope': no such design"):
+        decide_sweep(_flip_study(make_study), [("designs.maz.promotion_s", [10.0])],
+                     designs=["nope"])
 
 
 def test_cli_sweep_bad_path_exits_2_and_writes_nothing(tmp_path):

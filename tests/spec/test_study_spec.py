@@ -197,3 +197,30 @@ def test_load_study_missing_file(tmp_path):
     with pytest.raises(SpecError) as raised:
         load_study(tmp_path / "nope.yaml")
     assert raised.value.problems[0].startswith("cannot read the file")
+
+
+def test_with_scenarios_keeps_the_named_scenarios_in_study_order():
+    """A subset of the scenarios, in the study's order; names are checked, none is refused."""
+    faults = [{"kind": "instance_crash", "at_s": 60}]
+    study = parse_study(_study(scenarios=[{"name": n, "scheduled": faults}
+                                          for n in ("a", "b", "c")]))
+    assert [s.name for s in study.with_scenarios(["c", "a"]).scenarios] == ["a", "c"]
+    assert [s.name for s in study.with_scenarios("b").scenarios] == ["b"]
+    assert study.with_scenarios(["a"]).designs == study.designs
+    with pytest.raises(KeyError, match="no scenario 'zz'"):
+        study.with_scenarios(["a", "zz"])
+    with pytest.raises(ValueError, match="at least one scenario"):
+        study.with_scenarios([])
+
+
+def test_with_scenarios_leaves_the_kept_runs_unchanged():
+    """Streams are keyed by name, so run i of a kept scenario is the same run."""
+    from hadrsim.experiments.run import run_once
+
+    faults = [{"kind": "instance_crash", "at_s": 60}]
+    study = parse_study(_study(horizon_s=300, scenarios=[
+        {"name": "first", "scheduled": faults}, {"name": "second", "scheduled": faults}]))
+    whole = run_once(study, "maz", "second", 0)
+    alone = run_once(study.with_scenarios(["second"]), "maz", "second", 0)
+    assert alone.ok and alone.history_hash == whole.history_hash
+    assert alone.metrics["rto_write_s"] == whole.metrics["rto_write_s"]
