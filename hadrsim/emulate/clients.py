@@ -121,7 +121,8 @@ class Client:
         """
         spec = self.spec
         is_write = self.rng.random() < spec.observed_write_fraction
-        key = int(self.rng.random() * spec.observed_keys)
+        keys = spec.write_keys(self.region) if is_write else range(spec.observed_keys)
+        key = keys[int(self.rng.random() * len(keys))]  # int(u * observed_keys) when all
         invoke = self.clock()
         endpoint = self.wiring.writer if is_write or self.wiring.reader is None \
             else self.wiring.reader

@@ -13,6 +13,11 @@ and multi-active services are interchangeable here.
 Clients probe densely around faults (see :mod:`hadrsim.spec.workload`) and
 sparsely otherwise. A client whose own Region is down is down with it: it issues
 nothing until its Region returns.
+
+A read touches any key; a write one of the client's ``write_keys``: every key,
+or with ``workload.home_region_writes`` only the keys homed in its Region
+(:meth:`WorkloadSpec.write_keys`), drawn with the same single uniform, so with
+the option off a run records exactly what it did before the option existed.
 """
 
 from __future__ import annotations
@@ -93,6 +98,8 @@ class ObservedClient:
         self.resolver = Resolver(world, workload.dns_cache_s)
         self.uniform = UniformSampler(world.streams.generator(f"client/{name}"))
         self.use_reader = workload.reads_from == "reader"
+        self.read_keys = range(workload.observed_keys)
+        self.write_keys = workload.write_keys(region)
         self.failures_in_a_row = 0
         self._switched: DnsName | None = None  # endpoint chosen by application failover
         self.dense_until = 0.0
@@ -198,7 +205,7 @@ class ObservedClient:
             return
         spec = self.spec
         is_write = self.uniform() < spec.observed_write_fraction
-        key = int(self.uniform() * spec.observed_keys)
+        key = self.key_of(is_write, self.uniform())
         node = (self.resolver.lookup(self.endpoint_for(is_write)) if resolved is None
                 else resolved[0])
         invoke = self.world.now
@@ -214,6 +221,12 @@ class ObservedClient:
         else:
             self.net.send(self.region, node.az, node.receive_read, key, op.reply_read)
         self.arm_timeout(op)
+
+    def key_of(self, is_write: bool, u: float) -> int:
+        """The key of a call whose key draw is ``u`` (in [0, 1)): a read's any key, a
+        write's one of ``write_keys`` (``int(u * observed_keys)`` when that is every key)."""
+        keys = self.write_keys if is_write else self.read_keys
+        return keys[int(u * len(keys))]
 
     def new_op(self, is_write: bool, key: int, write_id: int | None, invoke: float,
                node: Node) -> Call:

@@ -3,11 +3,15 @@
 Every Region's replica accepts writes. A write is stamped with the replica's
 clock (simulated time plus any clock skew, so the skew fault matters) and the
 replica's index as a tie-break; the pair, packed into one integer, is the
-write's *version*. Each replica replicates its own writes to every peer in
-order, asynchronously, with a lag; a peer keeps an item only if the incoming
-version is newer (last writer wins, conflicts not logged, S17). Replication is
-durable and resumes after a partition or outage: delayed, not lost (S35d),
-unless the Region never returns.
+write's *version*. A Region serializes the writes to one item: a write that
+commits after a later-stamped write of its own Region (write latencies differ)
+replaces it anyway, stamped a microsecond above it, so last writer wins only
+between Regions, never within one (nothing a Region acknowledged is discarded
+by that Region's own next write). Each replica replicates its own writes to
+every peer in order, asynchronously, with a lag; a peer keeps an item only if
+the incoming version is newer (last writer wins, conflicts not logged, S17).
+Replication is durable and resumes after a partition or outage: delayed, not
+lost (S35d), unless the Region never returns.
 
 An acknowledged write replies with the item it replaced (``ALL_OLD``), which is
 what the lost-update checker needs. Eventually consistent reads see the item as
@@ -130,7 +134,12 @@ class LwwReplica(Node):
     def _commit(self, key: int, version: int, write_id: int, reply) -> None:
         if not self.responsive:
             return  # died before the write was durable: the client times out
-        _, prev = self._current(key)
+        current, prev = self._current(key)
+        if current is not None and current >= version and current % _ORIGIN_BITS == self.index:
+            # a write of this Region stamped later committed first (write latencies are
+            # drawn per write): a Region serializes an item's writes, so this one still
+            # replaces it, one microsecond later; last writer wins only between Regions
+            version = current + _ORIGIN_BITS
         self.prev_of[write_id] = prev
         self._apply(key, version, write_id)
         self.outbox.append((key, version, write_id))

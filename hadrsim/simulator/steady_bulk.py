@@ -298,7 +298,9 @@ def _walk(window: Window, lane: _Lane, paths: _Paths, flushes: list[float], wait
     and _done."""
     client, u, routes = lane.client, lane.u, lane.routes
     spec = client.spec
-    fraction, keys = spec.observed_write_fraction, spec.observed_keys
+    fraction = spec.observed_write_fraction
+    key_sets = (client.read_keys, client.write_keys)  # as ObservedClient.key_of
+    sizes = (len(key_sets[0]), len(key_sets[1]))
     probe, idle, dense_until = spec.probe_interval_s, spec.idle_interval_s, client.dense_until
     timeout, needed = spec.call_deadline_s, window.needed
     trips, copies, backs = paths.trips, paths.copies, paths.backs
@@ -311,7 +313,8 @@ def _walk(window: Window, lane: _Lane, paths: _Paths, flushes: list[float], wait
             break
         trip = trips[is_write]
         there = t + trip[0][k]
-        call = Planned(client, t, is_write, int(u[3 * k + 1] * keys), there, route)
+        key = key_sets[is_write][int(u[3 * k + 1] * sizes[is_write])]
+        call = Planned(client, t, is_write, key, there, route)
         settled = 0.0
         if is_write:
             call.delays = trips_out = [copies[i][k] for i in links]

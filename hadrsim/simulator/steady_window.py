@@ -219,7 +219,7 @@ class Window:
             return False
         assert node is not None  # a node that serves
         client.uniform.skip(1)
-        key = int(client.uniform() * spec.observed_keys)
+        key = client.key_of(is_write, client.uniform())
         write_id = next(client.write_ids) if is_write else None
         laws = self.runs.laws(client)
         row = laws.jitter.take(self.width)

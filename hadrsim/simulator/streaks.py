@@ -189,6 +189,9 @@ class FailureStreaks:
         u = client.uniform.peek(3 * n).reshape(n, 3)
         writes = u[:, 0] < spec.observed_write_fraction
         keys = (u[:, 1] * spec.observed_keys).astype(np.int64)
+        home = client.write_keys  # as ObservedClient.key_of: a write's key among its own
+        if len(home) != spec.observed_keys:
+            keys[writes] = home.start + home.step * (u[writes, 1] * len(home)).astype(np.int64)
         backs = spec.retry_backoff_s * (0.5 + u[:, 2])
         legs, refused = self._legs(writes)
         steps = np.empty((n, 3))

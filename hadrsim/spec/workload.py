@@ -21,6 +21,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
     model_serializer,
+    model_validator,
 )
 
 from hadrsim.spec.types import Integer, Number
@@ -71,6 +72,13 @@ class WorkloadSpec(BaseModel):
         "synchronous replication: the Multi-AZ DB cluster, and every emulated design). "
         "None: never cancels.",
     )
+    home_region_writes: bool = Field(
+        False, description="Each item is written only from its home Region (reads still go "
+        "to any key): the standard fix for last-writer-wins conflicts on a multi-active "
+        "table, whose Regions then never write one item concurrently. Key k's home is the "
+        "(k mod n)-th of the n distinct client_regions (home_region); a client writes only "
+        "the keys homed in its own Region (write_keys). False: every client writes any key.",
+    )
 
     @field_validator("cancel_after_s")
     @classmethod
@@ -80,6 +88,39 @@ class WorkloadSpec(BaseModel):
             raise ValueError(f"must be shorter than op_timeout_s ({time_out:g}): a client "
                              "that gave up never cancels")
         return value
+
+    @model_validator(mode="after")
+    def _every_region_has_a_home_key(self) -> WorkloadSpec:
+        regions = len(self.home_regions)
+        if self.home_region_writes and self.observed_keys < regions:
+            raise ValueError(f"home_region_writes: observed_keys ({self.observed_keys}) must be "
+                             f"at least the number of client Regions ({regions}), so each "
+                             "Region is home to a key")
+        return self
+
+    @property
+    def home_regions(self) -> list[str]:
+        """The distinct client Regions in order: key k's home is ``home_regions[k % n]``
+        (empty while ``client_regions`` is unresolved: the study resolves it)."""
+        return list(dict.fromkeys(self.client_regions or []))
+
+    def home_region(self, key: int) -> str | None:
+        """The Region that writes item ``key`` under ``home_region_writes`` (None while
+        ``client_regions`` is unresolved)."""
+        regions = self.home_regions
+        return regions[key % len(regions)] if regions else None
+
+    def write_keys(self, region: str) -> range:
+        """The keys a client in ``region`` writes: every key, or with
+        ``home_region_writes`` the keys homed there. A write draws ``u`` in [0, 1) and takes
+        ``keys[int(u * len(keys))]``, which for every key is ``int(u * observed_keys)``, so
+        the option off changes no draw and no record."""
+        regions = self.home_regions
+        if not self.home_region_writes or not regions:
+            return range(self.observed_keys)  # unresolved: one client Region, home of all
+        if region not in regions:
+            raise ValueError(f"no client Region {region!r}; client_regions: {regions}")
+        return range(regions.index(region), self.observed_keys, len(regions))
 
     @property
     def call_deadline_s(self) -> float:
@@ -91,13 +132,15 @@ class WorkloadSpec(BaseModel):
 
     @model_serializer(mode="wrap")
     def _omit_default_history(self, handler: Any) -> Any:
-        """A workload with the default ``history`` (and no ``cancel_after_s``) dumps as it did
-        before those fields existed, so results stores keyed by the study's JSON still
-        recognise their study."""
+        """A workload with the default ``history`` (no ``cancel_after_s``, no
+        ``home_region_writes``) dumps as it did before those fields existed, so results stores
+        keyed by the study's JSON still recognise their study."""
         data = handler(self)
         if isinstance(data, dict):
             if self.history == "compressed":
                 data.pop("history", None)
             if self.cancel_after_s is None:
                 data.pop("cancel_after_s", None)
+            if not self.home_region_writes:
+                data.pop("home_region_writes", None)
         return data

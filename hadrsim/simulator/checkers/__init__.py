@@ -24,6 +24,7 @@ from hadrsim.simulator.checkers.lww import (
     final_values_by_version,
     indeterminate_writes,
     lost_updates,
+    lww_conflict_pairs,
     lww_conflicts,
 )
 from hadrsim.simulator.checkers.rpo import (
@@ -67,6 +68,7 @@ __all__ = [
     "lost_updates",
     "lost_writes",
     "lost_writes_from_commits",
+    "lww_conflict_pairs",
     "lww_conflicts",
     "monotonic_read_violations",
     "nines",

@@ -35,11 +35,13 @@ def is_ok_read(op: ClientOp) -> bool:
 
 class Newest(NamedTuple):
     """For each ok read (record order): whether an acknowledged write of its group
-    completed before it, and the newest such write's version rank and completion."""
+    completed before it, and the newest such write's version rank, completion and
+    client Region (its code in ``OpTable.region``; -1 where none was found)."""
 
     found: np.ndarray
     vrank: np.ndarray
     complete_s: np.ndarray
+    region: np.ndarray
 
 
 def newest_before(table: OpTable, group: np.ndarray) -> Newest:
@@ -53,6 +55,7 @@ def newest_before(table: OpTable, group: np.ndarray) -> Newest:
     w_group, w_time, w_rank = group[writes], table.complete[writes], table.vrank[writes]
     order = np.lexsort((w_rank, w_time, w_group))
     w_group, w_time, w_rank = w_group[order], w_time[order], w_rank[order]
+    w_region = table.region[writes][order]
     combined = w_group * table.n_ranks + w_rank
     # A write becomes the group's top when its version is >= every earlier one.
     is_top = combined == cummax_in_groups(w_group, w_rank, table.n_ranks)
@@ -63,8 +66,9 @@ def newest_before(table: OpTable, group: np.ndarray) -> Newest:
     best = top[found[has]]
     vrank = np.zeros(len(found), np.int64)
     complete_s = np.zeros(len(found))
-    vrank[has], complete_s[has] = w_rank[best], w_time[best]
-    return Newest(has, vrank, complete_s)
+    region = np.full(len(found), -1, np.int64)
+    vrank[has], complete_s[has], region[has] = w_rank[best], w_time[best], w_region[best]
+    return Newest(has, vrank, complete_s, region)
 
 
 def newest_by_key(table: OpTable) -> Newest:

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
-from itertools import compress
+from itertools import combinations, compress
 from operator import eq
 from typing import Any
 
@@ -67,6 +67,23 @@ def lww_conflicts(ops: Iterable[ClientOp]) -> int:
     # all pairs sharing (key, prev), less those also sharing the client region
     n_regions = len(table.region_index)
     return _pairs(same_prev) - _pairs(same_prev * n_regions + table.region[acked])
+
+
+def lww_conflict_pairs(ops: Iterable[ClientOp]) -> list[tuple[ClientOp, ClientOp]]:
+    """The pairs :func:`lww_conflicts` counts, each ``(first, second)`` by acknowledgement
+    time, in the order of their first write's acknowledgement: to show them as rows."""
+    table = as_table(ops)
+    groups: dict[tuple[Any, Any], list[ClientOp]] = {}
+    for op in table.pick(table.ops, table.acked):
+        groups.setdefault((op.key, op.prev), []).append(op)
+    pairs = [(a, b) for group in groups.values() if len(group) > 1
+             for a, b in combinations(sorted(group, key=_acked_at), 2)
+             if a.client_region != b.client_region]
+    return sorted(pairs, key=lambda pair: (pair[0].complete_s, pair[1].complete_s))
+
+
+def _acked_at(op: ClientOp) -> float:
+    return op.complete_s
 
 
 def _final_values(table: OpTable, mask: np.ndarray) -> dict[int, int | None]:

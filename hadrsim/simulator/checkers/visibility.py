@@ -32,12 +32,15 @@ DEFAULT_TS: tuple[float, ...] = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0,
 
 
 def t_visibility(
-    ops: Iterable[ClientOp], ts: Sequence[float] = DEFAULT_TS
+    ops: Iterable[ClientOp], ts: Sequence[float] = DEFAULT_TS, *, across_regions: bool = False
 ) -> list[tuple[float, int, float]]:
     """``(t, pairs, P(visible))`` per bin start ``t``; ``(t, 0, nan)`` for an empty bin.
 
     ``ts`` must be strictly increasing. Pairs whose gap is below ``ts[0]`` fall
     in no bin (never, with the default ``ts[0] == 0``: the gap is positive).
+    ``across_regions``: only the pairs whose write came from a client in another
+    Region than the read's, so the curve is the replication delay between Regions
+    (a read in the writer's own Region sees its write almost at once).
     """
     starts = [float(t) for t in ts]
     if not starts or any(b <= a for a, b in zip(starts, starts[1:], strict=False)):
@@ -45,6 +48,8 @@ def t_visibility(
     table = as_table(ops)
     newest = newest_by_key(table)
     found = newest.found
+    if across_regions:
+        found = found & (newest.region != table.region[table.ok_read])
     gap = table.invoke[table.ok_read][found] - newest.complete_s[found]
     index = np.searchsorted(np.array(starts), gap, side="right") - 1
     binned = index >= 0

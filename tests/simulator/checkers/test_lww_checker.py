@@ -3,7 +3,12 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hadrsim.simulator.checkers import final_values_by_version, lost_updates, lww_conflicts
+from hadrsim.simulator.checkers import (
+    final_values_by_version,
+    lost_updates,
+    lww_conflict_pairs,
+    lww_conflicts,
+)
 from hadrsim.simulator.records import ClientOp
 
 EAST = "us-east-1"
@@ -41,6 +46,21 @@ def test_same_region_pairs_are_not_conflicts(write):
     ]
     # Pairs (1,3) and (2,3) cross regions; (1,2) does not.
     assert lww_conflicts(ops) == 2
+
+
+def test_conflict_pairs_are_the_pairs_counted_as_rows(write):
+    """The pairs lww_conflicts counts, each in acknowledgement order, first pair first."""
+    ops = [
+        write(1.0, value=1, version=1, prev=None, client="a"),
+        write(1.0, 1.2, value=2, version=2, prev=None, client="b"),
+        write(1.0, 1.1, value=3, version=3, prev=None, region=EAST),
+        write(5.0, 5.2, value=4, version=4, prev=9, key=1),
+        write(5.0, 5.1, value=5, version=5, prev=9, key=1, region=EAST, outcome="unknown"),
+    ]
+    pairs = lww_conflict_pairs(ops)
+    assert [(a.value, b.value) for a, b in pairs] == [(1, 3), (3, 2)]
+    assert len(pairs) == lww_conflicts(ops)
+    assert lww_conflict_pairs([]) == []
 
 
 def test_conflicts_need_acknowledged_writes_of_one_key(write):

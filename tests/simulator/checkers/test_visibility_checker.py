@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from hadrsim.simulator.checkers import stale_reads, t_visibility
 from hadrsim.simulator.records import ClientOp
 
+EAST, WEST = "us-east-1", "us-west-2"
+
 TS = (0.0, 0.1, 1.0)
 
 
@@ -32,6 +34,20 @@ def test_lagging_replica_curve(write, read):
         0.1: (3, pytest.approx(2 / 3)),
         1.0: (1, 1.0),
     }
+
+
+def test_across_regions_keeps_only_pairs_whose_write_came_from_elsewhere(write, read):
+    """A read in the writer's own Region sees the write at once; across Regions only the
+    replication delay shows: the local pair is left out, not counted as visible."""
+    ops = [
+        write(0.0, 1.0, value=1, version=10, region=EAST, client="e"),
+        read(1.05, value=1, version=10, region=EAST, client="e"),  # local: seen
+        read(1.06, region=WEST, client="w"),  # the other Region: not yet
+        read(1.5, value=1, version=10, region=WEST, client="w"),  # replicated
+    ]
+    assert _as_dict(t_visibility(ops, TS)) == {0.0: (2, 0.5), 0.1: (1, 1.0), 1.0: (0, None)}
+    assert _as_dict(t_visibility(ops, TS, across_regions=True)) == {
+        0.0: (1, 0.0), 0.1: (1, 1.0), 1.0: (0, None)}
 
 
 def test_empty_bins_are_nan(write, read):
