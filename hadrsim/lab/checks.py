@@ -88,7 +88,11 @@ class Lab:
         if given is None:
             return self._add(question, "answer", UNANSWERED, "expected an answer")
         if places is not None:
-            given, expected = round(float(given), places), round(float(expected), places)
+            try:
+                given = round(float(given), places)
+            except (TypeError, ValueError):
+                return self._add(question, "answer", FAILED, f"answered {given!r}: not a number")
+            expected = round(float(expected), places)
         ok = given == expected
         return self._add(question, "answer", PASSED if ok else FAILED,
                          "correct" if ok else f"answered {given!r}")

@@ -69,3 +69,5 @@ def test_strict_raises_listing_failures_and_grading_records_them(tmp_path):
     assert lenient.verdict() == "green" and (tmp_path / "v.json").exists()
     lenient.answer("Q2", "multi-az", expected="aurora")  # a rerun cell replaces its check
     assert lenient.verdict() == "red" and len(lenient.checks) == 2
+    assert lenient.answer("Q3", "eighty", expected=84.2, places=1).detail.endswith(
+        "not a number")  # a typo is a wrong answer, not a crashed check cell
