@@ -33,6 +33,18 @@ def agrees(emulated: float, simulated: list[float]) -> bool:
     return abs(emulated - mean) <= 0.2 * abs(mean) or low <= emulated <= high
 
 
+def lost_in_both(result, kind: str) -> tuple[dict, list[dict]]:
+    """The last episode, emulated and simulated: a recovered ``kind`` fault that lost
+    acknowledged writes on both sides, about as many (:func:`agrees`)."""
+    emulated = result.runs[0].episodes[-1]
+    simulated = [run.episodes[-1] for run in result.simulated]
+    assert emulated["kind"] == kind and emulated["recovered_write"] is True
+    sim_lost = [e[Metric.LOST_WRITES] for e in simulated]
+    assert emulated[Metric.LOST_WRITES] > 0 and min(sim_lost) > 0
+    assert agrees(emulated[Metric.LOST_WRITES], sim_lost)
+    return emulated, simulated
+
+
 def _side(result, metric: str) -> tuple[dict, dict]:
     sides = result.summaries()
     return sides["emulation"]["metrics"][metric], sides["simulation"]["metrics"][metric]
@@ -126,12 +138,7 @@ def test_an_async_replica_promoted_after_a_region_loss_loses_writes_in_both(make
             {"kind": "region_outage", "target": "primary_region", "at_s": 300.0}]}],
     )
     result = emulate(study, "dr", "lost", runs=1, time_scale=20.0, sim_runs=20)
-    emulated = result.runs[0].episodes[-1]
-    simulated = [run.episodes[-1] for run in result.simulated]
-    assert emulated["kind"] == "region_outage" and emulated["recovered_write"] is True
-    sim_lost = [e[Metric.LOST_WRITES] for e in simulated]
-    assert emulated[Metric.LOST_WRITES] > 0 and min(sim_lost) > 0
-    assert agrees(emulated[Metric.LOST_WRITES], sim_lost)
+    emulated, simulated = lost_in_both(result, "region_outage")
     assert agrees(emulated[Metric.RPO_S], [e[Metric.RPO_S] for e in simulated])
     for run in (result.runs[0], result.simulated[0]):
         events = [event for _, event, _, _ in run.control]

@@ -11,7 +11,7 @@ both lose those writes, about as many, over the same window.
 from __future__ import annotations
 
 import pytest
-from test_fidelity import agrees
+from test_fidelity import lost_in_both
 
 from hadrsim.emulate import emulate
 from hadrsim.simulator.vocabulary import Metric, Outcome
@@ -47,14 +47,8 @@ def _emulate_trap(make_study):
 
 
 def _lost_in_both_about_as_many(trap) -> None:
-    """Lost writes > 0 in both, and as many (issue 15's criterion: :func:`agrees`)."""
-    emulated = trap.runs[0].episodes[-1]
-    simulated = [run.episodes[-1] for run in trap.simulated]
-    assert emulated["kind"] == "instance_crash" and emulated["recovered_write"] is True
-    sim_lost = [e[Metric.LOST_WRITES] for e in simulated]
-    assert emulated[Metric.LOST_WRITES] > 0 and min(sim_lost) > 0
-    # each cancelled call takes the cancel delay on both sides: the count needs no scaling
-    assert agrees(emulated[Metric.LOST_WRITES], sim_lost)
+    """Lost writes > 0 in both, and as many (issue 15's criterion)."""
+    lost_in_both(trap, "instance_crash")
     assert trap.runs[0].metrics["unexplained_lost_writes"] == 0
 
 
