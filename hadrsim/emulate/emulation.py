@@ -171,7 +171,9 @@ def emulate(study: Any, design: str, scenario: str, *, runs: int = 1,
 
 def _run_to_end(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine to its end: in this thread, or, where an event loop already runs
-    here (a Jupyter notebook), on a fresh loop in a worker thread while this one waits."""
+    here (a Jupyter notebook), on a fresh loop in a worker thread while this one waits.
+    The servers' parent-death signal follows the thread that started them: this worker
+    lives until the run, which stops its servers itself, has ended."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
